@@ -1,0 +1,129 @@
+//! The command line: every clap struct, in one place.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Examples:
+  breakglass shell prod-db1 -r \"INC-4411 replication lag\" -t INC-4411
+  breakglass shell -r \"trying it out\"            # your own shell on this machine
+  breakglass ls
+  breakglass verify last
+  breakglass verify --all
+
+Data dir: --dir, else $BREAKGLASS_DIR, else `dir` in the config, else ~/.local/share/breakglass.
+Config:   --config, else $BREAKGLASS_CONFIG, else ~/.config/breakglass/config.toml, else
+          /etc/breakglass/config.toml.";
+
+/// Recorded, tamper-evident emergency shell access to production.
+///
+/// Every keystroke and every byte of output goes into a hash-chained log that cannot be
+/// edited unseen; `verify` proves a log intact.
+#[derive(Debug, Parser)]
+#[command(name = "breakglass", version, about, long_about, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Data dir holding sessions/, ledger.jsonl and live/
+    #[arg(long, global = true, env = "BREAKGLASS_DIR", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Config file (TOML)
+    #[arg(long, global = true, env = "BREAKGLASS_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open a recorded shell on HOST (through ssh), or on this machine
+    #[command(after_help = SHELL_HELP)]
+    Shell(ShellArgs),
+    /// List the sessions in the data dir, newest first
+    Ls(LsArgs),
+    /// Prove sessions intact: VERIFIED, INTERRUPTED, TAMPERED or UNVERIFIABLE
+    #[command(after_help = VERIFY_HELP)]
+    Verify(VerifyArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell)
+    Completions(CompletionsArgs),
+}
+
+const SHELL_HELP: &str = "\
+The command run in the PTY: COMMAND if given after --; else the host's `command` from the
+config ([hosts.NAME]); else `ssh HOST`; without HOST, your $SHELL on this machine.
+
+Exit status: the command's own (128+N if a signal ended it); 2 for usage errors (no reason
+without a terminal, bad --ttl, ticket not matching the pattern); 127 if the command is not
+found; 125 if breakglass itself failed (data dir, config, or the log could not be written).
+
+Examples:
+  breakglass shell prod-db1 -r \"INC-4411 replication lag\" -t INC-4411 --ttl 30m
+  breakglass shell -r \"rotate certs\" -- sudo -i
+  breakglass shell -r \"check disk\" -- df -h";
+
+const VERIFY_HELP: &str = "\
+SESSION is a unique id prefix, `last`, or a path to a .jsonl file.
+
+Exit status: 0 VERIFIED, 1 TAMPERED, 2 usage or I/O error, 3 INTERRUPTED (no end record:
+killed, crashed, or still running), 4 UNVERIFIABLE (not a breakglass v1 file). With several
+files, the worst: TAMPERED, UNVERIFIABLE, error, INTERRUPTED, VERIFIED.
+
+A session in the data dir is also checked against the ledger. The chain alone cannot catch
+a log rewritten consistently from some point on, or cut cleanly before its end; only a
+witness kept elsewhere can (the head printed at the end of the session, for one).";
+
+#[derive(Debug, Args)]
+pub struct ShellArgs {
+    /// Host to open a shell on (a name from the config, or anything ssh accepts)
+    pub host: Option<String>,
+
+    /// Why you need access (recorded; asked for when not given and stdin is a terminal)
+    #[arg(short, long, value_name = "TEXT")]
+    pub reason: Option<String>,
+
+    /// Ticket or incident id (the config may require one and a pattern for it)
+    #[arg(short, long, value_name = "ID")]
+    pub ticket: Option<String>,
+
+    /// Time limit, e.g. 30m or 1h30m (default and maximum from the config: 1h and 8h)
+    #[arg(long, value_name = "DURATION")]
+    pub ttl: Option<String>,
+
+    /// Also record what is typed at password prompts (masked by default)
+    #[arg(long)]
+    pub record_secrets: bool,
+
+    /// Command to run instead of ssh or your shell
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// One JSON object per line, for jq
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Sessions (id prefix or `last`) or .jsonl files
+    #[arg(value_name = "SESSION|FILE")]
+    pub sessions: Vec<String>,
+
+    /// Every session in the data dir, and the ledger: a missing, replaced or unlisted
+    /// session file is reported
+    #[arg(long)]
+    pub all: bool,
+
+    /// One JSON object per session, for scripts
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to print completions for
+    pub shell: clap_complete::Shell,
+}

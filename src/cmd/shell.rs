@@ -1,0 +1,142 @@
+//! `breakglass shell`: decide what to run and under which rules, then run it recorded.
+
+use std::io::{BufRead, Write};
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::cli::ShellArgs;
+use crate::config::{Config, parse_ttl};
+use crate::error::Failure;
+use crate::session::{self, Plan, term};
+use crate::store::Store;
+
+/// Times a missing reason or ticket is asked for before giving up.
+const ASK_ATTEMPTS: usize = 3;
+
+/// Ask on the terminal for a value that must not be empty.
+fn ask(question: &str) -> Option<String> {
+    let stdin = std::io::stdin();
+    for _ in 0..ASK_ATTEMPTS {
+        eprint!("{question}");
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        if stdin.lock().read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim();
+        if !line.is_empty() {
+            return Some(line.to_string());
+        }
+    }
+    None
+}
+
+/// The argv to run: `-- COMMAND`, the host's configured command, `ssh HOST`, or `$SHELL`.
+pub fn command_for(args: &ShellArgs, cfg: &Config) -> Vec<String> {
+    if !args.command.is_empty() {
+        return args.command.clone();
+    }
+    match &args.host {
+        Some(h) => cfg
+            .hosts
+            .get(h)
+            .and_then(|c| c.command.clone())
+            .unwrap_or_else(|| vec!["ssh".into(), h.clone()]),
+        None => vec![
+            std::env::var("SHELL")
+                .ok()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "/bin/sh".into()),
+        ],
+    }
+}
+
+/// The time limit: `--ttl`, else the config's default; never above the maximum.
+pub fn ttl_for(arg: Option<&str>, cfg: &Config) -> Result<Duration, Failure> {
+    let ttl = match arg {
+        Some(s) => parse_ttl(s).map_err(|e| Failure::usage(format!("--ttl: {e}")))?,
+        None => cfg.default_ttl,
+    };
+    if ttl > cfg.max_ttl {
+        return Err(Failure::usage(format!(
+            "--ttl {} is longer than the maximum of {} (max_ttl in {}); ask for a shorter one",
+            humantime::format_duration(ttl),
+            humantime::format_duration(cfg.max_ttl),
+            cfg.source()
+        )));
+    }
+    Ok(ttl)
+}
+
+/// Check a ticket against the config's rules.
+pub fn check_ticket(
+    ticket: Option<String>,
+    cfg: &Config,
+    interactive: bool,
+) -> Result<Option<String>, Failure> {
+    let ticket = match ticket {
+        Some(t) => Some(t),
+        None if cfg.require_ticket && interactive => ask("Ticket or incident id (required): "),
+        None => None,
+    };
+    let ticket = ticket
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    if cfg.require_ticket && ticket.is_none() {
+        return Err(Failure::usage(format!(
+            "a ticket is required (require_ticket in {}): pass -t/--ticket ID",
+            cfg.source()
+        )));
+    }
+    if let (Some(t), Some(re)) = (&ticket, &cfg.ticket_pattern) {
+        let anchored = regex::Regex::new(&format!("^(?:{})$", re.as_str()))
+            .expect("a valid pattern stays valid anchored");
+        if !anchored.is_match(t) {
+            return Err(Failure::usage(format!(
+                "ticket `{t}` does not match the pattern `{}` required by {}",
+                re.as_str(),
+                cfg.source()
+            )));
+        }
+    }
+    Ok(ticket)
+}
+
+pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Result<i32> {
+    let interactive = term::is_tty(0);
+    let reason = match &args.reason {
+        Some(r) if !r.trim().is_empty() => r.trim().to_string(),
+        Some(_) => return Err(Failure::usage("--reason is empty: say why you need access").into()),
+        None if interactive => {
+            ask("Reason for this emergency access (recorded): ").ok_or_else(|| {
+                Failure::usage(
+                    "a reason is required: pass -r/--reason \"INC-4411 replication lag\"",
+                )
+            })?
+        }
+        None => {
+            return Err(Failure::usage(
+                "a reason is required and stdin is not a terminal to ask on: pass -r/--reason TEXT",
+            )
+            .into());
+        }
+    };
+    let ticket = check_ticket(args.ticket.clone(), cfg, interactive)?;
+    let ttl = ttl_for(args.ttl.as_deref(), cfg)?;
+    let command = command_for(args, cfg);
+    let host = args.host.clone().unwrap_or_else(session::hostname);
+    let store = Store::prepare(store_dir)?;
+    let plan = Plan {
+        store,
+        host,
+        command,
+        reason,
+        ticket,
+        ttl,
+        secret_prompt: (!args.record_secrets).then(|| cfg.secret_prompt.clone()),
+    };
+    let outcome = session::run(plan)?;
+    eprint!("{}", session::summary(&outcome));
+    Ok(outcome.exit_code)
+}

@@ -1,0 +1,280 @@
+//! Configuration: a TOML file, found by `--config`, `BREAKGLASS_CONFIG`, the user's config
+//! dir (`~/.config/breakglass/config.toml`), then `/etc/breakglass/config.toml`; the first
+//! that exists is used. A bad file is reported with its path, line and key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use regex::Regex;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::Failure;
+
+/// Time limit when neither `--ttl` nor `default_ttl` gives one.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(60 * 60);
+/// Longest time limit allowed when the config sets no `max_ttl`.
+pub const DEFAULT_MAX_TTL: Duration = Duration::from_secs(8 * 60 * 60);
+/// Output ending in a match of this is a password prompt; the next line typed is masked.
+/// Catches `Password:`, `[sudo] password for x:`, `Enter passphrase for key '...':`,
+/// `Verification code:`-style OTP prompts are left alone on purpose (codes expire).
+pub const DEFAULT_SECRET_PROMPT: &str =
+    r"(?i)(password|passphrase|passcode|\bpin\b)[^\n]{0,120}:\s*$";
+
+/// One `[hosts.NAME]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostConfig {
+    /// The argv that opens a shell on the host, instead of `ssh NAME`.
+    pub command: Option<Vec<String>>,
+}
+
+/// The file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    dir: Option<PathBuf>,
+    #[serde(default)]
+    require_ticket: bool,
+    ticket_pattern: Option<Spanned<String>>,
+    default_ttl: Option<Spanned<String>>,
+    max_ttl: Option<Spanned<String>>,
+    secret_prompt: Option<Spanned<String>>,
+    #[serde(default)]
+    hosts: BTreeMap<String, HostConfig>,
+}
+
+/// The configuration, checked.
+#[derive(Debug)]
+pub struct Config {
+    /// The file it came from, if any.
+    pub path: Option<PathBuf>,
+    pub dir: Option<PathBuf>,
+    pub require_ticket: bool,
+    pub ticket_pattern: Option<Regex>,
+    pub default_ttl: Duration,
+    pub max_ttl: Duration,
+    pub secret_prompt: Regex,
+    pub hosts: BTreeMap<String, HostConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            path: None,
+            dir: None,
+            require_ticket: false,
+            ticket_pattern: None,
+            default_ttl: DEFAULT_TTL,
+            max_ttl: DEFAULT_MAX_TTL,
+            secret_prompt: Regex::new(DEFAULT_SECRET_PROMPT).expect("default pattern compiles"),
+            hosts: BTreeMap::new(),
+        }
+    }
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// The key named on a line (`key = ...`), for error messages.
+fn key_on_line(text: &str, line: usize) -> Option<String> {
+    let l = text.lines().nth(line.checked_sub(1)?)?;
+    let (k, _) = l.split_once('=')?;
+    let k = k.trim();
+    (!k.is_empty() && !k.starts_with('[')).then(|| k.to_string())
+}
+
+impl Config {
+    /// Find and load the configuration. `explicit` is `--config` or `BREAKGLASS_CONFIG`.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, Failure> {
+        if let Some(p) = explicit {
+            return Self::from_file(p);
+        }
+        let candidates = [
+            dirs::config_dir().map(|d| d.join("breakglass/config.toml")),
+            Some(PathBuf::from("/etc/breakglass/config.toml")),
+        ];
+        for p in candidates.into_iter().flatten() {
+            if p.exists() {
+                return Self::from_file(&p);
+            }
+        }
+        Ok(Config::default())
+    }
+
+    /// Load one file.
+    pub fn from_file(path: &Path) -> Result<Config, Failure> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::tool(format!("cannot read config {}: {e}", path.display())))?;
+        Self::parse(&text, path)
+    }
+
+    /// Parse and check the text of a config file.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, Failure> {
+        let raw: Raw = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            let key = line.and_then(|l| key_on_line(text, l));
+            let mut msg = format!("bad config {}", path.display());
+            if let Some(l) = line {
+                msg.push_str(&format!(", line {l}"));
+            }
+            if let Some(k) = key {
+                msg.push_str(&format!(", key `{k}`"));
+            }
+            msg.push_str(&format!(": {}", e.message()));
+            Failure::tool(msg)
+        })?;
+        let bad = |s: &Spanned<String>, key: &str, why: String| {
+            Failure::tool(format!(
+                "bad config {}, line {}, key `{key}`: {why}",
+                path.display(),
+                line_of(text, s.span().start)
+            ))
+        };
+        let regex = |s: &Spanned<String>, key: &str| {
+            Regex::new(s.get_ref())
+                .map_err(|e| bad(s, key, format!("not a valid regular expression: {e}")))
+        };
+        let duration =
+            |s: &Spanned<String>, key: &str| parse_ttl(s.get_ref()).map_err(|e| bad(s, key, e));
+        let mut cfg = Config {
+            path: Some(path.to_path_buf()),
+            ..Config::default()
+        };
+        cfg.dir = raw.dir;
+        cfg.require_ticket = raw.require_ticket;
+        cfg.hosts = raw.hosts;
+        if let Some(p) = &raw.ticket_pattern {
+            cfg.ticket_pattern = Some(regex(p, "ticket_pattern")?);
+        }
+        if let Some(p) = &raw.secret_prompt {
+            cfg.secret_prompt = regex(p, "secret_prompt")?;
+        }
+        if let Some(d) = &raw.max_ttl {
+            cfg.max_ttl = duration(d, "max_ttl")?;
+        }
+        if let Some(d) = &raw.default_ttl {
+            cfg.default_ttl = duration(d, "default_ttl")?;
+            if cfg.default_ttl > cfg.max_ttl {
+                return Err(bad(d, "default_ttl", "longer than max_ttl".into()));
+            }
+        } else {
+            cfg.default_ttl = cfg.default_ttl.min(cfg.max_ttl);
+        }
+        for (name, h) in &cfg.hosts {
+            if h.command.as_ref().is_some_and(|c| c.is_empty()) {
+                return Err(Failure::tool(format!(
+                    "bad config {}: [hosts.{name}] command is empty",
+                    path.display()
+                )));
+            }
+        }
+        Ok(cfg)
+    }
+
+    /// Where the config came from, for messages.
+    pub fn source(&self) -> String {
+        self.path
+            .as_ref()
+            .map_or("the built-in defaults".into(), |p| p.display().to_string())
+    }
+}
+
+/// Parse a time limit such as `30m`, `1h30m` or `90s`; it must be more than zero.
+pub fn parse_ttl(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("`{s}` is not a duration such as 30m, 1h or 1h30m ({e})"))?;
+    if d.is_zero() {
+        return Err("a time limit must be more than zero".into());
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, Failure> {
+        Config::parse(text, Path::new("/etc/bg.toml"))
+    }
+
+    #[test]
+    fn full_config_parses() {
+        let c = parse(
+            r#"
+dir = "/var/lib/breakglass"
+require_ticket = true
+ticket_pattern = "INC-[0-9]+"
+default_ttl = "30m"
+max_ttl = "2h"
+secret_prompt = "(?i)secret:\\s*$"
+
+[hosts.prod-db1]
+command = ["ssh", "-t", "bastion", "ssh", "prod-db1"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.default_ttl, Duration::from_secs(1800));
+        assert_eq!(c.max_ttl, Duration::from_secs(7200));
+        assert!(c.require_ticket);
+        assert_eq!(c.hosts["prod-db1"].command.as_ref().unwrap().len(), 5);
+        assert!(c.secret_prompt.is_match("Secret: "));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        let e = parse("dir = \"/x\"\ndefault_ttl = 5\n").unwrap_err();
+        assert!(
+            e.message
+                .contains("/etc/bg.toml, line 2, key `default_ttl`"),
+            "{}",
+            e.message
+        );
+        let e = parse("\n\nmax_ttl = \"soon\"\n").unwrap_err();
+        assert!(e.message.contains("line 3, key `max_ttl`"), "{}", e.message);
+        let e = parse("ticket_pattern = \"(\"\n").unwrap_err();
+        assert!(
+            e.message.contains("line 1, key `ticket_pattern`"),
+            "{}",
+            e.message
+        );
+        let e = parse("colour = true\n").unwrap_err();
+        assert!(
+            e.message.contains("line 1, key `colour`") && e.message.contains("unknown field"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.code, crate::error::EXIT_TOOL);
+    }
+
+    #[test]
+    fn default_prompt_catches_the_usual_prompts() {
+        let r = Regex::new(DEFAULT_SECRET_PROMPT).unwrap();
+        for p in [
+            "Password: ",
+            "[sudo] password for alice: ",
+            "Enter passphrase for key '/home/a/.ssh/id_ed25519': ",
+            "alice@db1's password:",
+        ] {
+            assert!(r.is_match(p), "{p}");
+        }
+        for p in ["$ ", "password changed.\n$ ", "Enter file name: "] {
+            assert!(!r.is_match(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn ttl_parsing() {
+        assert_eq!(parse_ttl("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_ttl("1h30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_ttl("0s").is_err());
+        assert!(parse_ttl("forever").is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! breakglass: recorded, watched, tamper-evident emergency shell access.
+//!
+//! The library holds everything; `main.rs` only parses the command line and maps errors
+//! to exit statuses. See docs/ARCHITECTURE.md for how data flows through the threads.
+
+pub mod audit;
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod error;
+pub mod log;
+pub mod session;
+pub mod store;

@@ -1,0 +1,13 @@
+//! The session log: record codec, hash chain, writer, verifier and the ledger.
+//!
+//! Everything here except the writer and the ledger's file handling is pure and tested on
+//! bytes in memory; docs/FORMAT.md is the same contract in prose.
+
+pub mod chain;
+pub mod ledger;
+pub mod lines;
+pub mod parse;
+pub mod record;
+pub mod utf8;
+pub mod verify;
+pub mod writer;

@@ -1,0 +1,214 @@
+//! Strict decoding of one session-log line into a [`Record`].
+//!
+//! Decoding refuses unknown and duplicate fields, wrong types and fields that do not belong
+//! to the record's kind; the verifier then re-encodes the record and requires the very same
+//! bytes, which also refuses other spacing, key order or escapes.
+
+use serde::Deserialize;
+
+use super::chain;
+use super::record::{Body, Data, End, Genesis, Participant, Record, decode_b64};
+
+/// Every field any kind may carry. Unknown names and duplicates are refused by serde.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    seq: u64,
+    t: u64,
+    k: String,
+    prev: String,
+    v: Option<u64>,
+    session: Option<String>,
+    host: Option<String>,
+    user: Option<String>,
+    uid: Option<u32>,
+    reason: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    ticket: Option<Option<String>>,
+    command: Option<Vec<String>>,
+    cols: Option<u16>,
+    rows: Option<u16>,
+    term: Option<String>,
+    started: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    ttl_s: Option<Option<u64>>,
+    tool: Option<String>,
+    origin: Option<String>,
+    d: Option<String>,
+    b: Option<String>,
+    redacted: Option<u64>,
+    by: Option<String>,
+    text: Option<String>,
+    event: Option<String>,
+    who: Option<String>,
+    mode: Option<String>,
+    cause: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    exit: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "nullable")]
+    signal: Option<Option<String>>,
+    records: Option<u64>,
+    bytes_in: Option<u64>,
+    bytes_out: Option<u64>,
+    ended: Option<String>,
+}
+
+/// Tells a present `null` (`Some(None)`) from an absent field (`None`).
+fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+fn need<T>(v: Option<T>, name: &str, kind: &str) -> Result<T, String> {
+    v.ok_or_else(|| format!("`{kind}` record without its `{name}` field"))
+}
+
+fn data(raw: &mut Raw, kind: &str) -> Result<Data, String> {
+    match (raw.d.take(), raw.b.take(), raw.redacted.take()) {
+        (Some(d), None, None) => Ok(Data::Text(d)),
+        (None, Some(b), None) => decode_b64(&b)
+            .map(Data::Bytes)
+            .ok_or_else(|| "`b` is not standard padded base64".to_string()),
+        (None, None, Some(n)) if kind == "i" => Ok(Data::Redacted(n)),
+        _ if kind == "o" => Err("an `o` record needs exactly one of `d` and `b`".into()),
+        _ => Err("an `i` record needs exactly one of `d`, `b` and `redacted`".into()),
+    }
+}
+
+/// Decode one line. The error says what is wrong in words fit for a report.
+pub fn decode(line: &[u8]) -> Result<Record, String> {
+    let mut raw: Raw =
+        serde_json::from_slice(line).map_err(|e| format!("not a valid record: {e}"))?;
+    let prev = chain::from_hex(&raw.prev)
+        .ok_or_else(|| "`prev` is not 64 lowercase hex digits".to_string())?;
+    let k = raw.k.clone();
+    let kind = k.as_str();
+    let body = match kind {
+        "g" => Body::Genesis(Box::new(Genesis {
+            v: need(raw.v, "v", kind)?,
+            session: need(raw.session.take(), "session", kind)?,
+            host: need(raw.host.take(), "host", kind)?,
+            user: need(raw.user.take(), "user", kind)?,
+            uid: need(raw.uid, "uid", kind)?,
+            reason: need(raw.reason.take(), "reason", kind)?,
+            ticket: need(raw.ticket.take(), "ticket", kind)?,
+            command: need(raw.command.take(), "command", kind)?,
+            cols: need(raw.cols, "cols", kind)?,
+            rows: need(raw.rows, "rows", kind)?,
+            term: need(raw.term.take(), "term", kind)?,
+            started: need(raw.started.take(), "started", kind)?,
+            ttl_s: need(raw.ttl_s, "ttl_s", kind)?,
+            tool: need(raw.tool.take(), "tool", kind)?,
+            origin: need(raw.origin.take(), "origin", kind)?,
+        })),
+        "o" => Body::Output(data(&mut raw, kind)?),
+        "i" => Body::Input {
+            by: need(raw.by.take(), "by", kind)?,
+            data: data(&mut raw, kind)?,
+        },
+        "r" => Body::Resize {
+            cols: need(raw.cols, "cols", kind)?,
+            rows: need(raw.rows, "rows", kind)?,
+        },
+        "m" => Body::Marker {
+            by: need(raw.by.take(), "by", kind)?,
+            text: need(raw.text.take(), "text", kind)?,
+        },
+        "p" => Body::Participant(Participant {
+            event: need(raw.event.take(), "event", kind)?,
+            who: need(raw.who.take(), "who", kind)?,
+            uid: raw.uid,
+            mode: raw.mode.take(),
+        }),
+        "x" => Body::End(End {
+            cause: need(raw.cause.take(), "cause", kind)?,
+            exit: need(raw.exit, "exit", kind)?,
+            signal: need(raw.signal.take(), "signal", kind)?,
+            records: need(raw.records, "records", kind)?,
+            bytes_in: need(raw.bytes_in, "bytes_in", kind)?,
+            bytes_out: need(raw.bytes_out, "bytes_out", kind)?,
+            ended: need(raw.ended.take(), "ended", kind)?,
+        }),
+        other => return Err(format!("unknown kind `{other}`")),
+    };
+    Ok(Record {
+        seq: raw.seq,
+        t: raw.t,
+        prev,
+        body,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::record::encode;
+
+    fn z() -> String {
+        "0".repeat(64)
+    }
+
+    #[test]
+    fn round_trip_every_kind() {
+        let lines = [
+            format!(
+                r#"{{"seq":0,"t":0,"k":"g","prev":"{}","v":1,"session":"abc","host":"h","user":"u","uid":1,"reason":"r","ticket":null,"command":["sh","-c"],"cols":80,"rows":24,"term":"xterm","started":"2026-01-01T00:00:00Z","ttl_s":60,"tool":"breakglass 0.1.0","origin":"o"}}"#,
+                z()
+            ),
+            format!(
+                r#"{{"seq":1,"t":5,"k":"o","prev":"{}","d":"é\u0000"}}"#,
+                z()
+            ),
+            format!(
+                r#"{{"seq":2,"t":5,"k":"i","prev":"{}","by":"owner","redacted":3}}"#,
+                z()
+            ),
+            format!(
+                r#"{{"seq":3,"t":6,"k":"r","prev":"{}","cols":100,"rows":30}}"#,
+                z()
+            ),
+            format!(
+                r#"{{"seq":4,"t":6,"k":"m","prev":"{}","by":"ops","text":"look"}}"#,
+                z()
+            ),
+            format!(
+                r#"{{"seq":5,"t":7,"k":"p","prev":"{}","event":"take","who":"ops","uid":5,"mode":"operate"}}"#,
+                z()
+            ),
+            format!(
+                r#"{{"seq":6,"t":8,"k":"x","prev":"{}","cause":"signal","exit":null,"signal":"SIGHUP","records":7,"bytes_in":3,"bytes_out":3,"ended":"2026-01-01T00:00:01Z"}}"#,
+                z()
+            ),
+        ];
+        for l in lines {
+            let rec = decode(l.as_bytes()).unwrap_or_else(|e| panic!("{l}: {e}"));
+            let mut out = Vec::new();
+            encode(&rec, &mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), l);
+        }
+    }
+
+    #[test]
+    fn refuses_unknown_duplicate_and_mixed_fields() {
+        let base = format!(r#"{{"seq":1,"t":5,"k":"o","prev":"{}""#, z());
+        for (tail, why) in [
+            (r#","d":"a","x":1}"#, "unknown field"),
+            (r#","d":"a","d":"b"}"#, "duplicate field"),
+            (r#","d":"a","b":"YQ=="}"#, "exactly one"),
+            (r#"}"#, "exactly one"),
+            (r#","b":"YQ"}"#, "base64"),
+        ] {
+            let err = decode(format!("{base}{tail}").as_bytes()).unwrap_err();
+            assert!(err.contains(why), "{tail}: {err}");
+        }
+        assert!(decode(b"not json").is_err());
+        let up = format!(
+            r#"{{"seq":1,"t":5,"k":"o","prev":"{}","d":"a"}}"#,
+            "A".repeat(64)
+        );
+        assert!(decode(up.as_bytes()).unwrap_err().contains("hex"));
+    }
+}

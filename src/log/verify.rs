@@ -1,0 +1,458 @@
+//! The verifier: walks a session log line by line and gives a verdict by docs/FORMAT.md.
+//!
+//! Pure over bytes: [`Verifier::line`] takes one complete line, [`Verifier::finish`] the
+//! tail. [`verify_reader`] drives it over any reader in flat memory. Witnesses (the ledger,
+//! a watcher's copy, syslog lines) are hashes expected at given `seq`s.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use super::chain::{Hash, line_hash, to_hex};
+use super::lines::{Item, LineReader, MAX_LINE};
+use super::parse::decode;
+use super::record::{Body, End, FORMAT_VERSION, Genesis, encode};
+
+/// The verdicts of FORMAT.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verdict {
+    Verified,
+    Interrupted,
+    Unverifiable,
+    Tampered,
+}
+
+impl Verdict {
+    /// The exit status of `verify` for this verdict.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Verdict::Verified => 0,
+            Verdict::Tampered => 1,
+            Verdict::Interrupted => 3,
+            Verdict::Unverifiable => 4,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Verified => "VERIFIED",
+            Verdict::Tampered => "TAMPERED",
+            Verdict::Interrupted => "INTERRUPTED",
+            Verdict::Unverifiable => "UNVERIFIABLE",
+        }
+    }
+}
+
+/// The first bad record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line number.
+    pub line: u64,
+    /// The `seq` the line claims, when it could be read.
+    pub seq: Option<u64>,
+    /// Byte offset where the line starts.
+    pub offset: u64,
+    pub expected: String,
+    pub found: String,
+}
+
+/// What a log proved.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub verdict: Option<Verdict>,
+    /// Complete, good lines.
+    pub records: u64,
+    /// Hash of the last good line.
+    pub head: Option<Hash>,
+    pub genesis: Option<Genesis>,
+    /// Hash of line 0 and its `prev` (the ledger head it was chained to).
+    pub genesis_hash: Option<Hash>,
+    pub genesis_prev: Option<Hash>,
+    pub end: Option<End>,
+    pub problem: Option<Problem>,
+    /// Length of an incomplete final fragment, if any.
+    pub fragment: Option<u64>,
+    /// `t` of the last good line, in microseconds.
+    pub last_t: u64,
+    /// Seqs confirmed by a witness (hash agreed).
+    pub witnessed: Vec<u64>,
+}
+
+impl Report {
+    pub fn verdict(&self) -> Verdict {
+        self.verdict.unwrap_or(Verdict::Unverifiable)
+    }
+}
+
+/// A hash some witness saw at a `seq`, and who that witness is.
+#[derive(Debug, Clone)]
+pub struct Witness {
+    pub hash: Hash,
+    pub source: String,
+}
+
+/// Incremental verifier of one session log.
+pub struct Verifier {
+    report: Report,
+    last_t: u64,
+    bytes_in: u64,
+    bytes_out: u64,
+    scratch: Vec<u8>,
+    witnesses: BTreeMap<u64, Witness>,
+    unverifiable: bool,
+}
+
+const CAUSES: &[&str] = &["exit", "signal", "ttl", "killed", "hangup", "error"];
+const EVENTS: &[&str] = &["join", "leave", "deny", "take", "return", "kill"];
+const MODES: &[&str] = &["watch", "operate"];
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Self::new(BTreeMap::new())
+    }
+}
+
+impl Verifier {
+    pub fn new(witnesses: BTreeMap<u64, Witness>) -> Self {
+        Verifier {
+            report: Report::default(),
+            last_t: 0,
+            bytes_in: 0,
+            bytes_out: 0,
+            scratch: Vec::new(),
+            witnesses,
+            unverifiable: false,
+        }
+    }
+
+    /// Whether a problem has been found (later lines are not looked at).
+    pub fn failed(&self) -> bool {
+        self.report.problem.is_some()
+    }
+
+    /// The report so far.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    fn fail(
+        &mut self,
+        line: u64,
+        seq: Option<u64>,
+        offset: u64,
+        expected: impl Into<String>,
+        found: impl Into<String>,
+    ) {
+        self.report.problem = Some(Problem {
+            line,
+            seq,
+            offset,
+            expected: expected.into(),
+            found: found.into(),
+        });
+    }
+
+    /// Check one complete line (without its LF) that starts at `offset`.
+    pub fn line(&mut self, bytes: &[u8], offset: u64) {
+        if self.failed() {
+            return;
+        }
+        let n = self.report.records;
+        let lineno = n + 1;
+        if self.report.end.is_some() {
+            return self.fail(
+                lineno,
+                None,
+                offset,
+                "end of file after the `x` line",
+                "another line",
+            );
+        }
+        let rec = match decode(bytes) {
+            Ok(r) => r,
+            Err(msg) => {
+                if n == 0 && !looks_like_genesis(bytes) {
+                    self.unverifiable = true;
+                    return self.fail(
+                        lineno,
+                        None,
+                        offset,
+                        "a breakglass v1 genesis line",
+                        "something else",
+                    );
+                }
+                return self.fail(lineno, None, offset, "a valid record", msg);
+            }
+        };
+        let seq = Some(rec.seq);
+        self.scratch.clear();
+        encode(&rec, &mut self.scratch);
+        if self.scratch != bytes {
+            let at = self
+                .scratch
+                .iter()
+                .zip(bytes)
+                .position(|(a, b)| a != b)
+                .unwrap_or(self.scratch.len().min(bytes.len()));
+            return self.fail(
+                lineno,
+                seq,
+                offset,
+                format!("the canonical encoding of the record (compact, fields in order) from column {}: {}", at + 1, snippet(&self.scratch, at)),
+                snippet(bytes, at),
+            );
+        }
+        if rec.seq != n {
+            return self.fail(
+                lineno,
+                seq,
+                offset,
+                format!("seq {n}"),
+                format!("seq {}", rec.seq),
+            );
+        }
+        match (n, &self.report.head) {
+            (0, _) => self.report.genesis_prev = Some(rec.prev),
+            (_, Some(head)) if *head != rec.prev => {
+                return self.fail(
+                    lineno,
+                    seq,
+                    offset,
+                    format!("prev {} (the hash of line {n}: that line was altered, or lines were removed or inserted here)", to_hex(head)),
+                    format!("prev {}", to_hex(&rec.prev)),
+                );
+            }
+            _ => {}
+        }
+        if n == 0 && rec.t != 0 {
+            return self.fail(
+                lineno,
+                seq,
+                offset,
+                "t 0 on the genesis line",
+                format!("t {}", rec.t),
+            );
+        }
+        if rec.t < self.last_t {
+            return self.fail(
+                lineno,
+                seq,
+                offset,
+                format!("t at least {}", self.last_t),
+                format!("t {} (time went backwards)", rec.t),
+            );
+        }
+        if let Err((expected, found)) = self.check_body(n, &rec.body) {
+            return self.fail(lineno, seq, offset, expected, found);
+        }
+        let hash = line_hash(bytes);
+        if let Some(w) = self.witnesses.get(&n) {
+            if w.hash != hash {
+                return self.fail(
+                    lineno,
+                    seq,
+                    offset,
+                    format!("hash {} as witnessed by {}", to_hex(&w.hash), w.source),
+                    format!(
+                        "hash {} (the log was rewritten after the witness saw it)",
+                        to_hex(&hash)
+                    ),
+                );
+            }
+            self.report.witnessed.push(n);
+        }
+        if n == 0 {
+            self.report.genesis_hash = Some(hash);
+        }
+        self.last_t = rec.t;
+        self.report.last_t = rec.t;
+        self.report.head = Some(hash);
+        self.report.records += 1;
+        match rec.body {
+            Body::Genesis(g) => self.report.genesis = Some(*g),
+            Body::End(x) => self.report.end = Some(x),
+            _ => {}
+        }
+    }
+
+    fn check_body(&mut self, n: u64, body: &Body) -> Result<(), (String, String)> {
+        let bad = |e: &str, f: String| Err((e.to_string(), f));
+        match body {
+            Body::Genesis(g) if n == 0 => {
+                if g.v != FORMAT_VERSION {
+                    self.unverifiable = true;
+                    return bad("format version 1", format!("version {}", g.v));
+                }
+            }
+            Body::Genesis(_) => return bad("no second genesis line", "a `g` record".into()),
+            _ if n == 0 => {
+                return bad(
+                    "a `g` record on line 1",
+                    format!("a `{}` record", body.kind()),
+                );
+            }
+            Body::Output(d) => self.bytes_out += d.byte_len(),
+            Body::Input { data, .. } => self.bytes_in += data.byte_len(),
+            Body::Resize { .. } | Body::Marker { .. } => {}
+            Body::Participant(p) => {
+                if !EVENTS.contains(&p.event.as_str()) {
+                    return bad(
+                        "an event of join, leave, deny, take, return, kill",
+                        format!("event `{}`", p.event),
+                    );
+                }
+                if let Some(m) = &p.mode
+                    && !MODES.contains(&m.as_str())
+                {
+                    return bad("mode watch or operate", format!("mode `{m}`"));
+                }
+            }
+            Body::End(x) => {
+                if !CAUSES.contains(&x.cause.as_str()) {
+                    return bad(
+                        "a cause of exit, signal, ttl, killed, hangup, error",
+                        format!("cause `{}`", x.cause),
+                    );
+                }
+                if x.records != n + 1 {
+                    return bad(
+                        &format!("records {}", n + 1),
+                        format!("records {}", x.records),
+                    );
+                }
+                if (x.bytes_in, x.bytes_out) != (self.bytes_in, self.bytes_out) {
+                    return bad(
+                        &format!(
+                            "bytes_in {} and bytes_out {}",
+                            self.bytes_in, self.bytes_out
+                        ),
+                        format!("bytes_in {} and bytes_out {}", x.bytes_in, x.bytes_out),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A line longer than the limit.
+    pub fn too_long(&mut self, offset: u64) {
+        if !self.failed() {
+            let n = self.report.records;
+            self.fail(
+                n + 1,
+                None,
+                offset,
+                format!("a line of at most {MAX_LINE} bytes"),
+                "a longer line",
+            );
+        }
+    }
+
+    /// Finish with the incomplete final fragment, if any, and give the report.
+    pub fn finish(mut self, fragment: Option<(u64, u64)>) -> Report {
+        if !self.failed()
+            && let Some((offset, len)) = fragment
+        {
+            if self.report.end.is_some() {
+                self.fail(
+                    self.report.records + 1,
+                    None,
+                    offset,
+                    "end of file after the `x` line",
+                    format!("{len} more bytes"),
+                );
+            } else {
+                self.report.fragment = Some(len);
+            }
+        }
+        if !self.failed()
+            && let Some((&seq, w)) = self.witnesses.range(self.report.records..).next()
+        {
+            let w = w.clone();
+            self.fail(
+                seq + 1,
+                Some(seq),
+                0,
+                format!(
+                    "a record with seq {seq} and hash {}, as witnessed by {}",
+                    to_hex(&w.hash),
+                    w.source
+                ),
+                format!(
+                    "the log ends after {} records (it was cut after the witness saw it)",
+                    self.report.records
+                ),
+            );
+        }
+        self.report.verdict = Some(if self.unverifiable {
+            Verdict::Unverifiable
+        } else if self.failed() {
+            Verdict::Tampered
+        } else if self.report.end.is_some() {
+            Verdict::Verified
+        } else {
+            Verdict::Interrupted
+        });
+        self.report
+    }
+}
+
+/// Whether a line that failed to decode still claims to be a v1 genesis (then it is
+/// TAMPERED, not UNVERIFIABLE).
+fn looks_like_genesis(bytes: &[u8]) -> bool {
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(v) => {
+            v.get("k").and_then(|k| k.as_str()) == Some("g")
+                && v.get("v").and_then(|v| v.as_u64()) == Some(FORMAT_VERSION)
+        }
+        Err(_) => false,
+    }
+}
+
+/// A short, printable excerpt of a line around a column.
+fn snippet(bytes: &[u8], at: usize) -> String {
+    let end = (at + 24).min(bytes.len());
+    let s = String::from_utf8_lossy(&bytes[at.min(end)..end]);
+    format!("`{}`", s.escape_debug())
+}
+
+/// Verify a whole log from a reader. I/O errors are returned as such (not a verdict).
+pub fn verify_reader<R: Read>(
+    r: R,
+    witnesses: BTreeMap<u64, Witness>,
+    mut progress: impl FnMut(u64),
+) -> std::io::Result<Report> {
+    let mut lines = LineReader::new(r);
+    let mut v = Verifier::new(witnesses);
+    let mut fragment = None;
+    let mut fragment_head = Vec::new();
+    while let Some(item) = lines.next()? {
+        match item {
+            Item::Line(l, at) => v.line(l, at),
+            Item::TooLong(at) => v.too_long(at),
+            Item::Fragment(at, len, head) => {
+                fragment = Some((at, len));
+                fragment_head = head;
+            }
+        }
+        if v.failed() {
+            break;
+        }
+        progress(lines.offset());
+    }
+    let only_fragment = v.report().records == 0 && !v.failed() && fragment.is_some();
+    let mut report = v.finish(fragment);
+    if only_fragment && !could_be_cut_genesis(&fragment_head) {
+        report.verdict = Some(Verdict::Unverifiable);
+    }
+    Ok(report)
+}
+
+/// How every genesis line begins.
+const GENESIS_START: &[u8] = b"{\"seq\":0,\"t\":0,\"k\":\"g\",";
+
+/// A file holding only a fragment is a log cut during its first line if the fragment is
+/// NUL padding or starts like a genesis line; otherwise it is not a breakglass log.
+fn could_be_cut_genesis(head: &[u8]) -> bool {
+    let n = head.len().min(GENESIS_START.len());
+    head.iter().all(|&b| b == 0) || head[..n] == GENESIS_START[..n]
+}

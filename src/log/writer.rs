@@ -1,0 +1,283 @@
+//! The session log writer: one record per line, each line one write(2) with its LF last,
+//! chained by hash, payloads split so no line nears the 1 MiB limit, flushed as it goes and
+//! fsynced in the background at least every [`SYNC_INTERVAL`].
+//!
+//! A failed or short write truncates the file back to its last whole line and is reported:
+//! the caller ends the session, since a session that cannot be recorded must not go on.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::chain::{Hash, line_hash};
+use super::record::{self, Body, Data, End, Genesis, Record};
+use super::utf8::Utf8Carry;
+
+/// Largest payload put in one record. Worst-case JSON escaping is 6 bytes per input byte
+/// (`\u00XX`), so 64 KiB of payload stays far below the 1 MiB line limit, and it matches the
+/// size of one PTY read, so a full read is one record.
+pub const MAX_PAYLOAD: usize = 64 * 1024;
+
+/// The log reaches the disk at least this often while a session runs.
+pub const SYNC_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Shared between the writer and its background syncer.
+#[derive(Default)]
+struct SyncState {
+    dirty: AtomicBool,
+    failed: AtomicBool,
+    stop: AtomicBool,
+    error: Mutex<Option<String>>,
+}
+
+/// Appends records to one session log.
+pub struct LogWriter {
+    file: File,
+    len: u64,
+    seq: u64,
+    last_t: u64,
+    head: Hash,
+    bytes_in: u64,
+    bytes_out: u64,
+    carry: Utf8Carry,
+    line: Vec<u8>,
+    sync: Arc<SyncState>,
+    syncer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LogWriter {
+    /// Write the genesis line (seq 0, t 0, `prev` = the ledger head) to a new, empty file.
+    pub fn create(file: File, genesis: Genesis, prev: Hash) -> io::Result<Self> {
+        let mut w = LogWriter {
+            file,
+            len: 0,
+            seq: 0,
+            last_t: 0,
+            head: prev,
+            bytes_in: 0,
+            bytes_out: 0,
+            carry: Utf8Carry::default(),
+            line: Vec::with_capacity(MAX_PAYLOAD * 2),
+            sync: Arc::default(),
+            syncer: None,
+        };
+        w.append(0, Body::Genesis(Box::new(genesis)))?;
+        w.file.sync_data()?;
+        Ok(w)
+    }
+
+    /// Start the background fsync thread.
+    pub fn start_syncer(&mut self) -> io::Result<()> {
+        let file = self.file.try_clone()?;
+        let state = Arc::clone(&self.sync);
+        let handle = std::thread::Builder::new()
+            .name("log-sync".into())
+            .spawn(move || {
+                while !state.stop.load(Ordering::Relaxed) {
+                    std::thread::park_timeout(SYNC_INTERVAL);
+                    if state.dirty.swap(false, Ordering::AcqRel)
+                        && let Err(e) = file.sync_data()
+                    {
+                        *state.error.lock().unwrap_or_else(|p| p.into_inner()) =
+                            Some(e.to_string());
+                        state.failed.store(true, Ordering::Release);
+                        return;
+                    }
+                }
+            })?;
+        self.syncer = Some(handle);
+        Ok(())
+    }
+
+    /// Hash of the last line written (the session's head so far).
+    pub fn head(&self) -> Hash {
+        self.head
+    }
+
+    /// Number of lines written so far.
+    pub fn records(&self) -> u64 {
+        self.seq
+    }
+
+    /// Bytes of input and output recorded so far.
+    pub fn totals(&self) -> (u64, u64) {
+        (self.bytes_in, self.bytes_out)
+    }
+
+    /// Append one record. `t` is clamped so it never goes below the previous record's.
+    pub fn append(&mut self, t: u64, body: Body) -> io::Result<()> {
+        if self.sync.failed.load(Ordering::Acquire) {
+            let msg = self
+                .sync
+                .error
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            return Err(io::Error::other(format!(
+                "fsync of the log failed: {}",
+                msg.unwrap_or_default()
+            )));
+        }
+        let t = t.max(self.last_t);
+        let rec = Record {
+            seq: self.seq,
+            t,
+            prev: self.head,
+            body,
+        };
+        self.line.clear();
+        record::encode(&rec, &mut self.line);
+        let hash = line_hash(&self.line);
+        self.line.push(b'\n');
+        self.write_line()?;
+        match &rec.body {
+            Body::Output(d) => self.bytes_out += d.byte_len(),
+            Body::Input { data, .. } => self.bytes_in += data.byte_len(),
+            _ => {}
+        }
+        self.head = hash;
+        self.seq += 1;
+        self.last_t = t;
+        self.sync.dirty.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// One write(2) for the whole line; on failure, cut the file back to its last whole line.
+    fn write_line(&mut self) -> io::Result<()> {
+        let res = match self.file.write(&self.line) {
+            Ok(n) if n == self.line.len() => Ok(()),
+            Ok(n) => Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                format!("short write to the log ({n} of {} bytes)", self.line.len()),
+            )),
+            Err(e) => Err(e),
+        };
+        match res {
+            Ok(()) => {
+                self.len += self.line.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.file.set_len(self.len);
+                Err(e)
+            }
+        }
+    }
+
+    /// Record session output, carrying split UTF-8 characters to the next call.
+    pub fn output(&mut self, t: u64, bytes: &[u8]) -> io::Result<()> {
+        if let Some(data) = self.carry.push(bytes) {
+            self.payload(t, data, |d| Body::Output(d))?;
+        }
+        Ok(())
+    }
+
+    /// Record input that reached the session.
+    pub fn input(&mut self, t: u64, by: &str, data: Data) -> io::Result<()> {
+        self.payload(t, data, |d| Body::Input {
+            by: by.to_owned(),
+            data: d,
+        })
+    }
+
+    fn payload(&mut self, t: u64, data: Data, mk: impl Fn(Data) -> Body) -> io::Result<()> {
+        for piece in split(data) {
+            self.append(t, mk(piece))?;
+        }
+        Ok(())
+    }
+
+    /// Flush carried output, write the `x` line and fsync. `end.records`, `bytes_in` and
+    /// `bytes_out` are filled in here.
+    pub fn finish(&mut self, t: u64, mut end: End) -> io::Result<Hash> {
+        if let Some(rest) = self.carry.finish() {
+            self.payload(t, rest, Body::Output)?;
+        }
+        end.records = self.seq + 1;
+        end.bytes_in = self.bytes_in;
+        end.bytes_out = self.bytes_out;
+        self.append(t, Body::End(end))?;
+        self.stop_syncer();
+        self.file.sync_all()?;
+        Ok(self.head)
+    }
+
+    /// Length in bytes of what has been written.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether nothing has been written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Read back a range of the log (for watchers that join late).
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        self.file.read_at(buf, offset)
+    }
+
+    fn stop_syncer(&mut self) {
+        self.sync.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.syncer.take() {
+            h.thread().unpark();
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for LogWriter {
+    fn drop(&mut self) {
+        self.stop_syncer();
+    }
+}
+
+/// Split a payload into pieces of at most [`MAX_PAYLOAD`] bytes, text on character bounds.
+pub fn split(data: Data) -> Vec<Data> {
+    match data {
+        Data::Text(s) if s.len() > MAX_PAYLOAD => {
+            let mut out = Vec::new();
+            let mut rest = s.as_str();
+            while !rest.is_empty() {
+                let mut cut = rest.len().min(MAX_PAYLOAD);
+                while !rest.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                out.push(Data::Text(rest[..cut].to_owned()));
+                rest = &rest[cut..];
+            }
+            out
+        }
+        Data::Bytes(b) if b.len() > MAX_PAYLOAD => b
+            .chunks(MAX_PAYLOAD)
+            .map(|c| Data::Bytes(c.to_vec()))
+            .collect(),
+        other => vec![other],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_respects_limit_and_characters() {
+        let s = "é".repeat(MAX_PAYLOAD); // 2 bytes each
+        let parts = split(Data::Text(s.clone()));
+        assert!(parts.iter().all(|p| p.byte_len() as usize <= MAX_PAYLOAD));
+        let joined: String = parts
+            .iter()
+            .map(|p| match p {
+                Data::Text(t) => t.as_str(),
+                _ => panic!("text split into bytes"),
+            })
+            .collect();
+        assert_eq!(joined, s);
+        let b = split(Data::Bytes(vec![0xff; MAX_PAYLOAD * 2 + 1]));
+        assert_eq!(b.len(), 3);
+        assert_eq!(split(Data::Redacted(5)), vec![Data::Redacted(5)]);
+    }
+}

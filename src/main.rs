@@ -1,0 +1,40 @@
+//! The `breakglass` binary: parse the command line, run the subcommand, map errors to exit
+//! statuses (docs/FORMAT.md for `verify`, `breakglass shell --help` for `shell`).
+
+use clap::Parser;
+
+use breakglass::cli::{Cli, Command};
+use breakglass::config::Config;
+use breakglass::error::{EXIT_TOOL, EXIT_USAGE, exit_code};
+use breakglass::store::{self, Store};
+use breakglass::{cmd, session};
+
+fn run(cli: &Cli) -> anyhow::Result<i32> {
+    let config = Config::load(cli.config.as_deref())?;
+    let dir = store::data_dir(cli.dir.as_deref(), config.dir.as_deref())?;
+    match &cli.command {
+        Command::Shell(a) => cmd::shell::run(a, &config, dir),
+        Command::Ls(a) => cmd::ls::run(a, &Store::at(dir)),
+        Command::Verify(a) => cmd::verify::run(a, &Store::at(dir)),
+        Command::Completions(a) => cmd::completions::run(a),
+    }
+}
+
+fn main() {
+    session::term::install_panic_hook();
+    let cli = Cli::parse();
+    let code = match run(&cli) {
+        Ok(code) => code,
+        Err(e) => {
+            session::term::restore();
+            eprintln!("breakglass: {e:#}");
+            let default = if matches!(cli.command, Command::Shell(_)) {
+                EXIT_TOOL
+            } else {
+                EXIT_USAGE
+            };
+            exit_code(&e, default)
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,335 @@
+//! The hub: the one thread that owns the session. It records every event in the log
+//! before anything else happens with it, shows output on the user's terminal, passes input
+//! to the PTY, enforces the time limit, and decides when the session is over.
+
+use std::fs::File;
+use std::io::Write;
+use std::process::ExitStatus;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use super::events::Event;
+use super::pty;
+use super::secret::{Piece, SecretFilter};
+use super::term;
+use super::ttl::{self, Due, Ttl};
+use crate::log::record::{Body, Data};
+use crate::log::writer::LogWriter;
+
+/// After the child exits, output that is still coming is recorded until the PTY has been
+/// quiet this long (a background job may hold the PTY open forever)...
+const DRAIN_QUIET: Duration = Duration::from_millis(100);
+/// ...or this long at most.
+const DRAIN_MAX: Duration = Duration::from_secs(2);
+/// When the log cannot be written, the child gets a hangup and this long to go.
+const ERROR_GRACE: Duration = Duration::from_secs(1);
+/// Longest sleep of the loop; nothing in it needs finer ticks than what it computes.
+const MAX_WAIT: Duration = Duration::from_secs(1);
+
+/// Why the session ended, when breakglass ended it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Ttl,
+    Killed,
+    Hangup,
+    Error,
+}
+
+impl Ending {
+    pub fn cause(self) -> &'static str {
+        match self {
+            Ending::Ttl => "ttl",
+            Ending::Killed => "killed",
+            Ending::Hangup => "hangup",
+            Ending::Error => "error",
+        }
+    }
+}
+
+/// What the hub leaves behind.
+pub struct HubResult {
+    pub status: Option<ExitStatus>,
+    pub ending: Option<Ending>,
+    /// The log could not be written: why.
+    pub log_error: Option<String>,
+}
+
+/// The hub's state.
+pub struct Hub {
+    pub writer: LogWriter,
+    pub start: Instant,
+    pub master: File,
+    pub pid: i32,
+    pub to_pty: Sender<Vec<u8>>,
+    pub display: File,
+    pub secrets: SecretFilter,
+    pub ttl: Ttl,
+    pub ttl_limit: Duration,
+    /// Stdin is a terminal (its end means the user is gone).
+    pub interactive: bool,
+    pub size: (u16, u16),
+    status: Option<ExitStatus>,
+    exited_at: Option<Instant>,
+    last_output: Instant,
+    output_done: bool,
+    ending: Option<Ending>,
+    kill_at: Option<Instant>,
+    log_error: Option<String>,
+    show: bool,
+}
+
+impl Hub {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        writer: LogWriter,
+        start: Instant,
+        master: File,
+        pid: i32,
+        to_pty: Sender<Vec<u8>>,
+        display: File,
+        secrets: SecretFilter,
+        ttl_limit: Duration,
+        interactive: bool,
+        size: (u16, u16),
+    ) -> Hub {
+        Hub {
+            writer,
+            start,
+            master,
+            pid,
+            to_pty,
+            display,
+            secrets,
+            ttl: Ttl::new(ttl_limit),
+            ttl_limit,
+            interactive,
+            size,
+            status: None,
+            exited_at: None,
+            last_output: start,
+            output_done: false,
+            ending: None,
+            kill_at: None,
+            log_error: None,
+            show: true,
+        }
+    }
+
+    fn micros(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.start).as_micros() as u64
+    }
+
+    /// Record, or end the session if the log cannot be written.
+    fn record(
+        &mut self,
+        f: impl FnOnce(&mut LogWriter, u64) -> std::io::Result<()>,
+        at: Instant,
+    ) -> bool {
+        if self.log_error.is_some() {
+            return false;
+        }
+        let t = self.micros(at);
+        match f(&mut self.writer, t) {
+            Ok(()) => true,
+            Err(e) => {
+                self.log_error = Some(e.to_string());
+                self.end(Ending::Error);
+                false
+            }
+        }
+    }
+
+    fn show(&mut self, bytes: &[u8]) {
+        if self.show && self.display.write_all(bytes).is_err() {
+            self.show = false;
+        }
+    }
+
+    /// A line from breakglass itself on the user's terminal (never sent to the child).
+    fn notice(&mut self, text: &str) {
+        let line = format!("\r\n\x1b[1;7m breakglass \x1b[0m {text}\r\n");
+        self.show(line.as_bytes());
+    }
+
+    /// End the session: hang up the child, and kill it if it is still there after a grace.
+    pub fn end(&mut self, why: Ending) {
+        if self.ending.is_some() {
+            // A second request: do not wait any more.
+            if self.status.is_none() {
+                pty::signal_session(&self.master, self.pid, libc::SIGKILL);
+            }
+            return;
+        }
+        self.ending = Some(why);
+        if self.status.is_none() {
+            pty::signal_session(&self.master, self.pid, libc::SIGHUP);
+            let grace = if why == Ending::Error {
+                ERROR_GRACE
+            } else {
+                ttl::KILL_GRACE
+            };
+            self.kill_at = Some(Instant::now() + grace);
+        }
+    }
+
+    fn on_output(&mut self, bytes: Vec<u8>, at: Instant) {
+        self.last_output = Instant::now();
+        if self.record(|w, t| w.output(t, &bytes), at) {
+            self.secrets.on_output(&bytes);
+            self.show(&bytes);
+        }
+    }
+
+    fn on_input(&mut self, bytes: Vec<u8>, at: Instant) {
+        if self.status.is_some() || self.ending.is_some() {
+            return;
+        }
+        let secret = self.secrets.enabled() && pty::reading_secret(&self.master);
+        for piece in self.secrets.on_input(&bytes, secret) {
+            let data = match &piece {
+                Piece::Secret(b) => Data::Redacted(b.len() as u64),
+                Piece::Clear(b) => match std::str::from_utf8(b) {
+                    Ok(s) => Data::Text(s.to_owned()),
+                    Err(_) => Data::Bytes(b.clone()),
+                },
+            };
+            if !self.record(|w, t| w.input(t, "owner", data), at) {
+                return;
+            }
+        }
+        let _ = self.to_pty.send(bytes);
+    }
+
+    fn on_resize(&mut self) {
+        let Some(size) = term::window_size(0).or_else(|| term::window_size(1)) else {
+            return;
+        };
+        if size == self.size {
+            return;
+        }
+        self.size = size;
+        let _ = pty::resize(&self.master, size.0, size.1);
+        self.record(
+            |w, t| {
+                w.append(
+                    t,
+                    Body::Resize {
+                        cols: size.0,
+                        rows: size.1,
+                    },
+                )
+            },
+            Instant::now(),
+        );
+    }
+
+    fn on_signal(&mut self, sig: i32) {
+        match sig {
+            libc::SIGWINCH => self.on_resize(),
+            libc::SIGHUP => {
+                self.show = false;
+                self.end(Ending::Hangup);
+            }
+            _ => self.end(Ending::Killed),
+        }
+    }
+
+    fn on_ttl(&mut self) {
+        let elapsed = self.start.elapsed();
+        while let Some(due) = self.ttl.due(elapsed) {
+            let text = match due {
+                Due::Notice(left) => format!(
+                    "this session ends in {} (time limit {}); start a new one if you need longer",
+                    ttl::human(left),
+                    humantime::format_duration(self.ttl_limit)
+                ),
+                Due::Expire => format!(
+                    "time limit of {} reached: ending the session",
+                    humantime::format_duration(self.ttl_limit)
+                ),
+            };
+            self.notice(&text);
+            let marker = Body::Marker {
+                by: "breakglass".into(),
+                text: text.clone(),
+            };
+            self.record(|w, t| w.append(t, marker), Instant::now());
+            if due == Due::Expire {
+                self.end(Ending::Ttl);
+            }
+        }
+    }
+
+    /// When the loop must wake up next at the latest.
+    fn wait_time(&self) -> Duration {
+        let now = Instant::now();
+        let mut wait = MAX_WAIT;
+        if let Some(d) = self.ttl.until_next(self.start.elapsed()) {
+            wait = wait.min(d);
+        }
+        if let Some(k) = self.kill_at {
+            wait = wait.min(k.saturating_duration_since(now));
+        }
+        if let Some(x) = self.exited_at {
+            let quiet = (self.last_output.max(x) + DRAIN_QUIET).saturating_duration_since(now);
+            wait = wait.min(quiet);
+        }
+        wait
+    }
+
+    /// Whether the session is over: the child is gone and its output drained.
+    fn finished(&self) -> bool {
+        let Some(x) = self.exited_at else {
+            return false;
+        };
+        let now = Instant::now();
+        self.output_done
+            || now >= x + DRAIN_MAX
+            || now >= self.last_output.max(x) + DRAIN_QUIET
+            || self.log_error.is_some()
+    }
+
+    /// Run until the session is over.
+    pub fn run(mut self, rx: Receiver<Event>) -> (HubResult, LogWriter) {
+        loop {
+            match rx.recv_timeout(self.wait_time()) {
+                Ok(Event::Output(b, at)) => self.on_output(b, at),
+                Ok(Event::OutputEnd) => self.output_done = true,
+                Ok(Event::Input(b, at)) => self.on_input(b, at),
+                Ok(Event::InputEnd) => {
+                    if self.interactive {
+                        self.show = false;
+                        self.end(Ending::Hangup);
+                    } else {
+                        // Piped input ran out: pass the end on, as a typed Ctrl-D would.
+                        self.on_input(vec![0x04], Instant::now());
+                    }
+                }
+                Ok(Event::Signal(sig)) => self.on_signal(sig),
+                Ok(Event::Exited(st)) => {
+                    self.status = st.ok();
+                    self.exited_at = Some(Instant::now());
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            self.on_ttl();
+            if let Some(k) = self.kill_at
+                && self.status.is_none()
+                && Instant::now() >= k
+            {
+                pty::signal_session(&self.master, self.pid, libc::SIGKILL);
+                self.kill_at = None;
+            }
+            if self.finished() {
+                break;
+            }
+        }
+        let res = HubResult {
+            status: self.status,
+            ending: self.ending,
+            log_error: self.log_error,
+        };
+        (res, self.writer)
+    }
+}

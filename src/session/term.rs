@@ -1,0 +1,125 @@
+//! The user's terminal: raw mode that always comes back, window size, and the title.
+//!
+//! The saved settings live in a global so that every way out can restore them: the
+//! [`RawMode`] guard's drop, the panic hook, and the session's end on SIGTERM or SIGHUP.
+
+use std::io::Write;
+use std::os::fd::{BorrowedFd, RawFd};
+use std::sync::Mutex;
+
+use nix::sys::termios::{self, SetArg, Termios};
+
+/// What was changed and must be put back.
+struct Saved {
+    fd: RawFd,
+    termios: Option<Termios>,
+    title_pushed: bool,
+}
+
+static SAVED: Mutex<Option<Saved>> = Mutex::new(None);
+
+/// Default size when no terminal tells one (and the clamp for a reported 0x0).
+pub const DEFAULT_SIZE: (u16, u16) = (80, 24);
+
+/// Whether `fd` is a terminal.
+pub fn is_tty(fd: RawFd) -> bool {
+    // SAFETY: isatty only inspects the fd number; an invalid fd just returns 0.
+    unsafe { libc::isatty(fd) == 1 }
+}
+
+/// Columns and rows of the terminal on `fd`, if it is one and reports a size.
+pub fn window_size(fd: RawFd) -> Option<(u16, u16)> {
+    let mut ws = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one winsize into the struct we pass, which outlives the call.
+    let r = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) };
+    (r == 0 && ws.ws_col > 0 && ws.ws_row > 0).then_some((ws.ws_col, ws.ws_row))
+}
+
+/// The size of the user's terminal: stdin's, else stdout's, else [`DEFAULT_SIZE`].
+pub fn user_size() -> (u16, u16) {
+    window_size(0)
+        .or_else(|| window_size(1))
+        .unwrap_or(DEFAULT_SIZE)
+}
+
+/// Raw mode on stdin for the life of the guard.
+pub struct RawMode(());
+
+impl RawMode {
+    /// Switch stdin to raw mode, saving the current settings. Also sets the title when
+    /// stdout is a terminal (pushing the old one, so it comes back).
+    pub fn enter(title: &str) -> std::io::Result<RawMode> {
+        let fd: RawFd = 0;
+        // SAFETY: fd 0 stays open for the life of the process; the borrow is used at once.
+        let bfd = unsafe { BorrowedFd::borrow_raw(fd) };
+        let orig = termios::tcgetattr(bfd)?;
+        let mut raw = orig.clone();
+        termios::cfmakeraw(&mut raw);
+        let title_pushed = is_tty(1);
+        *SAVED.lock().unwrap_or_else(|p| p.into_inner()) = Some(Saved {
+            fd,
+            termios: Some(orig),
+            title_pushed,
+        });
+        termios::tcsetattr(bfd, SetArg::TCSANOW, &raw)?;
+        if title_pushed {
+            // Push the title (XTWINOPS 22), then set ours.
+            let mut out = std::io::stdout().lock();
+            let _ = write!(out, "\x1b[22;0t\x1b]0;{title}\x07");
+            let _ = out.flush();
+        }
+        Ok(RawMode(()))
+    }
+
+    /// Only set the title (stdin is not a terminal, so there is no raw mode to enter).
+    pub fn title_only(title: &str) -> RawMode {
+        if is_tty(1) {
+            *SAVED.lock().unwrap_or_else(|p| p.into_inner()) = Some(Saved {
+                fd: 0,
+                termios: None,
+                title_pushed: true,
+            });
+            let mut out = std::io::stdout().lock();
+            let _ = write!(out, "\x1b[22;0t\x1b]0;{title}\x07");
+            let _ = out.flush();
+        }
+        RawMode(())
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Put the terminal back exactly as it was. Safe to call more than once, from anywhere.
+pub fn restore() {
+    let saved = SAVED.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(s) = saved {
+        if let Some(t) = &s.termios {
+            // SAFETY: the fd was valid when saved and the process never closes it.
+            let bfd = unsafe { BorrowedFd::borrow_raw(s.fd) };
+            let _ = termios::tcsetattr(bfd, SetArg::TCSADRAIN, t);
+        }
+        if s.title_pushed {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(b"\x1b[23;0t");
+            let _ = out.flush();
+        }
+    }
+}
+
+/// Restore the terminal before the default panic message is printed.
+pub fn install_panic_hook() {
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        prev(info);
+    }));
+}

@@ -1,0 +1,131 @@
+//! The session's time limit: notices before the end, then the end itself. Pure timing.
+
+use std::time::Duration;
+
+/// Notices go out this long before the end (longest first).
+pub const NOTICES: [Duration; 2] = [Duration::from_secs(5 * 60), Duration::from_secs(60)];
+
+/// After the hangup at the end, a child that is still alive this long later is killed.
+pub const KILL_GRACE: Duration = Duration::from_secs(5);
+
+/// What is due now.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Due {
+    /// Warn that this much time is left (the truth, even after a late wakeup).
+    Notice(Duration),
+    /// The time is up.
+    Expire,
+}
+
+/// Tracks which notices were given.
+#[derive(Debug)]
+pub struct Ttl {
+    limit: Duration,
+    next_notice: usize,
+    expired: bool,
+}
+
+impl Ttl {
+    pub fn new(limit: Duration) -> Self {
+        // Notices that would come before the session even starts are skipped.
+        let next_notice = NOTICES.iter().take_while(|n| **n >= limit).count();
+        Ttl {
+            limit,
+            next_notice,
+            expired: false,
+        }
+    }
+
+    /// What is due at `elapsed` (call until it returns None).
+    pub fn due(&mut self, elapsed: Duration) -> Option<Due> {
+        if self.expired {
+            return None;
+        }
+        if elapsed >= self.limit {
+            self.expired = true;
+            self.next_notice = NOTICES.len();
+            return Some(Due::Expire);
+        }
+        let left = self.limit - elapsed;
+        if NOTICES.get(self.next_notice).is_some_and(|n| left <= *n) {
+            // Skip any later notice that is also already due.
+            while NOTICES.get(self.next_notice).is_some_and(|m| left <= *m) {
+                self.next_notice += 1;
+            }
+            return Some(Due::Notice(left));
+        }
+        None
+    }
+
+    /// How long from `elapsed` until something is next due (None once expired).
+    pub fn until_next(&self, elapsed: Duration) -> Option<Duration> {
+        if self.expired {
+            return None;
+        }
+        let at = NOTICES
+            .get(self.next_notice)
+            .map_or(self.limit, |n| self.limit.saturating_sub(*n));
+        Some(at.saturating_sub(elapsed))
+    }
+}
+
+/// A duration for people: `5 minutes`, `1 minute`, `30 seconds`.
+pub fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=59 => format!("{s} second{}", if s == 1 { "" } else { "s" }),
+        _ => {
+            let m = (s + 30) / 60;
+            format!("{m} minute{}", if m == 1 { "" } else { "s" })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn notices_then_expiry() {
+        let mut t = Ttl::new(30 * MIN);
+        assert_eq!(t.until_next(Duration::ZERO), Some(25 * MIN));
+        assert_eq!(t.due(24 * MIN), None);
+        assert_eq!(t.due(25 * MIN), Some(Due::Notice(5 * MIN)));
+        assert_eq!(t.due(25 * MIN), None);
+        assert_eq!(t.until_next(25 * MIN), Some(4 * MIN));
+        assert_eq!(t.due(29 * MIN), Some(Due::Notice(MIN)));
+        assert_eq!(t.until_next(29 * MIN), Some(MIN));
+        assert_eq!(t.due(30 * MIN), Some(Due::Expire));
+        assert_eq!(t.due(31 * MIN), None);
+        assert_eq!(t.until_next(31 * MIN), None);
+    }
+
+    #[test]
+    fn short_limits_skip_notices_that_cannot_apply() {
+        let mut t = Ttl::new(3 * MIN);
+        assert_eq!(t.until_next(Duration::ZERO), Some(2 * MIN));
+        assert_eq!(t.due(2 * MIN), Some(Due::Notice(MIN)));
+        let mut s = Ttl::new(Duration::from_secs(2));
+        assert_eq!(s.until_next(Duration::ZERO), Some(Duration::from_secs(2)));
+        assert_eq!(s.due(Duration::from_secs(2)), Some(Due::Expire));
+    }
+
+    #[test]
+    fn a_late_wakeup_gives_one_notice_not_two() {
+        let mut t = Ttl::new(30 * MIN);
+        assert_eq!(
+            t.due(29 * MIN + Duration::from_secs(30)),
+            Some(Due::Notice(Duration::from_secs(30)))
+        );
+        assert_eq!(t.due(29 * MIN + Duration::from_secs(31)), None);
+    }
+
+    #[test]
+    fn human_durations() {
+        assert_eq!(human(5 * MIN), "5 minutes");
+        assert_eq!(human(MIN), "1 minute");
+        assert_eq!(human(Duration::from_secs(30)), "30 seconds");
+    }
+}

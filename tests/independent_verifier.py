@@ -1,0 +1,368 @@
+#!/usr/bin/env python3
+"""Independent verifier for breakglass recordings, format version 1.
+
+Written from docs/FORMAT.md alone, without reading breakglass's source, to show that the
+format can be checked by a program that does not trust breakglass. Standard library only.
+
+Usage: python3 tests/independent_verifier.py [--ledger LEDGER_FILE] FILE...
+
+Prints one JSON object per FILE on stdout: file, verdict, records (good complete lines),
+head (hex H of the last good line), line/seq/offset of the first bad record, why.
+With --ledger, one more object comes first for the ledger itself, marked "ledger": true,
+and each FILE's object gets "ledger": "listed" or "unlisted".
+Exit status is that of the worst verdict: TAMPERED 1 > UNVERIFIABLE 4 > I/O error 2 >
+INTERRUPTED 3 > VERIFIED 0.
+"""
+import base64, binascii, hashlib, json, re, sys
+from collections import namedtuple
+
+LIMIT = 1 << 20                       # longest line, without its LF
+CHUNK = 1 << 16
+DOMAIN = b"breakglass-v1\n"
+GENESIS_START = b'{"seq":0,"t":0,"k":"g",'
+ZEROS = "0" * 64
+EXIT = {"VERIFIED": 0, "TAMPERED": 1, "IO": 2, "INTERRUPTED": 3, "UNVERIFIABLE": 4}
+WORST = ["VERIFIED", "INTERRUPTED", "IO", "UNVERIFIABLE", "TAMPERED"]  # mild to severe
+
+HEX = re.compile(r"[0-9a-f]{64}")
+SESSION_ID = re.compile(r"[0-9a-hjkmnp-tv-z]{12}")   # 0-9a-z without i l o u
+RFC3339_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|\+00:00)")
+
+
+def H(line):
+    return hashlib.sha256(DOMAIN + line).hexdigest()
+
+
+class Bad(Exception):
+    """A record that breaks a rule of the format."""
+
+
+# ---- field types -----------------------------------------------------------------------
+
+nat = lambda v: type(v) is int and v >= 0      # bool is not an integer here
+string = lambda v: type(v) is str
+nullable = lambda check: lambda v: v is None or check(v)
+one_of = lambda *names: lambda v: type(v) is str and v in names
+matches = lambda rx: lambda v: type(v) is str and rx.fullmatch(v) is not None
+
+
+def b64(v):
+    """Standard alphabet, padded, and no stray bits: decoding and encoding gives v back."""
+    try:
+        return base64.b64encode(base64.b64decode(v, validate=True)).decode("ascii") == v
+    except (binascii.Error, ValueError, TypeError):
+        return False
+
+
+CHECK = {
+    "seq": nat, "t": nat, "k": string, "prev": matches(HEX),
+    # g
+    "v": lambda v: type(v) is int and v == 1, "session": matches(SESSION_ID),
+    "host": string, "user": string, "uid": nat, "reason": string,
+    "ticket": nullable(string),
+    "command": lambda v: type(v) is list and all(type(a) is str for a in v),
+    "cols": nat, "rows": nat, "term": string, "started": matches(RFC3339_UTC),
+    "ttl_s": nullable(nat), "tool": lambda v: type(v) is str and v.startswith("breakglass "),
+    "origin": string,
+    # o, i, m, p
+    "d": string, "b": b64, "by": string, "redacted": nat, "text": string,
+    "event": one_of("join", "leave", "deny", "take", "return", "kill"),
+    "who": string, "mode": one_of("watch", "operate"),
+    # x
+    "cause": one_of("exit", "signal", "ttl", "killed", "hangup", "error"),
+    "exit": nullable(lambda v: type(v) is int), "signal": nullable(string),
+    "records": nat, "bytes_in": nat, "bytes_out": nat, "ended": matches(RFC3339_UTC),
+    # ledger
+    "at": matches(RFC3339_UTC), "file": string, "genesis": matches(HEX), "head": matches(HEX),
+}
+
+# kind -> (fields after the common ones in table order, exactly-one-of group, optional)
+SESSION_COMMON = ("seq", "t", "k", "prev")
+SESSION_KINDS = {
+    "g": (("v", "session", "host", "user", "uid", "reason", "ticket", "command", "cols",
+           "rows", "term", "started", "ttl_s", "tool", "origin"), (), ()),
+    "o": (("d", "b"), ("d", "b"), ()),
+    "i": (("by", "d", "b", "redacted"), ("d", "b", "redacted"), ()),
+    "r": (("cols", "rows"), (), ()),
+    "m": (("by", "text"), (), ()),
+    "p": (("event", "who", "uid", "mode"), (), ("uid", "mode")),
+    "x": (("cause", "exit", "signal", "records", "bytes_in", "bytes_out", "ended"), (), ()),
+}
+LEDGER_COMMON = ("seq", "at", "k", "session", "file", "prev")
+LEDGER_KINDS = {"start": (("genesis",), (), ()), "end": (("head", "records"), (), ())}
+
+
+# ---- lines -----------------------------------------------------------------------------
+
+Piece = namedtuple("Piece", "offset data length nonnul complete")
+# data: the bytes without LF, but at most LIMIT + 1 of them (an over-long line is never
+# held whole); length: the real length; nonnul: length without the trailing NUL bytes.
+
+
+def pieces(f):
+    """Yield the complete lines of a binary file, then its final fragment if there is one."""
+    offset, buf, length, nonnul = 0, bytearray(), 0, 0
+    while chunk := f.read(CHUNK):
+        pos = 0
+        while True:
+            nl = chunk.find(b"\n", pos)
+            part = chunk[pos:] if nl < 0 else chunk[pos:nl]
+            kept = part.rstrip(b"\0")
+            if kept:
+                nonnul = length + len(kept)
+            length += len(part)
+            if len(buf) <= LIMIT:
+                buf += part[:LIMIT + 1 - len(buf)]
+            if nl < 0:
+                break
+            yield Piece(offset, bytes(buf), length, nonnul, True)
+            offset += length + 1
+            buf, length, nonnul = bytearray(), 0, 0
+            pos = nl + 1
+    if length:
+        yield Piece(offset, bytes(buf), length, nonnul, False)
+
+
+def parse(data):
+    """Strict JSON object: UTF-8, no NaN/Infinity. Returns (obj, duplicate keys)."""
+    dups = []
+
+    def pairs(items):
+        obj = {}
+        for key, value in items:
+            if key in obj:
+                dups.append(key)
+            obj[key] = value
+        return obj
+
+    def constant(name):
+        raise ValueError(f"{name} is not JSON")
+
+    try:
+        obj = json.loads(data.decode("utf-8"), object_pairs_hook=pairs,
+                         parse_constant=constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise Bad(f"not valid JSON: {e}") from None
+    if type(obj) is not dict:
+        raise Bad("not a JSON object")
+    return obj, dups
+
+
+def check_record(data, obj, dups, common, kinds):
+    """Fields, types, kind membership and canonical form of one parsed line."""
+    if dups:
+        raise Bad(f"duplicate field {dups[0]!r}")
+    kind = obj.get("k")
+    if type(kind) is not str or kind not in kinds:
+        raise Bad(f"unknown kind {kind!r}")
+    fields, exactly_one, optional = kinds[kind]
+    order = common + fields
+    for key in obj:
+        if key not in order:
+            raise Bad(f"field {key!r} does not belong to kind {kind!r}")
+    for key in order:
+        if key in obj:
+            if not CHECK[key](obj[key]):
+                raise Bad(f"field {key!r} has a wrong type or value: {obj[key]!r}")
+        elif key not in exactly_one and key not in optional:
+            raise Bad(f"missing field {key!r}")
+    if exactly_one and sum(key in obj for key in exactly_one) != 1:
+        raise Bad(f"kind {kind!r} needs exactly one of {', '.join(exactly_one)}")
+    canonical = {key: obj[key] for key in order if key in obj}
+    try:
+        again = json.dumps(canonical, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:
+        raise Bad("string holds a lone surrogate") from None
+    if again != data:
+        raise Bad("not in canonical form")
+
+
+def payload_len(obj):
+    if "d" in obj:
+        return len(obj["d"].encode("utf-8"))
+    if "b" in obj:
+        return len(base64.b64decode(obj["b"]))
+    return obj["redacted"]
+
+
+# ---- a session file --------------------------------------------------------------------
+
+def new_report(path):
+    return {"file": path, "verdict": None, "records": 0, "head": None,
+            "line": None, "seq": None, "offset": None, "why": None}
+
+
+def fail(r, verdict, n, piece, why, obj=None):
+    seq = obj.get("seq") if isinstance(obj, dict) else None
+    r.update(verdict=verdict, line=n + 1, offset=piece.offset, why=why,
+             seq=seq if type(seq) is int else None)
+    return r
+
+
+def claims_genesis(obj):
+    return obj.get("k") == "g" and type(obj.get("v")) is int and obj["v"] == 1
+
+
+def verify_session(path, ledger=None):
+    r = new_report(path)
+    prev = last_t = genesis = genesis_hash = fragment = None
+    ended, n, bytes_in, bytes_out = False, -1, 0, 0
+    with open(path, "rb") as f:
+        for n, p in enumerate(pieces(f)):
+            if not p.complete:
+                if ended or p.nonnul > LIMIT:
+                    why = "bytes after the x line" if ended else "fragment over 1 MiB"
+                    return fail(r, "TAMPERED", n, p, why)
+                if n == 0 and p.nonnul and not p.data.startswith(GENESIS_START):
+                    return fail(r, "UNVERIFIABLE", n, p,
+                                "no complete first line, and not the start of a genesis")
+                fragment = p
+                break
+            obj = None
+            try:
+                if p.length > LIMIT:
+                    raise Bad(f"line of {p.length} bytes, over 1 MiB")
+                obj, dups = parse(p.data)
+            except Bad as e:
+                if n == 0 and not p.data.startswith(GENESIS_START):
+                    return fail(r, "UNVERIFIABLE", n, p, f"line 0 is not a v1 genesis: {e}")
+                return fail(r, "TAMPERED", n, p, str(e), obj)
+            if n == 0 and not claims_genesis(obj):
+                return fail(r, "UNVERIFIABLE", n, p, "line 0 is not a g record with v 1", obj)
+            try:
+                if ended:
+                    raise Bad("something follows the x line")
+                check_record(p.data, obj, dups, SESSION_COMMON, SESSION_KINDS)
+                kind, t = obj["k"], obj["t"]
+                if obj["seq"] != n:
+                    raise Bad(f"seq is {obj['seq']}, expected {n}")
+                if n == 0 and t != 0:
+                    raise Bad(f"t is {t} on line 0, expected 0")
+                if n > 0 and t < last_t:
+                    raise Bad(f"t goes back from {last_t} to {t}")
+                if n > 0 and obj["prev"] != prev:
+                    raise Bad(f"broken link: prev is {obj['prev']}, expected {prev}")
+                if kind == "g" and n > 0:
+                    raise Bad("a second g record")
+                if kind == "o":
+                    bytes_out += payload_len(obj)
+                elif kind == "i":
+                    bytes_in += payload_len(obj)
+                elif kind == "x":
+                    for field, want in (("records", n + 1), ("bytes_in", bytes_in),
+                                        ("bytes_out", bytes_out)):
+                        if obj[field] != want:
+                            raise Bad(f"x says {field} {obj[field]}, the file has {want}")
+                    ended = True
+            except Bad as e:
+                return fail(r, "TAMPERED", n, p, str(e), obj)
+            prev, last_t = H(p.data), t
+            if n == 0:
+                genesis, genesis_hash = obj, prev
+            r["records"], r["head"] = n + 1, prev
+    if ended:
+        r["verdict"] = "VERIFIED"
+    elif n < 0:
+        r.update(verdict="INTERRUPTED", why="empty file")
+    else:
+        cut = f"; incomplete final fragment of {fragment.length} bytes at offset " \
+              f"{fragment.offset}" if fragment else ""
+        r.update(verdict="INTERRUPTED", why="no x line" + cut)
+    if ledger is not None and genesis is not None:
+        check_against_ledger(r, genesis, genesis_hash, ledger)
+    return r
+
+
+def check_against_ledger(r, genesis, genesis_hash, ledger):
+    entry = ledger.get(genesis["session"])
+    r["ledger"] = "listed" if entry else "unlisted"
+    if not entry:
+        return
+    at_genesis = dict(verdict="TAMPERED", records=0, head=None, line=1, seq=0, offset=0)
+    records, head = entry["end"] or (r["records"], r["head"])
+    if genesis_hash != entry["genesis"]:
+        r.update(at_genesis, why=f"ledger: H(line 0) is {genesis_hash}, "
+                                 f"its start line says {entry['genesis']}")
+    elif genesis["prev"] != entry["before"]:
+        r.update(at_genesis, why=f"ledger: line 0 prev is {genesis['prev']}, the "
+                                 f"ledger head before its start line is {entry['before']}")
+    elif (r["records"], r["head"]) != (records, head):
+        r.update(verdict="TAMPERED", why=f"ledger: the file has {r['records']} lines and "
+                 f"head {r['head']}, its end line says {records} and {head}")
+
+
+# ---- the ledger ------------------------------------------------------------------------
+
+def verify_ledger(path):
+    """Check the ledger's own chain; return its report and {session: entry} of good lines."""
+    r, entries, head = new_report(path), {}, ZEROS
+    r["ledger"] = True
+    with open(path, "rb") as f:
+        for n, p in enumerate(pieces(f)):
+            if not p.complete:   # a crash while appending; the next append cuts it off
+                if p.nonnul > LIMIT:
+                    return fail(r, "TAMPERED", n, p, "final fragment longer than 1 MiB"), entries
+                r["why"] = f"incomplete final fragment of {p.length} bytes ignored"
+                break
+            obj = None
+            try:
+                if p.length > LIMIT:
+                    raise Bad(f"line of {p.length} bytes, over 1 MiB")
+                obj, dups = parse(p.data)
+                check_record(p.data, obj, dups, LEDGER_COMMON, LEDGER_KINDS)
+                sid = obj["session"]
+                if obj["seq"] != n:
+                    raise Bad(f"seq is {obj['seq']}, expected {n}")
+                if obj["prev"] != head:
+                    raise Bad(f"broken link: prev is {obj['prev']}, expected {head}")
+                if obj["file"] != f"sessions/{sid}.jsonl":
+                    raise Bad(f"file {obj['file']!r} does not match session {sid}")
+                if obj["k"] == "start":
+                    if sid in entries:
+                        raise Bad(f"a second start line for session {sid}")
+                    entries[sid] = {"genesis": obj["genesis"], "before": head, "end": None}
+                else:
+                    if sid not in entries or entries[sid]["end"] is not None:
+                        raise Bad(f"end line for session {sid} without a single start")
+                    entries[sid]["end"] = (obj["records"], obj["head"])
+            except Bad as e:
+                return fail(r, "TAMPERED", n, p, str(e), obj), entries
+            head = H(p.data)
+            r["records"], r["head"] = n + 1, head
+    r["verdict"] = "VERIFIED"
+    return r, entries
+
+
+# ---- command line ----------------------------------------------------------------------
+
+def main(argv):
+    ledger_path, files = None, argv
+    if argv[:1] == ["--ledger"]:
+        ledger_path, files = (argv[1:2] or [None])[0], argv[2:]
+    if not files or files[0] == "--ledger":
+        print(__doc__.split("\n\n")[2], file=sys.stderr)
+        return 2
+    worst, ledger = "VERIFIED", None
+
+    def emit(report, verdict):
+        nonlocal worst
+        print(json.dumps(report), flush=True)
+        worst = max(worst, verdict, key=WORST.index)
+
+    if ledger_path is not None:
+        try:
+            report, ledger = verify_ledger(ledger_path)
+            emit(report, report["verdict"])
+        except OSError as e:
+            emit({"file": ledger_path, "ledger": True, "error": str(e)}, "IO")
+    for path in files:
+        try:
+            report = verify_session(path, ledger)
+            emit(report, report["verdict"])
+        except OSError as e:
+            emit({"file": path, "error": str(e)}, "IO")
+    return EXIT[worst]
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
