@@ -48,6 +48,11 @@ pub fn data_dir(flag: Option<&Path>, config: Option<&Path>) -> Result<PathBuf, F
         .ok_or_else(|| Failure::tool("cannot find a data dir: set BREAKGLASS_DIR or pass --dir"))
 }
 
+/// Whether `s` is a session id as breakglass makes them.
+pub fn is_session_id(s: &str) -> bool {
+    s.len() == ID_LEN && s.bytes().all(|b| ID_ALPHABET.contains(&b))
+}
+
 /// A fresh random session id.
 pub fn new_id() -> std::io::Result<String> {
     let mut raw = [0u8; ID_LEN];

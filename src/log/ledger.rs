@@ -95,9 +95,20 @@ impl Entry {
             (true, Some(g), None) => hex(g)?,
             (false, None, Some(h)) => hex(h)?,
             _ => {
-                return Err("a start line needs `genesis`, an end line `head` and `records`".into());
+                return Err(
+                    "a start line needs `genesis`, an end line `head` and `records`".into(),
+                );
             }
         };
+        if raw.file != format!("sessions/{}.jsonl", raw.session) {
+            return Err(format!(
+                "`file` is `{}`, not sessions/{}.jsonl",
+                raw.file, raw.session
+            ));
+        }
+        if !super::record::is_rfc3339_utc(&raw.at) {
+            return Err(format!("`at` is `{}`, not RFC 3339 UTC", raw.at));
+        }
         let e = Entry {
             seq: raw.seq,
             at: raw.at,
@@ -236,6 +247,9 @@ pub fn verify_ledger<R: Read>(r: R) -> io::Result<LedgerReport> {
     let mut rep = LedgerReport::default();
     let mut head = ZERO_HASH;
     let mut n = 0u64;
+    // Per session: (has a start line, has an end line).
+    let mut seen: std::collections::HashMap<String, (bool, bool)> =
+        std::collections::HashMap::new();
     while let Some(item) = lines.next()? {
         let fail = |offset, seq, expected: String, found: String| Problem {
             line: n + 1,
@@ -263,6 +277,19 @@ pub fn verify_ledger<R: Read>(r: R) -> io::Result<LedgerReport> {
                         format!("prev {}", chain::to_hex(&e.prev)),
                     ))
                 }
+                Ok(e) if !order_ok(&mut seen, &e) => {
+                    let what = if e.start {
+                        "a second start line"
+                    } else {
+                        "an end line without a start, or a second one"
+                    };
+                    rep.problem = Some(fail(
+                        at,
+                        Some(e.seq),
+                        format!("one start and one end line for session {}", e.session),
+                        what.into(),
+                    ))
+                }
                 Ok(e) => {
                     let before = head;
                     head = line_hash(l);
@@ -287,6 +314,17 @@ pub fn verify_ledger<R: Read>(r: R) -> io::Result<LedgerReport> {
         n += 1;
     }
     Ok(rep)
+}
+
+/// Record a ledger entry for its session; false if it is out of order.
+fn order_ok(seen: &mut std::collections::HashMap<String, (bool, bool)>, e: &Entry) -> bool {
+    let s = seen.entry(e.session.clone()).or_default();
+    match (e.start, *s) {
+        (true, (false, false)) => s.0 = true,
+        (false, (true, false)) => s.1 = true,
+        _ => return false,
+    }
+    true
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod ledger;
 pub mod lines;
 pub mod parse;
 pub mod record;
+pub mod stream;
 pub mod utf8;
 pub mod verify;
 pub mod writer;

@@ -5,12 +5,13 @@
 //! a watcher's copy, syslog lines) are hashes expected at given `seq`s.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use super::chain::{Hash, line_hash, to_hex};
-use super::lines::{Item, LineReader, MAX_LINE};
+use super::lines::MAX_LINE;
 use super::parse::decode;
+use super::record::is_rfc3339_utc;
 use super::record::{Body, End, FORMAT_VERSION, Genesis, encode};
+pub use super::stream::{GENESIS_START, verify_reader};
 
 /// The verdicts of FORMAT.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -282,6 +283,24 @@ impl Verifier {
                     self.unverifiable = true;
                     return bad("format version 1", format!("version {}", g.v));
                 }
+                if !crate::store::is_session_id(&g.session) {
+                    return bad(
+                        "a session id of 12 characters from 0-9a-z without i l o u",
+                        format!("session `{}`", g.session),
+                    );
+                }
+                if !is_rfc3339_utc(&g.started) {
+                    return bad(
+                        "`started` as RFC 3339 UTC (ending in Z)",
+                        format!("`{}`", g.started),
+                    );
+                }
+                if !g.tool.starts_with("breakglass ") {
+                    return bad(
+                        "`tool` starting with `breakglass `",
+                        format!("`{}`", g.tool),
+                    );
+                }
             }
             Body::Genesis(_) => return bad("no second genesis line", "a `g` record".into()),
             _ if n == 0 => {
@@ -307,6 +326,12 @@ impl Verifier {
                 }
             }
             Body::End(x) => {
+                if !is_rfc3339_utc(&x.ended) {
+                    return bad(
+                        "`ended` as RFC 3339 UTC (ending in Z)",
+                        format!("`{}`", x.ended),
+                    );
+                }
                 if !CAUSES.contains(&x.cause.as_str()) {
                     return bad(
                         "a cause of exit, signal, ttl, killed, hangup, error",
@@ -398,13 +423,14 @@ impl Verifier {
 
 /// Whether a line that failed to decode still claims to be a v1 genesis (then it is
 /// TAMPERED, not UNVERIFIABLE).
+/// Not even JSON, it must begin as every genesis line does.
 fn looks_like_genesis(bytes: &[u8]) -> bool {
     match serde_json::from_slice::<serde_json::Value>(bytes) {
         Ok(v) => {
             v.get("k").and_then(|k| k.as_str()) == Some("g")
                 && v.get("v").and_then(|v| v.as_u64()) == Some(FORMAT_VERSION)
         }
-        Err(_) => false,
+        Err(_) => bytes.starts_with(GENESIS_START),
     }
 }
 
@@ -413,46 +439,4 @@ fn snippet(bytes: &[u8], at: usize) -> String {
     let end = (at + 24).min(bytes.len());
     let s = String::from_utf8_lossy(&bytes[at.min(end)..end]);
     format!("`{}`", s.escape_debug())
-}
-
-/// Verify a whole log from a reader. I/O errors are returned as such (not a verdict).
-pub fn verify_reader<R: Read>(
-    r: R,
-    witnesses: BTreeMap<u64, Witness>,
-    mut progress: impl FnMut(u64),
-) -> std::io::Result<Report> {
-    let mut lines = LineReader::new(r);
-    let mut v = Verifier::new(witnesses);
-    let mut fragment = None;
-    let mut fragment_head = Vec::new();
-    while let Some(item) = lines.next()? {
-        match item {
-            Item::Line(l, at) => v.line(l, at),
-            Item::TooLong(at) => v.too_long(at),
-            Item::Fragment(at, len, head) => {
-                fragment = Some((at, len));
-                fragment_head = head;
-            }
-        }
-        if v.failed() {
-            break;
-        }
-        progress(lines.offset());
-    }
-    let only_fragment = v.report().records == 0 && !v.failed() && fragment.is_some();
-    let mut report = v.finish(fragment);
-    if only_fragment && !could_be_cut_genesis(&fragment_head) {
-        report.verdict = Some(Verdict::Unverifiable);
-    }
-    Ok(report)
-}
-
-/// How every genesis line begins.
-const GENESIS_START: &[u8] = b"{\"seq\":0,\"t\":0,\"k\":\"g\",";
-
-/// A file holding only a fragment is a log cut during its first line if the fragment is
-/// NUL padding or starts like a genesis line; otherwise it is not a breakglass log.
-fn could_be_cut_genesis(head: &[u8]) -> bool {
-    let n = head.len().min(GENESIS_START.len());
-    head.iter().all(|&b| b == 0) || head[..n] == GENESIS_START[..n]
 }
