@@ -118,25 +118,31 @@ impl<R: Read> LineReader<R> {
         }
     }
 
-    /// Past the limit without an LF: a NUL tail to the end of file is a fragment,
-    /// anything else an over-long line.
+    /// Past the limit without an LF: what a power loss can leave (at most a line's worth of
+    /// data, then NUL bytes to the end of the file) is a fragment; anything else is an
+    /// over-long line.
     fn oversized(&mut self) -> io::Result<Option<Item<'_>>> {
         self.done = true;
         let at = self.offset;
-        let mut len = 0u64;
-        loop {
+        let window = &self.buf[self.start..self.end];
+        let data_len = window.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+        if data_len > MAX_LINE {
+            return Ok(Some(Item::TooLong(at)));
+        }
+        let head = window[..window.len().min(FRAGMENT_HEAD)].to_vec();
+        let mut len = window.len() as u64;
+        self.start = self.end;
+        while !self.eof {
+            self.fill()?;
             let chunk = &self.buf[self.start..self.end];
             if chunk.iter().any(|&b| b != 0) {
                 return Ok(Some(Item::TooLong(at)));
             }
             len += chunk.len() as u64;
             self.start = self.end;
-            if self.eof {
-                self.offset += len;
-                return Ok(Some(Item::Fragment(at, len, vec![0; FRAGMENT_HEAD])));
-            }
-            self.fill()?;
         }
+        self.offset += len;
+        Ok(Some(Item::Fragment(at, len, head)))
     }
 }
 

@@ -170,7 +170,7 @@ impl LogWriter {
     /// Record session output, carrying split UTF-8 characters to the next call.
     pub fn output(&mut self, t: u64, bytes: &[u8]) -> io::Result<()> {
         if let Some(data) = self.carry.push(bytes) {
-            self.payload(t, data, |d| Body::Output(d))?;
+            self.payload(t, data, Body::Output)?;
         }
         Ok(())
     }

@@ -1,0 +1,59 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_breakglass_global_optspecs
+    string join \n dir= config= h/help V/version
+end
+
+function __fish_breakglass_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_breakglass_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_breakglass_using_subcommand
+    set -l cmd (__fish_breakglass_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c breakglass -n "__fish_breakglass_needs_command" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
+complete -c breakglass -n "__fish_breakglass_needs_command" -l config -d 'Config file (TOML)' -r -F
+complete -c breakglass -n "__fish_breakglass_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c breakglass -n "__fish_breakglass_needs_command" -s V -l version -d 'Print version'
+complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "shell" -d 'Open a recorded shell on HOST (through ssh), or on this machine'
+complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "ls" -d 'List the sessions in the data dir, newest first'
+complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "verify" -d 'Prove sessions intact: VERIFIED, INTERRUPTED, TAMPERED or UNVERIFIABLE'
+complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
+complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -s r -l reason -d 'Why you need access (recorded; asked for when not given and stdin is a terminal)' -r
+complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -s t -l ticket -d 'Ticket or incident id (the config may require one and a pattern for it)' -r
+complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l ttl -d 'Time limit, e.g. 30m or 1h30m (default and maximum from the config: 1h and 8h)' -r
+complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l config -d 'Config file (TOML)' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l record-secrets -d 'Also record what is typed at password prompts (masked by default)'
+complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -s h -l help -d 'Print help'
+complete -c breakglass -n "__fish_breakglass_using_subcommand ls" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand ls" -l config -d 'Config file (TOML)' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand ls" -l json -d 'One JSON object per line, for jq'
+complete -c breakglass -n "__fish_breakglass_using_subcommand ls" -s h -l help -d 'Print help'
+complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l config -d 'Config file (TOML)' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l all -d 'Every session in the data dir, and the ledger: a missing, replaced or unlisted session file is reported'
+complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l json -d 'One JSON object per session, for scripts'
+complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c breakglass -n "__fish_breakglass_using_subcommand completions" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand completions" -l config -d 'Config file (TOML)' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify completions help" -f -a "shell" -d 'Open a recorded shell on HOST (through ssh), or on this machine'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify completions help" -f -a "ls" -d 'List the sessions in the data dir, newest first'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify completions help" -f -a "verify" -d 'Prove sessions intact: VERIFIED, INTERRUPTED, TAMPERED or UNVERIFIABLE'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify completions help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
