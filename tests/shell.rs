@@ -383,3 +383,70 @@ fn concurrent_sessions_all_verify_with_the_ledger() {
         assert!(py.is_empty() || py == "VERIFIED", "{py}");
     }
 }
+
+/// A small tmpfs for a disk-full test; None (skip) when not root outside CI.
+fn small_tmpfs(at: &std::path::Path, size: &str) -> Option<()> {
+    std::fs::create_dir_all(at).unwrap();
+    let ok = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+        .arg(at)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "mounting a tmpfs needs root, which CI has"
+        );
+        eprintln!("skipping: cannot mount a tmpfs (not root)");
+        return None;
+    }
+    Some(())
+}
+
+#[test]
+fn disk_full_ends_the_session_with_a_clear_message() {
+    let env = Env::new();
+    let mnt = env.tmp.path().join("full");
+    if small_tmpfs(&mnt, "256k").is_none() {
+        return;
+    }
+    let data = mnt.join("data");
+    let start = Instant::now();
+    let mut pty = Pty::spawn(
+        env.cmd().env("BREAKGLASS_DIR", &data).args([
+            "shell",
+            "-r",
+            "fill",
+            "--",
+            "sh",
+            "-c",
+            "while :; do echo 0123456789abcdefghijklmnopqrstuvwxyz0123456789; done",
+        ]),
+        100,
+        30,
+    );
+    let st = pty.wait();
+    let screen = pty.screen();
+    let logs: Vec<_> = std::fs::read_dir(data.join("sessions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let copy = env.tmp.path().join("copy.jsonl");
+    std::fs::copy(&logs[0], &copy).unwrap();
+    let _ = std::process::Command::new("umount").arg(&mnt).status();
+    assert_eq!(st.code(), Some(125), "{screen}");
+    assert!(start.elapsed() < Duration::from_secs(15));
+    assert!(
+        screen.contains("could not be written") && screen.contains("No space left"),
+        "{screen}"
+    );
+    assert!(
+        same_termios(&pty.original, &pty.termios_now()),
+        "terminal not restored"
+    );
+    let (v, _, _) = verify_file(&copy);
+    assert!(v == "INTERRUPTED" || v == "VERIFIED", "{v}");
+    if v == "VERIFIED" {
+        assert_eq!(end_of(&copy).unwrap().cause, "error");
+    }
+}

@@ -149,10 +149,9 @@ impl LogWriter {
     fn write_line(&mut self) -> io::Result<()> {
         let res = match self.file.write(&self.line) {
             Ok(n) if n == self.line.len() => Ok(()),
-            Ok(n) => Err(io::Error::new(
-                io::ErrorKind::WriteZero,
-                format!("short write to the log ({n} of {} bytes)", self.line.len()),
-            )),
+            // A short write means the disk filled up (or a signal came): finishing the line
+            // either completes it or yields the real error, such as ENOSPC.
+            Ok(n) => self.file.write_all(&self.line[n..]),
             Err(e) => Err(e),
         };
         match res {

@@ -264,9 +264,8 @@ pub fn run(plan: Plan) -> Result<Outcome> {
     };
     if log_error.is_some() {
         code = EXIT_TOOL;
-    } else {
-        close_ledger(&plan.store, &id, head, writer.records());
     }
+    close_ledger(&plan.store, &id, head, writer.records());
     Ok(Outcome {
         id,
         exit_code: code,
