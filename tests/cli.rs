@@ -90,7 +90,7 @@ fn a_live_session_is_listed_live_and_valid_so_far() {
         "--",
         "sh",
         "-c",
-        "echo started; read x",
+        "echo sta''rted; read x",
     ]);
     pty.expect("started");
     let out = env.run(&["ls"]);

@@ -195,7 +195,8 @@ fn terminal_is_restored_on_exit_sigterm_and_sighup() {
             "--",
             "sh",
             "-c",
-            "echo ready; sleep 30",
+            // Quoted so the banner, which shows the command, does not match.
+            "echo re''ady; sleep 30",
         ]);
         pty.expect("ready");
         assert!(
@@ -264,7 +265,7 @@ fn ttl_ends_the_session_even_when_sighup_is_ignored() {
         "--",
         "sh",
         "-c",
-        "trap '' HUP; echo up; sleep 60",
+        "trap '' HUP; echo u''p; sleep 60",
     ]);
     pty.expect("up");
     let st = pty.wait();
@@ -449,4 +450,20 @@ fn disk_full_ends_the_session_with_a_clear_message() {
     if v == "VERIFIED" {
         assert_eq!(end_of(&copy).unwrap().cause, "error");
     }
+}
+
+#[test]
+fn reason_and_ticket_are_asked_for_on_a_terminal() {
+    let env = Env::new();
+    env.write_config("require_ticket = true\n");
+    let mut pty = env.spawn(&["shell", "--", "sh", "-c", "echo in''side"]);
+    pty.expect("Reason for this emergency access");
+    pty.send("disk full on db1\r");
+    pty.expect("Ticket or incident id");
+    pty.send("INC-7\r");
+    pty.expect("inside");
+    assert_eq!(pty.wait().code(), Some(0));
+    let g = breakglass::store::read_genesis(&env.log()).unwrap();
+    assert_eq!(g.reason, "disk full on db1");
+    assert_eq!(g.ticket.as_deref(), Some("INC-7"));
 }
