@@ -11,6 +11,7 @@ Examples:
   breakglass ls
   breakglass verify last
   breakglass verify --all
+  breakglass watch
 
 Data dir: --dir, else $BREAKGLASS_DIR, else `dir` in the config, else ~/.local/share/breakglass.
 Config:   --config, else $BREAKGLASS_CONFIG, else ~/.config/breakglass/config.toml, else
@@ -45,6 +46,11 @@ pub enum Command {
     /// Prove sessions intact: VERIFIED, INTERRUPTED, TAMPERED or UNVERIFIABLE
     #[command(after_help = VERIFY_HELP)]
     Verify(VerifyArgs),
+    /// Watch a live session: its screen now, then live; take the keyboard if allowed
+    #[command(after_help = WATCH_HELP)]
+    Watch(WatchArgs),
+    /// Add a marker to a live session (shown to everyone, recorded in the log)
+    Mark(MarkArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
 }
@@ -73,6 +79,49 @@ A session in the data dir is also checked against the ledger. The chain alone ca
 a log rewritten consistently from some point on, or cut cleanly before its end; only a
 witness kept elsewhere can (the head printed at the end of the session, for one).";
 
+const WATCH_HELP: &str = "\
+Keys while watching: Ctrl-] then t take the keyboard, r return it, d detach, k end the
+session (y to confirm), m add a marker (text, then Enter), ? help. Ctrl-] twice sends one
+Ctrl-] when you hold the keyboard. Your keys reach the session only while you hold it.
+
+Who may: the session's owner, root, and the users or @groups in `watchers` may watch;
+root and `operators` may also take the keyboard and end the session. Every join, leave,
+take, return, refusal and end is recorded in the session's log.
+
+Examples:
+  breakglass watch                     # the only live session, or a list to pick from
+  breakglass watch k3f9 --operate      # attach and take the keyboard at once
+  breakglass watch k3f9 --save k3f9.witness.jsonl
+  breakglass verify k3f9 --witness k3f9.witness.jsonl";
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The live session (id prefix or `last`); without it, the only live one
+    pub session: Option<String>,
+
+    /// Take the keyboard as soon as you attach (operators only)
+    #[arg(long)]
+    pub operate: bool,
+
+    /// Keep a byte-identical copy of the session's log, from its first line, as a witness
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+
+    /// The escape key (default ctrl-], or `escape_key` in the config)
+    #[arg(long, value_name = "KEY")]
+    pub escape: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MarkArgs {
+    /// The live session (id prefix or `last`)
+    pub session: String,
+
+    /// The marker text
+    #[arg(required = true, num_args = 1..)]
+    pub text: Vec<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct ShellArgs {
     /// Host to open a shell on (a name from the config, or anything ssh accepts)
@@ -93,6 +142,18 @@ pub struct ShellArgs {
     /// Also record what is typed at password prompts (masked by default)
     #[arg(long)]
     pub record_secrets: bool,
+
+    /// Users or @groups who may watch, besides you and root (adds to config `watchers`)
+    #[arg(long, value_name = "LIST")]
+    pub watchers: Option<String>,
+
+    /// Users or @groups who may take the keyboard and end the session (adds to `operators`)
+    #[arg(long, value_name = "LIST")]
+    pub operators: Option<String>,
+
+    /// Hold your input until an operator is watching (also per host in the config)
+    #[arg(long)]
+    pub require_operator: bool,
 
     /// Command to run instead of ssh or your shell
     #[arg(last = true, value_name = "COMMAND")]
@@ -120,6 +181,10 @@ pub struct VerifyArgs {
     /// One JSON object per session, for scripts
     #[arg(long)]
     pub json: bool,
+
+    /// A witness copy (from `watch --save`): the log must hold every line of it unchanged
+    #[arg(long, value_name = "FILE")]
+    pub witness: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -28,6 +28,9 @@ pub const DEFAULT_SECRET_PROMPT: &str =
 pub struct HostConfig {
     /// The argv that opens a shell on the host, instead of `ssh NAME`.
     pub command: Option<Vec<String>>,
+    /// Hold the owner's input until an operator watches.
+    #[serde(default)]
+    pub require_operator: bool,
 }
 
 /// The file as written.
@@ -43,6 +46,13 @@ struct Raw {
     secret_prompt: Option<Spanned<String>>,
     #[serde(default)]
     hosts: BTreeMap<String, HostConfig>,
+    #[serde(default)]
+    watchers: Vec<String>,
+    #[serde(default)]
+    operators: Vec<String>,
+    #[serde(default)]
+    require_operator: bool,
+    escape_key: Option<Spanned<String>>,
 }
 
 /// The configuration, checked.
@@ -57,6 +67,13 @@ pub struct Config {
     pub max_ttl: Duration,
     pub secret_prompt: Regex,
     pub hosts: BTreeMap<String, HostConfig>,
+    /// Users and `@groups` who may watch every session.
+    pub watchers: Vec<String>,
+    /// Users and `@groups` who may take the keyboard and end every session.
+    pub operators: Vec<String>,
+    pub require_operator: bool,
+    /// The watch escape key, as written (`ctrl-]`).
+    pub escape_key: Option<String>,
 }
 
 impl Default for Config {
@@ -70,6 +87,10 @@ impl Default for Config {
             max_ttl: DEFAULT_MAX_TTL,
             secret_prompt: Regex::new(DEFAULT_SECRET_PROMPT).expect("default pattern compiles"),
             hosts: BTreeMap::new(),
+            watchers: Vec::new(),
+            operators: Vec::new(),
+            require_operator: false,
+            escape_key: None,
         }
     }
 }
@@ -151,6 +172,19 @@ impl Config {
         cfg.dir = raw.dir;
         cfg.require_ticket = raw.require_ticket;
         cfg.hosts = raw.hosts;
+        cfg.watchers = raw.watchers;
+        cfg.operators = raw.operators;
+        cfg.require_operator = raw.require_operator;
+        if let Some(k) = &raw.escape_key {
+            if crate::live::keys::parse_escape(k.get_ref()).is_none() {
+                return Err(bad(
+                    k,
+                    "escape_key",
+                    "not a control key such as \"ctrl-]\" or \"ctrl-b\"".into(),
+                ));
+            }
+            cfg.escape_key = Some(k.get_ref().clone());
+        }
         if let Some(p) = &raw.ticket_pattern {
             cfg.ticket_pattern = Some(regex(p, "ticket_pattern")?);
         }
@@ -216,8 +250,14 @@ default_ttl = "30m"
 max_ttl = "2h"
 secret_prompt = "(?i)secret:\\s*$"
 
+watchers = ["bob", "@audit"]
+operators = ["@ops"]
+require_operator = false
+escape_key = "ctrl-b"
+
 [hosts.prod-db1]
 command = ["ssh", "-t", "bastion", "ssh", "prod-db1"]
+require_operator = true
 "#,
         )
         .unwrap();
@@ -226,6 +266,9 @@ command = ["ssh", "-t", "bastion", "ssh", "prod-db1"]
         assert!(c.require_ticket);
         assert_eq!(c.hosts["prod-db1"].command.as_ref().unwrap().len(), 5);
         assert!(c.secret_prompt.is_match("Secret: "));
+        assert_eq!(c.operators, ["@ops"]);
+        assert!(c.hosts["prod-db1"].require_operator);
+        assert_eq!(c.escape_key.as_deref(), Some("ctrl-b"));
     }
 
     #[test]

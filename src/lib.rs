@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod error;
+pub mod live;
 pub mod log;
 pub mod session;
 pub mod store;

@@ -2,5 +2,7 @@
 
 pub mod completions;
 pub mod ls;
+pub mod mark;
 pub mod shell;
 pub mod verify;
+pub mod watch;

@@ -8,6 +8,7 @@ use anyhow::Result;
 use crate::cli::ShellArgs;
 use crate::config::{Config, parse_ttl};
 use crate::error::Failure;
+use crate::live::acl::{Acl, parse_list};
 use crate::session::{self, Plan, term};
 use crate::store::Store;
 
@@ -127,6 +128,24 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
     let command = command_for(args, cfg);
     let host = args.host.clone().unwrap_or_else(session::hostname);
     let store = Store::prepare(store_dir)?;
+    let mut acl = Acl {
+        owner_uid: nix::unistd::getuid().as_raw(),
+        watchers: cfg.watchers.clone(),
+        operators: cfg.operators.clone(),
+    };
+    acl.watchers
+        .extend(args.watchers.as_deref().map(parse_list).unwrap_or_default());
+    acl.operators.extend(
+        args.operators
+            .as_deref()
+            .map(parse_list)
+            .unwrap_or_default(),
+    );
+    let host_requires = args
+        .host
+        .as_ref()
+        .and_then(|h| cfg.hosts.get(h))
+        .is_some_and(|h| h.require_operator);
     let plan = Plan {
         store,
         host,
@@ -135,6 +154,8 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
         ticket,
         ttl,
         secret_prompt: (!args.record_secrets).then(|| cfg.secret_prompt.clone()),
+        acl,
+        require_operator: args.require_operator || cfg.require_operator || host_requires,
     };
     let outcome = session::run(plan)?;
     eprint!("{}", session::summary(&outcome));

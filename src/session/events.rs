@@ -13,6 +13,8 @@ use std::time::Instant;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
+use crate::live::acl::Peer;
+use crate::live::{FromWatcher, WatcherHandle, WatcherId};
 use crate::log::writer::MAX_PAYLOAD;
 
 /// Events in flight to the hub. A full queue makes the PTY reader wait, and so the child:
@@ -41,6 +43,18 @@ pub enum Event {
     Signal(i32),
     /// The child exited.
     Exited(std::io::Result<ExitStatus>),
+    /// A watcher was admitted.
+    Join(Box<WatcherHandle>),
+    /// Someone was refused.
+    Denied { peer: Peer, mode: String },
+    /// A marker from `breakglass mark`.
+    Mark { peer: Peer, text: String },
+    /// A watcher asks for something.
+    Watcher(WatcherId, FromWatcher),
+    /// A watcher is gone.
+    Left(WatcherId),
+    /// A watcher that fell behind has caught up and wants a fresh screen.
+    Resync(WatcherId),
 }
 
 fn spawn_named(name: &str, f: impl FnOnce() + Send + 'static) -> std::io::Result<()> {

@@ -8,11 +8,15 @@ use std::process::ExitStatus;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use super::events::Event;
 use super::pty;
 use super::secret::{Piece, SecretFilter};
 use super::term;
 use super::ttl::{self, Due, Ttl};
+use super::watchers::Audience;
+use crate::live::ToWatcher;
 use crate::log::record::{Body, Data};
 use crate::log::writer::LogWriter;
 
@@ -52,6 +56,8 @@ pub struct HubResult {
     pub ending: Option<Ending>,
     /// The log could not be written: why.
     pub log_error: Option<String>,
+    /// Who was still watching at the end.
+    pub audience: Audience,
 }
 
 /// The hub's state.
@@ -68,7 +74,7 @@ pub struct Hub {
     /// Stdin is a terminal (its end means the user is gone).
     pub interactive: bool,
     pub size: (u16, u16),
-    status: Option<ExitStatus>,
+    pub(super) status: Option<ExitStatus>,
     exited_at: Option<Instant>,
     last_output: Instant,
     output_done: bool,
@@ -76,42 +82,47 @@ pub struct Hub {
     kill_at: Option<Instant>,
     log_error: Option<String>,
     show: bool,
+    pub audience: Audience,
+}
+
+/// What a hub is made of.
+pub struct HubParts {
+    pub writer: LogWriter,
+    pub start: Instant,
+    pub master: File,
+    pub pid: i32,
+    pub to_pty: Sender<Vec<u8>>,
+    pub display: File,
+    pub secrets: SecretFilter,
+    pub ttl_limit: Duration,
+    pub interactive: bool,
+    pub size: (u16, u16),
+    pub audience: Audience,
 }
 
 impl Hub {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        writer: LogWriter,
-        start: Instant,
-        master: File,
-        pid: i32,
-        to_pty: Sender<Vec<u8>>,
-        display: File,
-        secrets: SecretFilter,
-        ttl_limit: Duration,
-        interactive: bool,
-        size: (u16, u16),
-    ) -> Hub {
+    pub fn new(p: HubParts) -> Hub {
         Hub {
-            writer,
-            start,
-            master,
-            pid,
-            to_pty,
-            display,
-            secrets,
-            ttl: Ttl::new(ttl_limit),
-            ttl_limit,
-            interactive,
-            size,
+            writer: p.writer,
+            start: p.start,
+            master: p.master,
+            pid: p.pid,
+            to_pty: p.to_pty,
+            display: p.display,
+            secrets: p.secrets,
+            ttl: Ttl::new(p.ttl_limit),
+            ttl_limit: p.ttl_limit,
+            interactive: p.interactive,
+            size: p.size,
             status: None,
             exited_at: None,
-            last_output: start,
+            last_output: p.start,
             output_done: false,
             ending: None,
             kill_at: None,
             log_error: None,
             show: true,
+            audience: p.audience,
         }
     }
 
@@ -119,8 +130,20 @@ impl Hub {
         at.saturating_duration_since(self.start).as_micros() as u64
     }
 
+    /// Record a record of any kind now.
+    pub(super) fn record_now(&mut self, body: Body) -> bool {
+        self.record(|w, t| w.append(t, body), Instant::now())
+    }
+
+    /// Set the terminal title (only on a terminal; never recorded).
+    pub(super) fn set_title(&mut self, title: &str) {
+        if term::is_tty(1) {
+            self.show(format!("\x1b]0;{title}\x07").as_bytes());
+        }
+    }
+
     /// Record, or end the session if the log cannot be written.
-    fn record(
+    pub(super) fn record(
         &mut self,
         f: impl FnOnce(&mut LogWriter, u64) -> std::io::Result<()>,
         at: Instant,
@@ -146,7 +169,7 @@ impl Hub {
     }
 
     /// A line from breakglass itself on the user's terminal (never sent to the child).
-    fn notice(&mut self, text: &str) {
+    pub(super) fn notice(&mut self, text: &str) {
         let line = format!("\r\n\x1b[1;7m breakglass \x1b[0m {text}\r\n");
         self.show(line.as_bytes());
     }
@@ -156,7 +179,7 @@ impl Hub {
         if self.ending.is_some() {
             // A second request: do not wait any more.
             if self.status.is_none() {
-                pty::signal_session(&self.master, self.pid, libc::SIGKILL);
+                self.hard_kill();
             }
             return;
         }
@@ -177,10 +200,23 @@ impl Hub {
         if self.record(|w, t| w.output(t, &bytes), at) {
             self.secrets.on_output(&bytes);
             self.show(&bytes);
+            if !self.audience.watchers.is_empty() {
+                self.audience
+                    .broadcast(&ToWatcher::Output(Arc::from(bytes)));
+            }
         }
     }
 
-    fn on_input(&mut self, bytes: Vec<u8>, at: Instant) {
+    /// The owner typed: send it unless a watcher holds the keyboard or an operator is
+    /// required and absent.
+    fn on_owner_input(&mut self, bytes: Vec<u8>, at: Instant) {
+        if self.owner_may_type(&bytes) {
+            self.on_input("owner", bytes, at);
+        }
+    }
+
+    /// Record input (masking secrets) and pass it to the PTY.
+    pub(super) fn on_input(&mut self, by: &str, bytes: Vec<u8>, at: Instant) {
         if self.status.is_some() || self.ending.is_some() {
             return;
         }
@@ -193,7 +229,7 @@ impl Hub {
                     Err(_) => Data::Bytes(b.clone()),
                 },
             };
-            if !self.record(|w, t| w.input(t, "owner", data), at) {
+            if !self.record(|w, t| w.input(t, by, data), at) {
                 return;
             }
         }
@@ -295,14 +331,14 @@ impl Hub {
             match rx.recv_timeout(self.wait_time()) {
                 Ok(Event::Output(b, at)) => self.on_output(b, at),
                 Ok(Event::OutputEnd) => self.output_done = true,
-                Ok(Event::Input(b, at)) => self.on_input(b, at),
+                Ok(Event::Input(b, at)) => self.on_owner_input(b, at),
                 Ok(Event::InputEnd) => {
                     if self.interactive {
                         self.show = false;
                         self.end(Ending::Hangup);
                     } else {
                         // Piped input ran out: pass the end on, as a typed Ctrl-D would.
-                        self.on_input(vec![0x04], Instant::now());
+                        self.on_owner_input(vec![0x04], Instant::now());
                     }
                 }
                 Ok(Event::Signal(sig)) => self.on_signal(sig),
@@ -310,6 +346,12 @@ impl Hub {
                     self.status = st.ok();
                     self.exited_at = Some(Instant::now());
                 }
+                Ok(Event::Join(h)) => self.on_join(*h),
+                Ok(Event::Denied { peer, mode }) => self.on_denied(peer, &mode),
+                Ok(Event::Mark { peer, text }) => self.on_mark(&peer.name, &text),
+                Ok(Event::Watcher(id, msg)) => self.on_watcher(id, msg),
+                Ok(Event::Left(id)) => self.on_left(id),
+                Ok(Event::Resync(id)) => self.on_resync(id),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
@@ -318,7 +360,7 @@ impl Hub {
                 && self.status.is_none()
                 && Instant::now() >= k
             {
-                pty::signal_session(&self.master, self.pid, libc::SIGKILL);
+                self.hard_kill();
                 self.kill_at = None;
             }
             if self.finished() {
@@ -329,6 +371,7 @@ impl Hub {
             status: self.status,
             ending: self.ending,
             log_error: self.log_error,
+            audience: self.audience,
         };
         (res, self.writer)
     }

@@ -10,24 +10,31 @@ pub mod pty;
 pub mod secret;
 pub mod term;
 pub mod ttl;
+pub mod watchers;
 
 use std::fs::File;
 use std::os::fd::AsFd;
 use std::os::unix::process::ExitStatusExt;
-use std::sync::mpsc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use regex::Regex;
 
 use crate::error::{EXIT_TOOL, Failure};
+use crate::live::ToWatcher;
+use crate::live::acl::Acl;
+use crate::live::protocol::{self, Ended, State, Welcome};
+use crate::live::server::{self, ServerCtx};
 use crate::log::chain::{Hash, to_hex};
 use crate::log::ledger::{Entry, Ledger};
 use crate::log::record::{End, FORMAT_VERSION, Genesis};
 use crate::log::writer::LogWriter;
 use crate::store::{self, Store};
-use hub::{Ending, Hub};
+use hub::{Ending, Hub, HubParts};
 use secret::SecretFilter;
+use watchers::Audience;
 
 /// Everything a session needs, decided before it starts.
 pub struct Plan {
@@ -39,7 +46,14 @@ pub struct Plan {
     pub ttl: Duration,
     /// None: record secrets too (`--record-secrets`).
     pub secret_prompt: Option<Regex>,
+    /// Who may watch and operate, besides the owner and root.
+    pub acl: Acl,
+    /// Hold the owner's input until an operator is attached.
+    pub require_operator: bool,
 }
+
+/// How long the end of a session waits for watchers to receive its last frames.
+const END_FLUSH: Duration = Duration::from_secs(2);
 
 /// How a session ended.
 pub struct Outcome {
@@ -146,12 +160,17 @@ fn banner(plan: &Plan, id: &str) -> String {
     format!(
         "{label} RECORDING session {id} on {host} ({cmd})\n\
          \x20 reason: {reason}{ticket}  time limit: {ttl}\n\
-         \x20 every keystroke and all output are recorded; list sessions: breakglass ls\n",
+         \x20 every keystroke and all output are recorded; watch it: breakglass watch {id}\n{op}",
         label = label(),
         host = plan.host,
         cmd = plan.command.join(" "),
         reason = plan.reason,
         ttl = humantime::format_duration(plan.ttl),
+        op = if plan.require_operator {
+            "  an operator must watch before your input is sent\n"
+        } else {
+            ""
+        },
     )
 }
 
@@ -200,25 +219,61 @@ pub fn run(plan: Plan) -> Result<Outcome> {
 
     let (tx, rx) = mpsc::sync_channel(events::EVENT_QUEUE);
     let (to_pty, pty_rx) = mpsc::channel();
+    let live = Arc::new(Mutex::new((
+        State {
+            wheel: "owner".into(),
+            watchers: vec![],
+        },
+        size.0,
+        size.1,
+    )));
+    let welcome = Welcome {
+        v: protocol::VERSION,
+        session: id.clone(),
+        host: plan.host.clone(),
+        user: login_name(),
+        reason: plan.reason.clone(),
+        ticket: plan.ticket.clone(),
+        started: now_rfc3339(),
+        cols: size.0,
+        rows: size.1,
+        ..Welcome::default()
+    };
+    let ctx = Arc::new(ServerCtx::new(
+        plan.acl.clone(),
+        welcome,
+        Arc::clone(&live),
+        file.clone(),
+        tx.clone(),
+    ));
+    let socket = plan.store.live_dir().join(format!("{id}.sock"));
+    let socket_mode = if plan.store.shared { 0o660 } else { 0o600 };
+    let _socket = match server::listen(&socket, socket_mode, Arc::clone(&ctx)) {
+        Ok(g) => Some(g),
+        Err(e) => {
+            eprintln!("breakglass: warning: nobody can watch this session: {e}");
+            None
+        }
+    };
     events::pty_reader(spawned.master.try_clone()?, tx.clone())?;
     events::pty_writer(spawned.master.try_clone()?, pty_rx)?;
     events::stdin_reader(tx.clone())?;
     events::signal_forwarder(tx.clone())?;
     events::child_waiter(spawned.child, tx)?;
     let display = File::from(std::io::stdout().as_fd().try_clone_to_owned()?);
-    let secrets = SecretFilter::new(plan.secret_prompt.clone());
-    let hub = Hub::new(
+    let hub = Hub::new(HubParts {
         writer,
         start,
-        spawned.master,
-        spawned.pid,
+        master: spawned.master,
+        pid: spawned.pid,
         to_pty,
         display,
-        secrets,
-        plan.ttl,
+        secrets: SecretFilter::new(plan.secret_prompt.clone()),
+        ttl_limit: plan.ttl,
         interactive,
         size,
-    );
+        audience: Audience::new(live, plan.require_operator, title),
+    });
     let (res, mut writer) = hub.run(rx);
     let duration = start.elapsed();
     drop(guard);
@@ -266,6 +321,17 @@ pub fn run(plan: Plan) -> Result<Outcome> {
         code = EXIT_TOOL;
     }
     close_ledger(&plan.store, &id, head, writer.records());
+    let ended = Ended {
+        cause: cause.into(),
+        exit,
+        head: to_hex(&writer.head()),
+        records: writer.records(),
+    };
+    res.audience.broadcast(&ToWatcher::End(Arc::new(ended)));
+    let deadline = Instant::now() + END_FLUSH;
+    while ctx.count.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     Ok(Outcome {
         id,
         exit_code: code,

@@ -1,0 +1,367 @@
+//! `breakglass watch`: attach to a live session, see its screen, take the keyboard, hand
+//! it back, add markers, end it; with `--save`, keep a byte-identical witness copy of its
+//! log.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::net::UnixStream;
+use std::sync::mpsc;
+
+use anyhow::Result;
+
+use crate::cli::WatchArgs;
+use crate::config::Config;
+use crate::error::Failure;
+use crate::live::client::{self, Answer};
+use crate::live::keys::{self, Action, Keys};
+use crate::live::protocol::{self, Ended, Frame, State, kind};
+use crate::log::chain::{Hash, line_hash, to_hex};
+use crate::session::term;
+use crate::store::Store;
+
+enum Msg {
+    Frame(Frame),
+    Closed,
+    Keys(Vec<u8>),
+    StdinEnd,
+    Signal(i32),
+}
+
+/// The witness copy and what it has seen.
+struct Witness {
+    file: File,
+    path: std::path::PathBuf,
+    records: u64,
+    head: Option<Hash>,
+}
+
+impl Witness {
+    fn add(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.file.write_all(bytes)?;
+        for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            self.head = Some(line_hash(line));
+            self.records += 1;
+        }
+        Ok(())
+    }
+}
+
+fn pick(store: &Store) -> Result<String, Failure> {
+    let live = client::live_sessions(store);
+    match live.len() {
+        0 => Err(Failure::usage(format!(
+            "no live sessions in {} to watch",
+            store.dir.display()
+        ))),
+        1 => Ok(live[0].0.id.clone()),
+        _ => {
+            println!(
+                "{:<14}{:<10}{:<16}{:<18}{:<9}REASON",
+                "ID", "USER", "HOST", "STARTED (UTC)", "WATCHERS"
+            );
+            for (s, info) in &live {
+                let g = s.genesis.clone().unwrap_or_default();
+                let watchers = info
+                    .as_ref()
+                    .map_or("?".into(), |w| w.state.watchers.len().to_string());
+                println!(
+                    "{:<14}{:<10}{:<16}{:<18}{:<9}{}",
+                    s.id,
+                    g.user,
+                    g.host,
+                    g.started.get(..16).unwrap_or("").replace('T', " "),
+                    watchers,
+                    g.reason
+                );
+            }
+            Err(Failure::usage(
+                "several sessions are live: pick one with `breakglass watch ID`",
+            ))
+        }
+    }
+}
+
+pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
+    let escape = match args.escape.as_deref().or(cfg.escape_key.as_deref()) {
+        Some(s) => keys::parse_escape(s).ok_or_else(|| {
+            Failure::usage(format!(
+                "`{s}` is not a control key such as ctrl-] or ctrl-b"
+            ))
+        })?,
+        None => keys::DEFAULT_ESCAPE,
+    };
+    let id = match &args.session {
+        Some(s) => store.resolve(s)?.id,
+        None => pick(store)?,
+    };
+    let mut witness = match &args.save {
+        Some(p) => Some(Witness {
+            file: OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(p)
+                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", p.display())))?,
+            path: p.clone(),
+            records: 0,
+            head: None,
+        }),
+        None => None,
+    };
+    let mut hello = client::hello(if args.operate { "operate" } else { "watch" });
+    hello.save = witness.is_some();
+    let (stream, answer) = client::connect(&client::socket_path(store, &id), &hello)?;
+    let Answer::Welcome(w) = answer else {
+        return Err(Failure::tool("unexpected answer from the session").into());
+    };
+    let me = w.you.clone();
+    let operator = w.role == "operate";
+    eprintln!(
+        "breakglass: watching session {id}: {} on {} ({})",
+        w.user, w.host, w.reason
+    );
+    eprintln!(
+        "  {}",
+        if operator {
+            "you may take the keyboard and end the session"
+        } else {
+            "read-only: you may watch and add markers"
+        }
+    );
+    eprintln!("  {}\r", keys::help_line(escape));
+
+    let (tx, rx) = mpsc::channel();
+    spawn_socket_reader(stream.try_clone()?, tx.clone());
+    spawn_stdin_reader(tx.clone());
+    let mut signals = signal_hook::iterator::Signals::new([
+        libc::SIGTERM,
+        libc::SIGHUP,
+        libc::SIGINT,
+        libc::SIGWINCH,
+    ])?;
+    let stx = tx.clone();
+    std::thread::spawn(move || {
+        for s in signals.forever() {
+            if stx.send(Msg::Signal(s)).is_err() {
+                return;
+            }
+        }
+    });
+    let title = format!("breakglass: watching {} on {} ({id})", w.user, w.host);
+    let _guard = if term::is_tty(0) {
+        Some(term::RawMode::enter(&title)?)
+    } else {
+        None
+    };
+    let mut ui = Ui {
+        out: std::io::stdout(),
+        sock: stream,
+        keys: Keys::new(escape),
+        me,
+        operator,
+        state: w.state.clone(),
+        size: (w.cols, w.rows),
+        told_readonly: false,
+    };
+    ui.check_size();
+    let mut ended: Option<Ended> = None;
+    for msg in rx {
+        match msg {
+            Msg::Frame(f) => match f.kind {
+                kind::LOG => {
+                    if let Some(wt) = witness.as_mut()
+                        && let Err(e) = wt.add(&f.payload)
+                    {
+                        ui.say(&format!("cannot write the witness copy: {e}"));
+                    }
+                }
+                kind::END => {
+                    ended = f.parse().ok();
+                    break;
+                }
+                _ => ui.frame(&f),
+            },
+            Msg::Closed => break,
+            Msg::Keys(b) => {
+                if ui.keys_typed(&b) {
+                    break;
+                }
+            }
+            Msg::StdinEnd => {
+                if term::is_tty(0) {
+                    break;
+                }
+            }
+            Msg::Signal(libc::SIGWINCH) => ui.check_size(),
+            Msg::Signal(_) => break,
+        }
+    }
+    drop(_guard);
+    match &ended {
+        Some(e) => eprintln!(
+            "\r\nbreakglass: session {id} ended ({}, exit {}); {} records, head {}",
+            e.cause,
+            e.exit.map_or("-".into(), |c| c.to_string()),
+            e.records,
+            e.head
+        ),
+        None => eprintln!("\r\nbreakglass: detached from session {id}"),
+    }
+    if let Some(wt) = &witness {
+        eprintln!(
+            "  witness copy {}: {} records, last head seen {}\n  check the session against it: breakglass verify {id} --witness {}",
+            wt.path.display(),
+            wt.records,
+            wt.head.map_or("(none)".into(), |h| to_hex(&h)),
+            wt.path.display()
+        );
+    }
+    Ok(0)
+}
+
+struct Ui {
+    out: std::io::Stdout,
+    sock: UnixStream,
+    keys: Keys,
+    me: String,
+    operator: bool,
+    state: State,
+    size: (u16, u16),
+    told_readonly: bool,
+}
+
+impl Ui {
+    fn write(&mut self, b: &[u8]) {
+        let mut o = self.out.lock();
+        let _ = o.write_all(b);
+        let _ = o.flush();
+    }
+
+    fn say(&mut self, text: &str) {
+        self.write(format!("\r\n\x1b[1;7m breakglass \x1b[0m {text}\r\n").as_bytes());
+    }
+
+    fn send(&mut self, k: u8, payload: &[u8]) {
+        if protocol::write_frame(&mut self.sock, k, payload).is_err() {
+            self.say("the session is gone");
+        }
+    }
+
+    fn driving(&self) -> bool {
+        self.state.wheel == self.me
+    }
+
+    fn check_size(&mut self) {
+        let (c, r) = term::user_size();
+        if c < self.size.0 || r < self.size.1 {
+            let (sc, sr) = self.size;
+            self.say(&format!(
+                "your terminal is {c}x{r}, the session is {sc}x{sr}: enlarge yours to see all of it"
+            ));
+        }
+    }
+
+    fn frame(&mut self, f: &Frame) {
+        match f.kind {
+            kind::SCREEN => {
+                self.write(b"\x1b[0m\x1b[H\x1b[2J");
+                self.write(&f.payload);
+            }
+            kind::OUTPUT => self.write(&f.payload),
+            kind::RESIZE if f.payload.len() == 4 => {
+                self.size = (
+                    u16::from_be_bytes([f.payload[0], f.payload[1]]),
+                    u16::from_be_bytes([f.payload[2], f.payload[3]]),
+                );
+                self.check_size();
+            }
+            kind::NOTICE => {
+                let t = String::from_utf8_lossy(&f.payload).into_owned();
+                self.say(&t);
+            }
+            kind::STATE => {
+                if let Ok(s) = f.parse::<State>() {
+                    self.state = s;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Handle typed keys; true to detach.
+    fn keys_typed(&mut self, bytes: &[u8]) -> bool {
+        for action in self.keys.feed(bytes) {
+            match action {
+                Action::Send(b) if self.driving() => self.send(kind::INPUT, &b),
+                Action::Send(_) => {
+                    if !self.told_readonly {
+                        self.told_readonly = true;
+                        let hint = if self.operator {
+                            "press Ctrl-] t to take the keyboard"
+                        } else {
+                            "you may only watch"
+                        };
+                        self.say(&format!(
+                            "your keys are not sent: {} holds the keyboard ({hint})",
+                            self.state.wheel
+                        ));
+                    }
+                }
+                Action::Take if !self.operator => {
+                    self.say("only root and the operators may take the keyboard")
+                }
+                Action::Take => self.send(kind::TAKE, b""),
+                Action::Return => self.send(kind::RETURN, b""),
+                Action::Kill => self.send(kind::KILL, b""),
+                Action::Mark(t) => self.send(kind::MARK, t.as_bytes()),
+                Action::Detach => {
+                    self.send(kind::DETACH, b"");
+                    return true;
+                }
+                Action::Help => {
+                    let h = keys::help_line(keys::DEFAULT_ESCAPE);
+                    let who = format!(
+                        "keyboard: {}; watching: {}",
+                        self.state.wheel,
+                        self.state.watchers.join(", ")
+                    );
+                    self.say(&format!("{h}\r\n  {who}"));
+                }
+                Action::Say(t) => self.say(t),
+                Action::Echo(b) => self.write(&b),
+            }
+        }
+        false
+    }
+}
+
+fn spawn_socket_reader(mut s: UnixStream, tx: mpsc::Sender<Msg>) {
+    std::thread::spawn(move || {
+        while let Ok(Some(f)) = protocol::read_frame(&mut s) {
+            if tx.send(Msg::Frame(f)).is_err() {
+                return;
+            }
+        }
+        let _ = tx.send(Msg::Closed);
+    });
+}
+
+fn spawn_stdin_reader(tx: mpsc::Sender<Msg>) {
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin();
+        let mut buf = [0u8; 4096];
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if tx.send(Msg::Keys(buf[..n].to_vec())).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        let _ = tx.send(Msg::StdinEnd);
+    });
+}

@@ -1,0 +1,89 @@
+//! The client side of the live socket, shared by `watch` and `mark`.
+
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::protocol::{self, Frame, Hello, VERSION, Welcome, kind};
+use crate::error::Failure;
+use crate::store::{SessionFile, Store, is_live};
+
+/// How long a client waits for the session to answer its hello.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where a live session listens.
+pub fn socket_path(store: &Store, id: &str) -> PathBuf {
+    store.live_dir().join(format!("{id}.sock"))
+}
+
+/// What the session answered.
+pub enum Answer {
+    Welcome(Welcome),
+    Notice(String),
+}
+
+/// Connect and say hello; a refusal is an error carrying the session's reason.
+pub fn connect(socket: &Path, hello: &Hello) -> Result<(UnixStream, Answer), Failure> {
+    let mut s = UnixStream::connect(socket).map_err(|e| match e.kind() {
+        std::io::ErrorKind::PermissionDenied => Failure::tool(format!(
+            "cannot reach {}: permission denied (the session's owner, root and its group may connect)",
+            socket.display()
+        )),
+        _ => Failure::usage(format!("the session is not live ({}: {e})", socket.display())),
+    })?;
+    let payload = serde_json::to_vec(hello).expect("hello serializes");
+    protocol::write_frame(&mut s, kind::HELLO, &payload)
+        .map_err(|e| Failure::tool(format!("cannot talk to the session: {e}")))?;
+    let _ = s.set_read_timeout(Some(ANSWER_TIMEOUT));
+    let f: Frame = protocol::read_frame(&mut s)
+        .map_err(|e| Failure::tool(format!("no answer from the session: {e}")))?
+        .ok_or_else(|| Failure::tool("the session closed the connection"))?;
+    let _ = s.set_read_timeout(None);
+    match f.kind {
+        kind::WELCOME => Ok((
+            s,
+            Answer::Welcome(
+                f.parse()
+                    .map_err(|e| Failure::tool(format!("bad welcome: {e}")))?,
+            ),
+        )),
+        kind::NOTICE => Ok((
+            s,
+            Answer::Notice(String::from_utf8_lossy(&f.payload).into_owned()),
+        )),
+        kind::DENIED => Err(Failure {
+            code: 1,
+            message: format!("refused: {}", String::from_utf8_lossy(&f.payload)),
+        }),
+        k => Err(Failure::tool(format!(
+            "unexpected answer {k:#04x} from the session"
+        ))),
+    }
+}
+
+/// A hello for `mode`.
+pub fn hello(mode: &str) -> Hello {
+    Hello {
+        v: VERSION,
+        mode: mode.into(),
+        save: false,
+        text: None,
+    }
+}
+
+/// The live sessions of a store, with what each says about itself (if it lets us ask).
+pub fn live_sessions(store: &Store) -> Vec<(SessionFile, Option<Welcome>)> {
+    let Ok(all) = store.sessions() else {
+        return vec![];
+    };
+    all.into_iter()
+        .filter(|s| socket_path(store, &s.id).exists() && is_live(&s.path))
+        .map(|s| {
+            let info = match connect(&socket_path(store, &s.id), &hello("info")) {
+                Ok((_, Answer::Welcome(w))) => Some(w),
+                _ => None,
+            };
+            (s, info)
+        })
+        .collect()
+}

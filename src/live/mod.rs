@@ -1,0 +1,68 @@
+//! Live sessions: the Unix socket a running session listens on, who may attach, the
+//! terminal snapshot a late joiner sees, and the client side of `watch` and `mark`.
+//!
+//! The hub never writes to a socket: each watcher has a writer thread fed through a
+//! bounded queue, so a slow or stopped watcher is resynced with a fresh snapshot when it
+//! reads again, and never slows the session.
+
+pub mod acl;
+pub mod client;
+pub mod keys;
+pub mod protocol;
+pub mod screen;
+pub mod server;
+
+use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc::SyncSender;
+
+use acl::{Access, Peer};
+use protocol::{Ended, State};
+
+/// Identifies a watcher for the life of the session.
+pub type WatcherId = u64;
+
+/// Frames waiting for one watcher. A stopped watcher holds at most this many output
+/// chunks (of up to 64 KiB, shared with other watchers) before it is marked behind.
+pub const WATCHER_QUEUE: usize = 32;
+
+/// Most watchers at once; each costs two threads and a socket.
+pub const MAX_WATCHERS: usize = 64;
+
+/// What the hub sends a watcher's writer thread.
+#[derive(Debug, Clone)]
+pub enum ToWatcher {
+    /// Send a snapshot of the screen as of this log length, then carry on live.
+    Snapshot(u64),
+    Output(Arc<[u8]>),
+    Resize(u16, u16),
+    Notice(Arc<str>),
+    State(Arc<State>),
+    End(Arc<Ended>),
+}
+
+/// What a watcher asks of the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FromWatcher {
+    Input(Vec<u8>),
+    Take,
+    Return,
+    Kill,
+    Mark(String),
+    Detach,
+}
+
+/// An admitted watcher, handed to the hub.
+#[derive(Debug)]
+pub struct WatcherHandle {
+    pub id: WatcherId,
+    pub peer: Peer,
+    pub access: Access,
+    /// Take the keyboard at once (`watch --operate`).
+    pub operate_now: bool,
+    pub tx: SyncSender<ToWatcher>,
+    /// Set by the hub when the queue overflowed; the writer asks for a resync once drained.
+    pub behind: Arc<AtomicBool>,
+    pub stream: UnixStream,
+}

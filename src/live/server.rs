@@ -1,0 +1,384 @@
+//! The session side of the live socket: accept, identify the peer by `SO_PEERCRED`, check
+//! what it may do, and run one reader and one writer thread per admitted watcher.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::unix::fs::{FileExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+
+use super::acl::{Access, Acl, Peer};
+use super::protocol::{self, Ended, Frame, Hello, MAX_MARKER, State, VERSION, Welcome, kind};
+use super::screen::ScreenService;
+use super::{FromWatcher, MAX_WATCHERS, ToWatcher, WATCHER_QUEUE, WatcherHandle, WatcherId};
+use crate::session::events::Event;
+
+/// How often a `--save` watcher's writer looks for new log lines, and how soon a watcher
+/// that fell behind asks for a fresh screen once it has drained its queue.
+const TAIL_EVERY: Duration = Duration::from_millis(100);
+
+/// Most log bytes in one `LOG` frame (whole lines; a line is far smaller).
+const LOG_CHUNK: usize = 768 * 1024;
+
+/// The longest path a Unix socket can have (`sun_path` is 108 bytes with its NUL).
+pub const MAX_SOCKET_PATH: usize = 107;
+
+/// What the session shares with its connection threads.
+pub struct ServerCtx {
+    pub acl: Acl,
+    /// The unchanging part of every `WELCOME`.
+    pub welcome: Welcome,
+    /// The changing part: keyboard holder, watchers, size.
+    pub live: Arc<Mutex<(State, u16, u16)>>,
+    pub log_path: PathBuf,
+    pub events: SyncSender<Event>,
+    screen: Mutex<Option<ScreenService>>,
+    next_id: AtomicU64,
+    /// Watchers admitted and not yet gone.
+    pub count: AtomicUsize,
+}
+
+impl ServerCtx {
+    pub fn new(
+        acl: Acl,
+        welcome: Welcome,
+        live: Arc<Mutex<(State, u16, u16)>>,
+        log_path: PathBuf,
+        events: SyncSender<Event>,
+    ) -> Self {
+        ServerCtx {
+            acl,
+            welcome,
+            live,
+            log_path,
+            events,
+            screen: Mutex::new(None),
+            next_id: AtomicU64::new(1),
+            count: AtomicUsize::new(0),
+        }
+    }
+
+    /// The emulator, started on first use.
+    fn screen(&self) -> Option<ScreenService> {
+        let mut s = self.screen.lock().unwrap_or_else(|p| p.into_inner());
+        if s.is_none() {
+            *s = ScreenService::start(self.log_path.clone(), self.welcome.cols, self.welcome.rows)
+                .ok();
+        }
+        s.clone()
+    }
+
+    fn welcome_for(&self, peer: &Peer, access: Access) -> Welcome {
+        let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        Welcome {
+            role: access.as_str().into(),
+            you: peer.name.clone(),
+            state: live.0.clone(),
+            cols: live.1,
+            rows: live.2,
+            ..self.welcome.clone()
+        }
+    }
+}
+
+/// Removes the socket file when the session ends.
+pub struct SocketGuard(PathBuf);
+
+impl Drop for SocketGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Listen on `path` (mode `mode`) and serve connections on their own threads.
+pub fn listen(path: &Path, mode: u32, ctx: Arc<ServerCtx>) -> io::Result<SocketGuard> {
+    if path.as_os_str().len() > MAX_SOCKET_PATH {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "the socket path {} is longer than {MAX_SOCKET_PATH} bytes; use a shorter --dir",
+                path.display()
+            ),
+        ));
+    }
+    let listener = UnixListener::bind(path)?;
+    let guard = SocketGuard(path.to_path_buf());
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    std::thread::Builder::new()
+        .name("live-accept".into())
+        .spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(stream) = conn else { continue };
+                let ctx = Arc::clone(&ctx);
+                let _ = std::thread::Builder::new()
+                    .name("live-conn".into())
+                    .spawn(move || serve(stream, ctx));
+            }
+        })?;
+    Ok(guard)
+}
+
+fn deny(stream: &mut UnixStream, why: &str) {
+    let _ = protocol::write_frame(stream, kind::DENIED, why.as_bytes());
+}
+
+/// One connection: hello, admission, then read the watcher's frames until it goes.
+fn serve(mut stream: UnixStream, ctx: Arc<ServerCtx>) {
+    let Ok(cred) = getsockopt(&stream, PeerCredentials) else {
+        return;
+    };
+    let peer = Peer::lookup(cred.uid());
+    let _ = stream.set_read_timeout(Some(protocol::HELLO_TIMEOUT));
+    let hello: Hello = match protocol::read_frame(&mut stream) {
+        Ok(Some(f)) if f.kind == kind::HELLO => match f.parse() {
+            Ok(h) => h,
+            Err(_) => return,
+        },
+        _ => return, // garbage, silence or the wrong first frame: drop this client only
+    };
+    if hello.v != VERSION {
+        return deny(
+            &mut stream,
+            &format!(
+                "protocol version {} is not spoken here (this session speaks {VERSION}); use the same breakglass version",
+                hello.v
+            ),
+        );
+    }
+    let access = ctx.acl.access(&peer);
+    let refuse = |stream: &mut UnixStream, why: &str| {
+        deny(stream, why);
+        let _ = ctx.events.send(Event::Denied {
+            peer: peer.clone(),
+            mode: hello.mode.clone(),
+        });
+    };
+    match (hello.mode.as_str(), access) {
+        ("info", Some(a)) => {
+            let _ = protocol::write_frame(
+                &mut stream,
+                kind::WELCOME,
+                &serde_json::to_vec(&ctx.welcome_for(&peer, a)).unwrap_or_default(),
+            );
+        }
+        ("info", None) => deny(&mut stream, "you may not watch this session"),
+        (_, None) => refuse(
+            &mut stream,
+            &format!(
+                "{} may not {} this session (ask its owner to add you with --watchers or --operators)",
+                peer.name, hello.mode
+            ),
+        ),
+        ("mark", Some(_)) => match hello.text {
+            Some(t) if !t.trim().is_empty() && t.len() <= MAX_MARKER => {
+                let _ = ctx.events.send(Event::Mark { peer, text: t });
+                let _ = protocol::write_frame(&mut stream, kind::NOTICE, b"marker added");
+            }
+            _ => deny(
+                &mut stream,
+                &format!("a marker needs text of 1 to {MAX_MARKER} bytes"),
+            ),
+        },
+        ("operate", Some(Access::Watch)) => refuse(
+            &mut stream,
+            &format!(
+                "{} may watch but not operate: only root and the operators may take the keyboard",
+                peer.name
+            ),
+        ),
+        ("watch" | "operate", Some(a)) => {
+            admit(stream, ctx, peer, a, hello.mode == "operate", hello.save)
+        }
+        (other, Some(_)) => deny(&mut stream, &format!("unknown mode `{other}`")),
+    }
+}
+
+fn admit(
+    mut stream: UnixStream,
+    ctx: Arc<ServerCtx>,
+    peer: Peer,
+    access: Access,
+    operate_now: bool,
+    save: bool,
+) {
+    if ctx.count.fetch_add(1, Ordering::AcqRel) >= MAX_WATCHERS {
+        ctx.count.fetch_sub(1, Ordering::AcqRel);
+        return deny(
+            &mut stream,
+            &format!("this session already has {MAX_WATCHERS} watchers"),
+        );
+    }
+    let id: WatcherId = ctx.next_id.fetch_add(1, Ordering::Relaxed);
+    let welcome = serde_json::to_vec(&ctx.welcome_for(&peer, access)).unwrap_or_default();
+    let clones = (stream.try_clone(), stream.try_clone());
+    let (Ok(w), Ok(h)) = clones else {
+        ctx.count.fetch_sub(1, Ordering::AcqRel);
+        return;
+    };
+    if protocol::write_frame(&mut stream, kind::WELCOME, &welcome).is_err() {
+        ctx.count.fetch_sub(1, Ordering::AcqRel);
+        return;
+    }
+    let _ = stream.set_read_timeout(None);
+    let (tx, rx) = mpsc::sync_channel(WATCHER_QUEUE);
+    let behind = Arc::new(AtomicBool::new(false));
+    let wctx = Arc::clone(&ctx);
+    let wbehind = Arc::clone(&behind);
+    if std::thread::Builder::new()
+        .name("live-write".into())
+        .spawn(move || writer(w, rx, id, wbehind, save, wctx))
+        .is_err()
+    {
+        ctx.count.fetch_sub(1, Ordering::AcqRel);
+        return;
+    }
+    let handle = WatcherHandle {
+        id,
+        peer,
+        access,
+        operate_now,
+        tx,
+        behind,
+        stream: h,
+    };
+    if ctx.events.send(Event::Join(Box::new(handle))).is_err() {
+        return;
+    }
+    loop {
+        let msg = match protocol::read_frame(&mut stream) {
+            Ok(Some(f)) => match to_message(&f) {
+                Some(m) => m,
+                None => break, // out of place or malformed: drop this client
+            },
+            _ => break,
+        };
+        let detach = msg == FromWatcher::Detach;
+        if ctx.events.send(Event::Watcher(id, msg)).is_err() || detach {
+            break;
+        }
+    }
+    let _ = ctx.events.send(Event::Left(id));
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+}
+
+/// A client frame as a request, or None if it has no place after the hello.
+pub fn to_message(f: &Frame) -> Option<FromWatcher> {
+    Some(match f.kind {
+        kind::INPUT => FromWatcher::Input(f.payload.clone()),
+        kind::TAKE => FromWatcher::Take,
+        kind::RETURN => FromWatcher::Return,
+        kind::KILL => FromWatcher::Kill,
+        kind::DETACH => FromWatcher::Detach,
+        kind::MARK => {
+            let t = f.text().ok()?;
+            if t.trim().is_empty() || t.len() > MAX_MARKER {
+                return None;
+            }
+            FromWatcher::Mark(t.to_string())
+        }
+        _ => return None,
+    })
+}
+
+/// Feed one watcher's socket from its queue; with `save`, also the log as it grows.
+fn writer(
+    mut stream: UnixStream,
+    rx: Receiver<ToWatcher>,
+    id: WatcherId,
+    behind: Arc<AtomicBool>,
+    save: bool,
+    ctx: Arc<ServerCtx>,
+) {
+    let log = if save {
+        File::open(&ctx.log_path).ok()
+    } else {
+        None
+    };
+    let mut log_off = 0u64;
+    let mut asked = false;
+    loop {
+        let res = match rx.recv_timeout(TAIL_EVERY) {
+            Ok(ToWatcher::Snapshot(upto)) => {
+                asked = false;
+                match ctx.screen().and_then(|s| s.snapshot(upto)) {
+                    Some(snap) => send_resize(&mut stream, snap.cols, snap.rows).and_then(|_| {
+                        protocol::write_frame(&mut stream, kind::SCREEN, snap.dump.as_bytes())
+                    }),
+                    None => Ok(()),
+                }
+            }
+            Ok(ToWatcher::Output(b)) => protocol::write_frame(&mut stream, kind::OUTPUT, &b),
+            Ok(ToWatcher::Resize(c, r)) => send_resize(&mut stream, c, r),
+            Ok(ToWatcher::Notice(t)) => {
+                protocol::write_frame(&mut stream, kind::NOTICE, t.as_bytes())
+            }
+            Ok(ToWatcher::State(s)) => protocol::write_frame(
+                &mut stream,
+                kind::STATE,
+                &serde_json::to_vec(&*s).unwrap_or_default(),
+            ),
+            Ok(ToWatcher::End(e)) => {
+                if let Some(f) = &log {
+                    let _ = tail_log(f, &mut log_off, &mut stream);
+                }
+                let _ = send_end(&mut stream, &e);
+                break;
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if behind.load(Ordering::Acquire) && !asked {
+                    asked = true;
+                    let _ = ctx.events.send(Event::Resync(id));
+                }
+                Ok(())
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        let res = res.and_then(|_| match &log {
+            Some(f) => tail_log(f, &mut log_off, &mut stream),
+            None => Ok(()),
+        });
+        if res.is_err() {
+            break;
+        }
+    }
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+    ctx.count.fetch_sub(1, Ordering::AcqRel);
+}
+
+fn send_resize(stream: &mut UnixStream, cols: u16, rows: u16) -> io::Result<()> {
+    let mut p = Vec::with_capacity(4);
+    p.extend_from_slice(&cols.to_be_bytes());
+    p.extend_from_slice(&rows.to_be_bytes());
+    protocol::write_frame(stream, kind::RESIZE, &p)
+}
+
+fn send_end(stream: &mut UnixStream, e: &Ended) -> io::Result<()> {
+    protocol::write_frame(
+        stream,
+        kind::END,
+        &serde_json::to_vec(e).unwrap_or_default(),
+    )?;
+    stream.flush()
+}
+
+/// Send the whole log lines written since `off`.
+fn tail_log(f: &File, off: &mut u64, stream: &mut UnixStream) -> io::Result<()> {
+    let mut buf = vec![0u8; LOG_CHUNK];
+    loop {
+        let n = f.read_at(&mut buf, *off)?;
+        let Some(last) = buf[..n].iter().rposition(|&b| b == b'\n') else {
+            return Ok(());
+        };
+        protocol::write_frame(stream, kind::LOG, &buf[..=last])?;
+        *off += last as u64 + 1;
+        if n < LOG_CHUNK {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! The hub's side of watching: who is attached, who holds the keyboard, and the
+//! participant records and notices for every join, leave, take, return, kill, refusal
+//! and marker. Sending to a watcher never blocks: a full queue marks it behind.
+
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::TrySendError;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::hub::{Ending, Hub};
+use super::pty;
+use crate::live::acl::{Access, Peer};
+use crate::live::protocol::State;
+use crate::live::{FromWatcher, ToWatcher, WatcherHandle, WatcherId};
+use crate::log::record::{Body, Participant};
+
+/// Owner keystrokes held while an operator is required but absent, at most this many.
+const MAX_HELD: usize = 64 * 1024;
+/// The owner is reminded that their keys are not sent at most this often.
+const REMIND_EVERY: Duration = Duration::from_secs(5);
+
+/// Everyone attached to the session, and the keyboard.
+pub struct Audience {
+    pub watchers: Vec<WatcherHandle>,
+    /// The watcher holding the keyboard; None: the owner.
+    pub wheel: Option<WatcherId>,
+    pub live: Arc<Mutex<(State, u16, u16)>>,
+    /// Hold the owner's input until an operator is attached.
+    pub require_operator: bool,
+    pub held: Vec<u8>,
+    pub reminded: Option<Instant>,
+    /// The terminal title without the watcher count.
+    pub title: String,
+}
+
+impl Audience {
+    pub fn new(
+        live: Arc<Mutex<(State, u16, u16)>>,
+        require_operator: bool,
+        title: String,
+    ) -> Audience {
+        Audience {
+            watchers: Vec::new(),
+            wheel: None,
+            live,
+            require_operator,
+            held: Vec::new(),
+            reminded: None,
+            title,
+        }
+    }
+
+    fn get(&self, id: WatcherId) -> Option<&WatcherHandle> {
+        self.watchers.iter().find(|w| w.id == id)
+    }
+
+    pub fn operator_attached(&self) -> bool {
+        self.watchers.iter().any(|w| w.access == Access::Operate)
+    }
+
+    /// Who holds the keyboard, by name.
+    pub fn driver(&self) -> String {
+        self.wheel
+            .and_then(|id| self.get(id))
+            .map_or_else(|| "owner".into(), |w| w.peer.name.clone())
+    }
+
+    /// Queue an item for every watcher that keeps up; mark the others behind.
+    pub fn broadcast(&self, item: &ToWatcher) {
+        for w in &self.watchers {
+            send(w, item.clone());
+        }
+    }
+}
+
+fn send(w: &WatcherHandle, item: ToWatcher) {
+    if w.behind.load(Ordering::Acquire) {
+        return;
+    }
+    if let Err(TrySendError::Full(_)) = w.tx.try_send(item) {
+        w.behind.store(true, Ordering::Release);
+    }
+}
+
+fn participant(event: &str, peer: &Peer, mode: Option<Access>) -> Body {
+    Body::Participant(Participant {
+        event: event.into(),
+        who: peer.name.clone(),
+        uid: Some(peer.uid),
+        mode: mode.map(|m| m.as_str().to_string()),
+    })
+}
+
+impl Hub {
+    /// A line for the owner and every watcher.
+    pub fn announce(&mut self, text: &str) {
+        self.notice(text);
+        self.audience.broadcast(&ToWatcher::Notice(Arc::from(text)));
+    }
+
+    /// Tell everyone who holds the keyboard and who watches; update the title.
+    pub fn state_changed(&mut self) {
+        let state = State {
+            wheel: self.audience.driver(),
+            watchers: self
+                .audience
+                .watchers
+                .iter()
+                .map(|w| w.peer.name.clone())
+                .collect(),
+        };
+        let n = state.watchers.len();
+        self.audience
+            .live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .0 = state.clone();
+        self.audience.broadcast(&ToWatcher::State(Arc::new(state)));
+        let title = match n {
+            0 => self.audience.title.clone(),
+            n => format!("{} \u{b7} {n} watching", self.audience.title),
+        };
+        self.set_title(&title);
+    }
+
+    pub fn on_join(&mut self, h: WatcherHandle) {
+        let body = participant("join", &h.peer, Some(h.access));
+        if !self.record_now(body) {
+            return;
+        }
+        let upto = self.writer.len();
+        send(&h, ToWatcher::Snapshot(upto));
+        let (id, name, operate_now) = (h.id, h.peer.name.clone(), h.operate_now);
+        let what = if h.access == Access::Operate {
+            "operator"
+        } else {
+            "watcher"
+        };
+        self.audience.watchers.push(h);
+        self.announce(&format!("{name} is now watching this session ({what})"));
+        self.state_changed();
+        if operate_now {
+            self.take(id);
+        } else if self.audience.require_operator
+            && self.audience.operator_attached()
+            && !self.audience.held.is_empty()
+        {
+            self.release_held();
+        }
+    }
+
+    pub fn on_denied(&mut self, peer: Peer, mode: &str) {
+        let access = if mode == "operate" {
+            Access::Operate
+        } else {
+            Access::Watch
+        };
+        self.record_now(participant("deny", &peer, Some(access)));
+        self.announce(&format!(
+            "{} (uid {}) tried to {mode} this session and was refused",
+            peer.name, peer.uid
+        ));
+    }
+
+    pub fn on_mark(&mut self, who: &str, text: &str) {
+        let body = Body::Marker {
+            by: who.to_string(),
+            text: text.to_string(),
+        };
+        if self.record_now(body) {
+            self.announce(&format!("marker by {who}: {text}"));
+        }
+    }
+
+    pub fn on_left(&mut self, id: WatcherId) {
+        if self.audience.wheel == Some(id) {
+            self.give_back(id);
+        }
+        let Some(pos) = self.audience.watchers.iter().position(|w| w.id == id) else {
+            return;
+        };
+        let w = self.audience.watchers.remove(pos);
+        let _ = w.stream.shutdown(std::net::Shutdown::Both);
+        self.record_now(participant("leave", &w.peer, Some(w.access)));
+        self.announce(&format!("{} stopped watching", w.peer.name));
+        self.state_changed();
+    }
+
+    pub fn on_resync(&mut self, id: WatcherId) {
+        let upto = self.writer.len();
+        if let Some(w) = self.audience.get(id)
+            && w.behind.load(Ordering::Acquire)
+            && w.tx.try_send(ToWatcher::Snapshot(upto)).is_ok()
+        {
+            w.behind.store(false, Ordering::Release);
+        }
+    }
+
+    pub fn on_watcher(&mut self, id: WatcherId, msg: FromWatcher) {
+        let Some(w) = self.audience.get(id) else {
+            return;
+        };
+        let (peer, access) = (w.peer.clone(), w.access);
+        match msg {
+            FromWatcher::Input(bytes) if self.audience.wheel == Some(id) => {
+                self.on_input(&peer.name, bytes, Instant::now())
+            }
+            FromWatcher::Input(_) | FromWatcher::Detach => {}
+            FromWatcher::Take if access == Access::Operate => self.take(id),
+            FromWatcher::Return if self.audience.wheel == Some(id) => self.give_back(id),
+            FromWatcher::Kill if access == Access::Operate => {
+                if self.record_now(participant("kill", &peer, None)) {
+                    self.announce(&format!("{} ended the session", peer.name));
+                }
+                self.end(Ending::Killed);
+            }
+            FromWatcher::Take | FromWatcher::Kill => {
+                let _ = self.audience.get(id).map(|w| {
+                    send(
+                        w,
+                        ToWatcher::Notice(Arc::from("only root and the operators may do that")),
+                    )
+                });
+            }
+            FromWatcher::Return => {}
+            FromWatcher::Mark(text) => self.on_mark(&peer.name, &text),
+        }
+    }
+
+    fn take(&mut self, id: WatcherId) {
+        let Some(w) = self.audience.get(id) else {
+            return;
+        };
+        let peer = w.peer.clone();
+        if self.audience.wheel == Some(id)
+            || !self.record_now(participant("take", &peer, Some(Access::Operate)))
+        {
+            return;
+        }
+        self.audience.wheel = Some(id);
+        self.announce(&format!(
+            "{} has taken the keyboard: your keys are not sent until they hand it back",
+            peer.name
+        ));
+        self.state_changed();
+    }
+
+    fn give_back(&mut self, id: WatcherId) {
+        let Some(w) = self.audience.get(id) else {
+            return;
+        };
+        let peer = w.peer.clone();
+        if self.record_now(participant("return", &peer, None)) {
+            self.audience.wheel = None;
+            self.announce(&format!(
+                "{} handed the keyboard back to the owner",
+                peer.name
+            ));
+            self.state_changed();
+        }
+    }
+
+    /// Whether the owner's keystrokes may go to the session now; holds or drops them if not.
+    pub fn owner_may_type(&mut self, bytes: &[u8]) -> bool {
+        let remind = self
+            .audience
+            .reminded
+            .is_none_or(|t| t.elapsed() >= REMIND_EVERY);
+        if self.audience.wheel.is_some() {
+            if remind {
+                self.audience.reminded = Some(Instant::now());
+                let who = self.audience.driver();
+                self.notice(&format!("{who} holds the keyboard; your keys are not sent. Ask them to hand it back (Ctrl-] r)"));
+            }
+            return false;
+        }
+        if self.audience.require_operator && !self.audience.operator_attached() {
+            let room = MAX_HELD.saturating_sub(self.audience.held.len());
+            self.audience
+                .held
+                .extend_from_slice(&bytes[..bytes.len().min(room)]);
+            if remind {
+                self.audience.reminded = Some(Instant::now());
+                self.notice("an operator must watch this session before your input is sent; it is held until one joins");
+            }
+            return false;
+        }
+        true
+    }
+
+    fn release_held(&mut self) {
+        let held = std::mem::take(&mut self.audience.held);
+        self.notice("an operator has joined: your held input is sent now");
+        self.on_input("owner", held, Instant::now());
+    }
+
+    /// Kill the child's session if the hub gave up on it (used by `end`).
+    pub fn hard_kill(&self) {
+        pty::signal_session(&self.master, self.pid, libc::SIGKILL);
+    }
+}
