@@ -31,29 +31,46 @@ complete -c breakglass -n "__fish_breakglass_needs_command" -s V -l version -d '
 complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "shell" -d 'Open a recorded shell on HOST (through ssh), or on this machine'
 complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "ls" -d 'List the sessions in the data dir, newest first'
 complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "verify" -d 'Prove sessions intact: VERIFIED, INTERRUPTED, TAMPERED or UNVERIFIABLE'
+complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "watch" -d 'Watch a live session: its screen now, then live; take the keyboard if allowed'
+complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "mark" -d 'Add a marker to a live session (shown to everyone, recorded in the log)'
 complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
 complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -s r -l reason -d 'Why you need access (recorded; asked for when not given and stdin is a terminal)' -r
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -s t -l ticket -d 'Ticket or incident id (the config may require one and a pattern for it)' -r
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l ttl -d 'Time limit, e.g. 30m or 1h30m (default and maximum from the config: 1h and 8h)' -r
+complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l watchers -d 'Users or @groups who may watch, besides you and root (adds to config `watchers`)' -r
+complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l operators -d 'Users or @groups who may take the keyboard and end the session (adds to `operators`)' -r
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l config -d 'Config file (TOML)' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l record-secrets -d 'Also record what is typed at password prompts (masked by default)'
+complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l require-operator -d 'Hold your input until an operator is watching (also per host in the config)'
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -s h -l help -d 'Print help'
 complete -c breakglass -n "__fish_breakglass_using_subcommand ls" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand ls" -l config -d 'Config file (TOML)' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand ls" -l json -d 'One JSON object per line, for jq'
 complete -c breakglass -n "__fish_breakglass_using_subcommand ls" -s h -l help -d 'Print help'
+complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l witness -d 'A witness copy (from `watch --save`): the log must hold every line of it unchanged' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l config -d 'Config file (TOML)' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l all -d 'Every session in the data dir, and the ledger: a missing, replaced or unlisted session file is reported'
 complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l json -d 'One JSON object per session, for scripts'
 complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c breakglass -n "__fish_breakglass_using_subcommand watch" -l save -d 'Keep a byte-identical copy of the session\'s log, from its first line, as a witness' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand watch" -l escape -d 'The escape key (default ctrl-], or `escape_key` in the config)' -r
+complete -c breakglass -n "__fish_breakglass_using_subcommand watch" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand watch" -l config -d 'Config file (TOML)' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand watch" -l operate -d 'Take the keyboard as soon as you attach (operators only)'
+complete -c breakglass -n "__fish_breakglass_using_subcommand watch" -s h -l help -d 'Print help'
+complete -c breakglass -n "__fish_breakglass_using_subcommand mark" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand mark" -l config -d 'Config file (TOML)' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand mark" -s h -l help -d 'Print help'
 complete -c breakglass -n "__fish_breakglass_using_subcommand completions" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand completions" -l config -d 'Config file (TOML)' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify completions help" -f -a "shell" -d 'Open a recorded shell on HOST (through ssh), or on this machine'
-complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify completions help" -f -a "ls" -d 'List the sessions in the data dir, newest first'
-complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify completions help" -f -a "verify" -d 'Prove sessions intact: VERIFIED, INTERRUPTED, TAMPERED or UNVERIFIABLE'
-complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify completions help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
-complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify watch mark completions help" -f -a "shell" -d 'Open a recorded shell on HOST (through ssh), or on this machine'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify watch mark completions help" -f -a "ls" -d 'List the sessions in the data dir, newest first'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify watch mark completions help" -f -a "verify" -d 'Prove sessions intact: VERIFIED, INTERRUPTED, TAMPERED or UNVERIFIABLE'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify watch mark completions help" -f -a "watch" -d 'Watch a live session: its screen now, then live; take the keyboard if allowed'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify watch mark completions help" -f -a "mark" -d 'Add a marker to a live session (shown to everyone, recorded in the log)'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify watch mark completions help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify watch mark completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::path::Path;
 
-use crate::log::chain::{Hash, to_hex};
+use crate::log::chain::{Hash, line_hash, to_hex};
 use crate::log::ledger::{Entry, LedgerReport, verify_ledger};
+use crate::log::lines::{Item, LineReader};
 use crate::log::verify::{Problem, Report, Verdict, Witness, verify_reader};
 use crate::store::{SessionFile, is_live};
 
@@ -70,6 +71,8 @@ pub struct Checked {
     pub live: bool,
     /// Whether the ledger vouched for this session.
     pub in_ledger: bool,
+    /// Whether a witness from outside the data dir was given.
+    pub external: bool,
 }
 
 impl Checked {
@@ -91,6 +94,7 @@ impl Checked {
 pub fn check(
     sf: &SessionFile,
     ledger: Option<&LedgerIndex>,
+    extra: &BTreeMap<u64, Witness>,
     progress: impl FnMut(u64),
 ) -> std::io::Result<Checked> {
     let listing = ledger.and_then(|l| l.sessions.get(&sf.id)).cloned();
@@ -117,6 +121,8 @@ pub fn check(
             );
         }
     }
+    let external = !extra.is_empty();
+    witnesses.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
     let live = is_live(&sf.path);
     let mut report = verify_reader(File::open(&sf.path)?, witnesses, progress)?;
     if let Some((start, before)) = listing.as_ref().and_then(|l| l.start.as_ref())
@@ -151,7 +157,32 @@ pub fn check(
         report,
         live,
         in_ledger: listing.is_some(),
+        external,
     })
+}
+
+/// Read a witness copy (`watch --save`): every complete line is a hash expected at its seq.
+pub fn load_witness(path: &Path) -> std::io::Result<BTreeMap<u64, Witness>> {
+    let mut lines = LineReader::new(File::open(path)?);
+    let mut out = BTreeMap::new();
+    let source = format!("the witness copy {}", path.display());
+    let mut seq = 0u64;
+    while let Some(item) = lines.next()? {
+        match item {
+            Item::Line(l, _) => {
+                out.insert(
+                    seq,
+                    Witness {
+                        hash: line_hash(l),
+                        source: format!("{source} (line {})", seq + 1),
+                    },
+                );
+                seq += 1;
+            }
+            Item::TooLong(_) | Item::Fragment(..) => break,
+        }
+    }
+    Ok(out)
 }
 
 /// Problems of the data dir as a whole: ledger damage, missing and unlisted files.

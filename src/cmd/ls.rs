@@ -64,7 +64,7 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
     let index = LedgerIndex::load(&store.ledger_path()).unwrap_or_default();
     let mut rows = Vec::new();
     for sf in &files {
-        let checked = audit::check(sf, Some(&index), |_| {})?;
+        let checked = audit::check(sf, Some(&index), &Default::default(), |_| {})?;
         let r = &checked.report;
         let state = match (checked.live, r.verdict()) {
             (true, Verdict::Interrupted) => "live",

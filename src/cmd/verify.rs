@@ -2,6 +2,8 @@
 
 use std::io::IsTerminal;
 
+use std::collections::BTreeMap;
+
 use anyhow::Result;
 use serde_json::json;
 
@@ -9,7 +11,7 @@ use crate::audit::{self, Checked, LedgerIndex};
 use crate::cli::VerifyArgs;
 use crate::error::{EXIT_USAGE, Failure};
 use crate::log::chain::to_hex;
-use crate::log::verify::{Problem, Verdict};
+use crate::log::verify::{Problem, Verdict, Witness};
 use crate::store::{SessionFile, Store};
 
 /// Files larger than this get a progress bar on a terminal.
@@ -105,7 +107,12 @@ fn describe(c: &Checked) -> (String, serde_json::Value) {
         if witnesses.is_empty() {
             text.push_str("  (unwitnessed: nothing outside the file vouches for it; compare the head with the one in the ticket)\n");
         } else {
-            text.push_str("  witnessed by the ledger (note: whoever can write the data dir can rewrite the ledger too)\n");
+            for w in &witnesses {
+                match *w {
+                    "ledger" => text.push_str("  witnessed by the ledger (note: whoever can write the data dir can rewrite the ledger too)\n"),
+                    _ => text.push_str("  agrees with the witness copy, line for line\n"),
+                }
+            }
         }
     }
     let j = json!({
@@ -140,9 +147,14 @@ fn progress_bar(sf: &SessionFile) -> Option<indicatif::ProgressBar> {
 }
 
 /// Verify one session and print the result; returns its exit status.
-fn one(sf: &SessionFile, index: Option<&LedgerIndex>, json_out: bool) -> i32 {
+fn one(
+    sf: &SessionFile,
+    index: Option<&LedgerIndex>,
+    witness: &BTreeMap<u64, Witness>,
+    json_out: bool,
+) -> i32 {
     let pb = progress_bar(sf);
-    let res = audit::check(sf, index, |n| {
+    let res = audit::check(sf, index, witness, |n| {
         if let Some(pb) = &pb {
             pb.set_position(n);
         }
@@ -212,11 +224,20 @@ pub fn run(args: &VerifyArgs, store: &Store) -> Result<i32> {
         }
         targets.extend(files);
     }
+    let witness = match &args.witness {
+        Some(_) if targets.len() != 1 || args.all => {
+            return Err(Failure::usage("--witness goes with exactly one session").into());
+        }
+        Some(p) => audit::load_witness(p).map_err(|e| {
+            Failure::usage(format!("cannot read the witness copy {}: {e}", p.display()))
+        })?,
+        None => BTreeMap::new(),
+    };
     // A file given by path is checked against this dir's ledger only if it lives here.
     let sessions_dir = store.sessions_dir().canonicalize().ok();
     for sf in &targets {
         let here = sf.path.parent().and_then(|p| p.canonicalize().ok()) == sessions_dir;
-        code = worst(code, one(sf, here.then_some(&index), args.json));
+        code = worst(code, one(sf, here.then_some(&index), &witness, args.json));
     }
     Ok(code)
 }

@@ -18,7 +18,7 @@ pub fn socket_path(store: &Store, id: &str) -> PathBuf {
 
 /// What the session answered.
 pub enum Answer {
-    Welcome(Welcome),
+    Welcome(Box<Welcome>),
     Notice(String),
 }
 
@@ -80,7 +80,7 @@ pub fn live_sessions(store: &Store) -> Vec<(SessionFile, Option<Welcome>)> {
         .filter(|s| socket_path(store, &s.id).exists() && is_live(&s.path))
         .map(|s| {
             let info = match connect(&socket_path(store, &s.id), &hello("info")) {
-                Ok((_, Answer::Welcome(w))) => Some(w),
+                Ok((_, Answer::Welcome(w))) => Some(*w),
                 _ => None,
             };
             (s, info)

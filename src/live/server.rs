@@ -250,14 +250,10 @@ fn admit(
     if ctx.events.send(Event::Join(Box::new(handle))).is_err() {
         return;
     }
-    loop {
-        let msg = match protocol::read_frame(&mut stream) {
-            Ok(Some(f)) => match to_message(&f) {
-                Some(m) => m,
-                None => break, // out of place or malformed: drop this client
-            },
-            _ => break,
-        };
+    // A frame out of place or malformed ends the loop: this client is dropped.
+    while let Ok(Some(msg)) =
+        protocol::read_frame(&mut stream).map(|f| f.as_ref().and_then(to_message))
+    {
         let detach = msg == FromWatcher::Detach;
         if ctx.events.send(Event::Watcher(id, msg)).is_err() || detach {
             break;

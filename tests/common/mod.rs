@@ -2,6 +2,8 @@
 //! shows, type into it, and read its log back.
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -320,4 +322,83 @@ pub fn assert_verdict(path: &Path, expected: &str) {
             path.display()
         );
     }
+}
+
+/// The id of the only session (from its file name).
+pub fn session_id(env: &Env) -> String {
+    let start = Instant::now();
+    loop {
+        if let Some(p) = env.logs().first() {
+            return p.file_stem().unwrap().to_string_lossy().into_owned();
+        }
+        assert!(start.elapsed() < DEADLINE, "no session started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Wait until the session's log has a record matching `pred`.
+pub fn wait_record(path: &Path, what: &str, pred: impl Fn(&Body) -> bool) {
+    let start = Instant::now();
+    while !records(path).iter().any(|r| pred(&r.body)) {
+        assert!(start.elapsed() < DEADLINE, "no {what} record in the log");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A raw client on a live session's socket: say hello in `mode`, return the stream and
+/// the first answer.
+pub fn live_client(
+    env: &Env,
+    id: &str,
+    mode: &str,
+) -> (
+    std::os::unix::net::UnixStream,
+    breakglass::live::protocol::Frame,
+) {
+    use breakglass::live::protocol::{self, Hello, kind};
+    let sock = env.dir().join("live").join(format!("{id}.sock"));
+    let start = Instant::now();
+    let mut s = loop {
+        match std::os::unix::net::UnixStream::connect(&sock) {
+            Ok(s) => break s,
+            Err(e) => {
+                assert!(
+                    start.elapsed() < DEADLINE,
+                    "cannot connect to {}: {e}",
+                    sock.display()
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    };
+    let hello = Hello {
+        v: protocol::VERSION,
+        mode: mode.into(),
+        save: false,
+        text: None,
+    };
+    protocol::write_frame(&mut s, kind::HELLO, &serde_json::to_vec(&hello).unwrap()).unwrap();
+    let f = protocol::read_frame(&mut s).unwrap().unwrap();
+    (s, f)
+}
+
+/// Open file descriptors and threads of a process.
+pub fn fds_and_threads(pid: i32) -> (usize, usize) {
+    let count = |d: String| std::fs::read_dir(d).map(|r| r.count()).unwrap_or(0);
+    (
+        count(format!("/proc/{pid}/fd")),
+        count(format!("/proc/{pid}/task")),
+    )
+}
+
+/// The environment for a shell in a tmux pane that uses `env`'s data dir and config.
+pub fn pane_env(env: &Env) -> Vec<(&'static str, String)> {
+    vec![
+        ("PATH", std::env::var("PATH").unwrap()),
+        ("HOME", env.tmp.path().display().to_string()),
+        ("TERM", "screen".to_string()),
+        ("PS1", "$ ".to_string()),
+        ("BREAKGLASS_DIR", env.dir().display().to_string()),
+        ("BREAKGLASS_CONFIG", env.config().display().to_string()),
+    ]
 }

@@ -1,0 +1,537 @@
+//! `breakglass watch` and `mark` end to end: live watching in tmux, taking and returning
+//! the keyboard, ending a session, late joiners, slow and hostile clients, refusals,
+//! witness copies.
+
+mod common;
+
+use std::io::Write;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use breakglass::live::protocol::{self, kind};
+use breakglass::log::record::{Body, Data};
+use common::tmux::Tmux;
+use common::*;
+
+fn inputs_by(log: &std::path::Path, who: &str) -> String {
+    records(log)
+        .into_iter()
+        .filter_map(|r| match r.body {
+            Body::Input {
+                by,
+                data: Data::Text(t),
+            } if by == who => Some(t),
+            _ => None,
+        })
+        .collect()
+}
+
+fn events(log: &std::path::Path) -> Vec<String> {
+    records(log)
+        .into_iter()
+        .filter_map(|r| match r.body {
+            Body::Participant(p) => Some(format!("{}:{}", p.event, p.who)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn watch_take_return_and_end_in_tmux() {
+    let env = Env::new();
+    let pane = pane_env(&env);
+    let Some(t) = Tmux::start(env.tmp.path(), &pane) else {
+        return;
+    };
+    let me = breakglass::session::login_name();
+    let bg = bin().display().to_string();
+    t.send(&format!(
+        "{bg} shell -r 'watch test' --operators {me} -- bash --norc --noprofile"
+    ));
+    t.wait_for("the banner", |t| t.screen().contains("RECORDING session"));
+    t.send("echo typed-by-$((1+1))-owner");
+    t.wait_in("main", "typed-by-2-owner");
+
+    let cmd = Tmux::shell_cmd(&pane);
+    t.new_window("wat", &cmd);
+    t.send_to("wat", &format!("{bg} watch"));
+    t.wait_in("wat", "typed-by-2-owner");
+    t.wait_in("main", "is now watching this session");
+    t.send("echo live-$((2+3))");
+    t.wait_in("wat", "live-5");
+
+    // A full-screen program, then a late joiner: it sees the screen as it is now.
+    t.send("seq 1 500 | less");
+    t.wait_in("main", "\n28\n");
+    t.new_window("late", &cmd);
+    t.send_to("late", &format!("{bg} watch"));
+    t.wait_in("late", "\n27\n28\n");
+    assert!(
+        !t.screen_of("late").contains("live-5"),
+        "a snapshot, not a replay of history:\n{}",
+        t.screen_of("late")
+    );
+    t.keys_to("main", &["q"]);
+    t.wait_in("wat", "$ ");
+
+    // Watcher keys are not sent until it takes the keyboard.
+    t.send_to("wat", "echo from-watcher-$((3+4))");
+    t.wait_in("wat", "your keys are not sent");
+    t.keys_to("wat", &["C-]", "t"]);
+    t.wait_in("main", "has taken the keyboard");
+    t.send_to("wat", "echo op-$((40+2))");
+    t.wait_in("main", "op-42");
+    t.send("echo owner-$((5+5))-blocked");
+    t.wait_in("main", "holds the keyboard; your keys are not sent");
+    t.keys_to("wat", &["C-]", "r"]);
+    t.wait_in("main", "handed the keyboard back");
+    t.send("echo back-$((3*3))");
+    t.wait_in("wat", "back-9");
+    t.keys_to("wat", &["C-]", "m"]);
+    t.send_to("wat", "checked replication");
+    t.wait_in("main", "marker by");
+    t.keys_to("wat", &["C-]", "k", "y"]);
+    t.wait_in("main", "ended by request");
+    t.wait_in("wat", "ended (killed");
+
+    let log = env.log();
+    assert_eq!(end_of(&log).unwrap().cause, "killed");
+    let ev = events(&log);
+    for want in ["join", "take", "return", "kill"] {
+        assert!(
+            ev.iter().any(|e| e.starts_with(want)),
+            "no {want} in {ev:?}"
+        );
+    }
+    assert_eq!(
+        ev.iter().filter(|e| e.starts_with("join")).count(),
+        2,
+        "{ev:?}"
+    );
+    let by_watcher = inputs_by(&log, &me);
+    assert!(by_watcher.contains("echo op-$((40+2))"), "{by_watcher:?}");
+    let everything = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !everything.contains("from-watcher"),
+        "a watcher's keys reached the session"
+    );
+    assert!(
+        !everything.contains("blocked\\r"),
+        "the owner's keys reached the session while an operator drove"
+    );
+    assert!(inputs_by(&log, "owner").contains("echo back-$((3*3))"));
+    assert!(
+        records(&log)
+            .iter()
+            .any(|r| matches!(&r.body, Body::Marker { text, .. } if text == "checked replication"))
+    );
+    assert_verdict(&log, "VERIFIED");
+}
+
+#[test]
+fn a_stopped_watcher_does_not_slow_the_session_and_the_log_is_whole() {
+    let env = Env::new();
+    let go = env.tmp.path().join("go");
+    let script = format!(
+        "stty raw -echo; while [ ! -e {} ]; do sleep 0.05; done; yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c 50000000",
+        go.display()
+    );
+    let mut owner = env.spawn(&["shell", "-r", "flood", "--", "sh", "-c", &script]);
+    let id = session_id(&env);
+    let mut watcher = Pty::spawn(env.cmd().args(["watch", &id]), 80, 24);
+    wait_record(
+        &env.log(),
+        "join",
+        |b| matches!(b, Body::Participant(p) if p.event == "join"),
+    );
+    watcher.signal(libc::SIGSTOP);
+    std::fs::write(&go, "").unwrap();
+    let st = owner.wait();
+    assert_eq!(st.code(), Some(0));
+    let log = env.log();
+    assert_eq!(output_bytes(&log).len(), 50_000_000);
+    assert_verdict(&log, "VERIFIED");
+    watcher.signal(libc::SIGCONT);
+    watcher.wait();
+}
+
+#[test]
+fn witness_copy_is_byte_identical_and_catches_a_rewrite() {
+    let env = Env::new();
+    let mut owner = env.spawn(&[
+        "shell",
+        "-r",
+        "witness",
+        "--",
+        "sh",
+        "-c",
+        "echo be''fore; read x; echo af''ter",
+    ]);
+    owner.expect("before");
+    let id = session_id(&env);
+    let copy = env.tmp.path().join("witness.jsonl");
+    let mut watcher = Pty::spawn(env.cmd().args(["watch", &id, "--save"]).arg(&copy), 100, 30);
+    wait_record(
+        &env.log(),
+        "join",
+        |b| matches!(b, Body::Participant(p) if p.event == "join"),
+    );
+    owner.send("go\r");
+    owner.expect("after");
+    owner.wait();
+    watcher.wait();
+    assert!(
+        watcher.screen().contains("witness copy"),
+        "{}",
+        watcher.screen()
+    );
+    let log = env.log();
+    let original = std::fs::read(&log).unwrap();
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        original,
+        "the witness copy differs from the log"
+    );
+    let verify = |extra: &[&str]| {
+        env.cmd()
+            .args(["verify", &id, "--witness"])
+            .arg(&copy)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(verify(&[]).status.code(), Some(0));
+
+    // Rewritten consistently (every hash recomputed) and put back: only a witness can tell.
+    let mut lines: Vec<Vec<u8>> = original
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect();
+    let forged = lines
+        .iter()
+        .position(|l| String::from_utf8_lossy(l).contains("before"))
+        .unwrap();
+    lines[forged] = String::from_utf8(lines[forged].clone())
+        .unwrap()
+        .replace("before", "BEFORE")
+        .into_bytes();
+    for i in forged + 1..lines.len() {
+        let prev =
+            breakglass::log::chain::to_hex(&breakglass::log::chain::line_hash(&lines[i - 1]));
+        let s = String::from_utf8(lines[i].clone()).unwrap();
+        let at = s.find("\"prev\":\"").unwrap() + 8;
+        lines[i] = format!("{}{}{}", &s[..at], prev, &s[at + 64..]).into_bytes();
+    }
+    let rewritten: Vec<u8> = lines
+        .iter()
+        .flat_map(|l| l.iter().copied().chain([b'\n']))
+        .collect();
+    let outside = env.tmp.path().join("outside").join("sessions");
+    std::fs::create_dir_all(&outside).unwrap();
+    let moved = outside.join(log.file_name().unwrap());
+    std::fs::write(&moved, &rewritten).unwrap();
+    assert_verdict(&moved, "VERIFIED"); // the chain alone cannot tell
+    let out = env
+        .cmd()
+        .args(["verify"])
+        .arg(&moved)
+        .arg("--witness")
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("witness copy"));
+
+    // Cut after the witness saw it.
+    let cut = original[..original.len() - 1]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .unwrap()
+        + 1;
+    std::fs::write(&moved, &original[..cut]).unwrap();
+    let out = env
+        .cmd()
+        .args(["verify"])
+        .arg(&moved)
+        .arg("--witness")
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn many_watchers_hostile_clients_and_churn_leave_the_session_unharmed() {
+    let env = Env::new();
+    let mut owner = env.spawn(&[
+        "shell",
+        "-r",
+        "crowd",
+        "--",
+        "sh",
+        "-c",
+        "echo re''ady; read x; echo got:$x; read y; echo got:$y",
+    ]);
+    owner.expect("ready");
+    let id = session_id(&env);
+    let pid = owner.pid();
+    // Warm up: one watcher starts the screen thread; measure after it is gone.
+    drop(live_client(&env, &id, "watch"));
+    std::thread::sleep(Duration::from_millis(300));
+    let base = fds_and_threads(pid);
+
+    let crowd: Vec<_> = (0..32).map(|_| live_client(&env, &id, "watch")).collect();
+    assert!(crowd.iter().all(|(_, f)| f.kind == kind::WELCOME));
+    owner.send("one\r");
+    owner.expect("got:one");
+
+    // Hostile and broken clients.
+    let sock = env.dir().join("live").join(format!("{id}.sock"));
+    let mut garbage = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    let _ = garbage.write_all(b"\xff\xff\xff\xffGET / HTTP/1.1\r\n\r\n");
+    let mut huge = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    let _ = huge.write_all(&[0x7f, 0xff, 0xff, 0xff, kind::HELLO]);
+    let mut early = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    let _ = protocol::write_frame(&mut early, kind::INPUT, b"rm -rf /\r");
+    let _silent = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    let (never_reads, _) = live_client(&env, &id, "watch");
+    let (mut bad_after, _) = live_client(&env, &id, "watch");
+    let _ = protocol::write_frame(&mut bad_after, kind::WELCOME, b"{}");
+    drop(crowd);
+
+    // Churn: attach and detach in a loop.
+    for _ in 0..200 {
+        let (mut s, f) = live_client(&env, &id, "watch");
+        assert_eq!(f.kind, kind::WELCOME);
+        let _ = protocol::write_frame(&mut s, kind::DETACH, b"");
+    }
+    drop((garbage, huge, early, bad_after, never_reads));
+    let start = Instant::now();
+    loop {
+        let now = fds_and_threads(pid);
+        if now.0 <= base.0 && now.1 <= base.1 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "fds/threads grew from {base:?} to {now:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    owner.send("two\r");
+    owner.expect("got:two");
+    assert_eq!(owner.wait().code(), Some(0));
+    let log = env.log();
+    assert!(!std::fs::read_to_string(&log).unwrap().contains("rm -rf"));
+    assert!(
+        events(&log)
+            .iter()
+            .filter(|e| e.starts_with("join"))
+            .count()
+            >= 32 + 200
+    );
+    assert_verdict(&log, "VERIFIED");
+}
+
+#[test]
+fn mark_and_require_operator() {
+    let env = Env::new();
+    let mut owner = env.spawn(&[
+        "shell",
+        "-r",
+        "held",
+        "--require-operator",
+        "--",
+        "sh",
+        "-c",
+        "read x; echo got:$x",
+    ]);
+    owner.expect("an operator must watch");
+    let id = session_id(&env);
+    owner.send("early\r");
+    owner.expect("held until one joins");
+    let out = env
+        .cmd()
+        .args(["mark", &id, "before", "the", "operator"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !std::fs::read_to_string(env.log())
+            .unwrap()
+            .contains("early"),
+        "held input was sent"
+    );
+    // Root is an operator: its joining releases the held input.
+    let (_op, f) = live_client(&env, &id, "watch");
+    assert_eq!(f.kind, kind::WELCOME);
+    owner.expect("got:early");
+    assert_eq!(owner.wait().code(), Some(0));
+    let log = env.log();
+    assert!(
+        records(&log)
+            .iter()
+            .any(|r| matches!(&r.body, Body::Marker { text, .. } if text == "before the operator"))
+    );
+    assert!(events(&log).iter().any(|e| e.starts_with("join")));
+    assert_verdict(&log, "VERIFIED");
+}
+
+/// Run `f` only as root (it creates users); outside CI a non-root run skips.
+fn as_root() -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "this test creates users and needs root, which CI has"
+    );
+    eprintln!("skipping: not root");
+    false
+}
+
+fn ensure_user(name: &str, group: &str) {
+    let _ = std::process::Command::new("groupadd").arg(group).output();
+    if std::process::Command::new("id")
+        .arg(name)
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        return;
+    }
+    let st = std::process::Command::new("useradd")
+        .args(["-M", "-N", "-G", group, "-s", "/bin/sh", name])
+        .status()
+        .unwrap();
+    assert!(st.success(), "useradd {name}");
+}
+
+#[test]
+fn an_unauthorised_user_is_refused_and_the_refusal_is_recorded() {
+    if !as_root() {
+        return;
+    }
+    let group = "bgtest-ops";
+    ensure_user("bgtest-mallory", group);
+    ensure_user("bgtest-bob", group);
+    let env = Env::new();
+    // A shared data dir: setgid, owned by the group, reachable by its members.
+    let base = tempfile::Builder::new()
+        .prefix("bg-shared")
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::set_permissions(
+        base.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let shared = base.path().join("data");
+    std::fs::create_dir(&shared).unwrap();
+    assert!(
+        std::process::Command::new("chgrp")
+            .arg(group)
+            .arg(&shared)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::fs::set_permissions(
+        &shared,
+        std::os::unix::fs::PermissionsExt::from_mode(0o2770),
+    )
+    .unwrap();
+
+    let mut owner = Pty::spawn(
+        env.cmd().env("BREAKGLASS_DIR", &shared).args([
+            "shell",
+            "-r",
+            "shared",
+            "--watchers",
+            "bgtest-bob",
+            "--",
+            "sh",
+            "-c",
+            "echo re''ady; read x",
+        ]),
+        100,
+        30,
+    );
+    owner.expect("ready");
+    let log = std::fs::read_dir(shared.join("sessions"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let id = log.file_stem().unwrap().to_string_lossy().into_owned();
+    let as_user = |user: &str, args: &[&str]| {
+        std::process::Command::new("runuser")
+            .args(["-u", user, "--", "env"])
+            .arg(format!("BREAKGLASS_DIR={}", shared.display()))
+            .arg(format!("BREAKGLASS_CONFIG={}", env.config().display()))
+            .arg(bin())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    std::fs::set_permissions(
+        env.tmp.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        env.config(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
+    let refused = as_user("bgtest-mallory", &["watch", &id]);
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("refused"));
+    let marked = as_user("bgtest-bob", &["mark", &id, "bob", "was", "here"]);
+    assert_eq!(
+        marked.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&marked.stderr)
+    );
+    owner.expect("was refused");
+    owner.send("\r");
+    assert_eq!(owner.wait().code(), Some(0));
+    let ev = events(&log);
+    assert!(ev.contains(&"deny:bgtest-mallory".to_string()), "{ev:?}");
+    assert!(
+        records(&log)
+            .iter()
+            .any(|r| matches!(&r.body, Body::Marker { by, .. } if by == "bgtest-bob"))
+    );
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&log).unwrap().permissions());
+    assert_eq!(
+        mode & 0o777,
+        0o640,
+        "a shared dir's sessions are readable by the group"
+    );
+}
