@@ -349,6 +349,7 @@ fn many_watchers_hostile_clients_and_churn_leave_the_session_unharmed() {
 #[test]
 fn mark_and_require_operator() {
     let env = Env::new();
+    let script = "echo sta''rted; read x; echo got:$x; read y; echo got:$y";
     let mut owner = env.spawn(&[
         "shell",
         "-r",
@@ -357,12 +358,12 @@ fn mark_and_require_operator() {
         "--",
         "sh",
         "-c",
-        "read x; echo got:$x",
+        script,
     ]);
-    owner.expect("an operator must watch");
+    owner.expect("waiting for an operator");
     let id = session_id(&env);
     owner.send("early\r");
-    owner.expect("held until one joins");
+    owner.expect("your keys are not sent");
     let out = env
         .cmd()
         .args(["mark", &id, "before", "the", "operator"])
@@ -376,15 +377,27 @@ fn mark_and_require_operator() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        !std::fs::read_to_string(env.log())
-            .unwrap()
-            .contains("early"),
-        "held input was sent"
+        !owner.screen().contains("started"),
+        "the command started before an operator joined"
     );
-    // Root is an operator: its joining releases the held input.
-    let (_op, f) = live_client(&env, &id, "watch");
+    // Root is an operator: its joining starts the command.
+    let (op, f) = live_client(&env, &id, "watch");
     assert_eq!(f.kind, kind::WELCOME);
-    owner.expect("got:early");
+    owner.expect("started");
+    owner.send("one\r");
+    owner.expect("got:one");
+    // The operator leaves: the owner's input is held until one is back.
+    drop(op);
+    wait_record(
+        &env.log(),
+        "leave",
+        |b| matches!(b, Body::Participant(p) if p.event == "leave"),
+    );
+    owner.send("two\r");
+    owner.expect("held until one joins");
+    assert!(!owner.screen().contains("got:two"));
+    let (_op2, _) = live_client(&env, &id, "watch");
+    owner.expect("got:two");
     assert_eq!(owner.wait().code(), Some(0));
     let log = env.log();
     assert!(
@@ -392,7 +405,10 @@ fn mark_and_require_operator() {
             .iter()
             .any(|r| matches!(&r.body, Body::Marker { text, .. } if text == "before the operator"))
     );
-    assert!(events(&log).iter().any(|e| e.starts_with("join")));
+    assert!(
+        !std::fs::read_to_string(&log).unwrap().contains("early"),
+        "keys typed before the start reached the log as input"
+    );
     assert_verdict(&log, "VERIFIED");
 }
 

@@ -20,6 +20,10 @@ use std::sync::mpsc::SyncSender;
 use acl::{Access, Peer};
 use protocol::{Ended, State};
 
+/// What watchers are told about the session as it changes: keyboard holder and watcher
+/// names, columns, rows. Written by the hub, read when admitting a watcher.
+pub type LiveState = Arc<std::sync::Mutex<(State, u16, u16)>>;
+
 /// Identifies a watcher for the life of the session.
 pub type WatcherId = u64;
 

@@ -14,9 +14,11 @@ use std::time::Duration;
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 
 use super::acl::{Access, Acl, Peer};
-use super::protocol::{self, Ended, Frame, Hello, MAX_MARKER, State, VERSION, Welcome, kind};
+use super::protocol::{self, Ended, Frame, Hello, MAX_MARKER, VERSION, Welcome, kind};
 use super::screen::ScreenService;
-use super::{FromWatcher, MAX_WATCHERS, ToWatcher, WATCHER_QUEUE, WatcherHandle, WatcherId};
+use super::{
+    FromWatcher, LiveState, MAX_WATCHERS, ToWatcher, WATCHER_QUEUE, WatcherHandle, WatcherId,
+};
 use crate::session::events::Event;
 
 /// How often a `--save` watcher's writer looks for new log lines, and how soon a watcher
@@ -35,7 +37,7 @@ pub struct ServerCtx {
     /// The unchanging part of every `WELCOME`.
     pub welcome: Welcome,
     /// The changing part: keyboard holder, watchers, size.
-    pub live: Arc<Mutex<(State, u16, u16)>>,
+    pub live: LiveState,
     pub log_path: PathBuf,
     pub events: SyncSender<Event>,
     screen: Mutex<Option<ScreenService>>,
@@ -48,7 +50,7 @@ impl ServerCtx {
     pub fn new(
         acl: Acl,
         welcome: Welcome,
-        live: Arc<Mutex<(State, u16, u16)>>,
+        live: LiveState,
         log_path: PathBuf,
         events: SyncSender<Event>,
     ) -> Self {

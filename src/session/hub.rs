@@ -326,32 +326,40 @@ impl Hub {
     }
 
     /// Run until the session is over.
-    pub fn run(mut self, rx: Receiver<Event>) -> (HubResult, LogWriter) {
+    /// Act on one event.
+    pub fn handle(&mut self, ev: Event) {
+        match ev {
+            Event::Output(b, at) => self.on_output(b, at),
+            Event::OutputEnd => self.output_done = true,
+            Event::Input(b, at) => self.on_owner_input(b, at),
+            Event::InputEnd if self.interactive => {
+                self.show = false;
+                self.end(Ending::Hangup);
+            }
+            // Piped input ran out: pass the end on, as a typed Ctrl-D would.
+            Event::InputEnd => self.on_owner_input(vec![0x04], Instant::now()),
+            Event::Signal(sig) => self.on_signal(sig),
+            Event::Exited(st) => {
+                self.status = st.ok();
+                self.exited_at = Some(Instant::now());
+            }
+            Event::Join(h) => self.on_join(*h),
+            Event::Denied { peer, mode } => self.on_denied(peer, &mode),
+            Event::Mark { peer, text } => self.on_mark(&peer.name, &text),
+            Event::Watcher(id, msg) => self.on_watcher(id, msg),
+            Event::Left(id) => self.on_left(id),
+            Event::Resync(id) => self.on_resync(id),
+        }
+    }
+
+    /// Run until the session is over, after acting on `earlier` events.
+    pub fn run(mut self, earlier: Vec<Event>, rx: Receiver<Event>) -> (HubResult, LogWriter) {
+        for ev in earlier {
+            self.handle(ev);
+        }
         loop {
             match rx.recv_timeout(self.wait_time()) {
-                Ok(Event::Output(b, at)) => self.on_output(b, at),
-                Ok(Event::OutputEnd) => self.output_done = true,
-                Ok(Event::Input(b, at)) => self.on_owner_input(b, at),
-                Ok(Event::InputEnd) => {
-                    if self.interactive {
-                        self.show = false;
-                        self.end(Ending::Hangup);
-                    } else {
-                        // Piped input ran out: pass the end on, as a typed Ctrl-D would.
-                        self.on_owner_input(vec![0x04], Instant::now());
-                    }
-                }
-                Ok(Event::Signal(sig)) => self.on_signal(sig),
-                Ok(Event::Exited(st)) => {
-                    self.status = st.ok();
-                    self.exited_at = Some(Instant::now());
-                }
-                Ok(Event::Join(h)) => self.on_join(*h),
-                Ok(Event::Denied { peer, mode }) => self.on_denied(peer, &mode),
-                Ok(Event::Mark { peer, text }) => self.on_mark(&peer.name, &text),
-                Ok(Event::Watcher(id, msg)) => self.on_watcher(id, msg),
-                Ok(Event::Left(id)) => self.on_left(id),
-                Ok(Event::Resync(id)) => self.on_resync(id),
+                Ok(ev) => self.handle(ev),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }

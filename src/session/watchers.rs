@@ -2,16 +2,16 @@
 //! participant records and notices for every join, leave, take, return, kill, refusal
 //! and marker. Sending to a watcher never blocks: a full queue marks it behind.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::TrySendError;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::hub::{Ending, Hub};
 use super::pty;
 use crate::live::acl::{Access, Peer};
 use crate::live::protocol::State;
-use crate::live::{FromWatcher, ToWatcher, WatcherHandle, WatcherId};
+use crate::live::{FromWatcher, LiveState, ToWatcher, WatcherHandle, WatcherId};
 use crate::log::record::{Body, Participant};
 
 /// Owner keystrokes held while an operator is required but absent, at most this many.
@@ -24,7 +24,7 @@ pub struct Audience {
     pub watchers: Vec<WatcherHandle>,
     /// The watcher holding the keyboard; None: the owner.
     pub wheel: Option<WatcherId>,
-    pub live: Arc<Mutex<(State, u16, u16)>>,
+    pub live: LiveState,
     /// Hold the owner's input until an operator is attached.
     pub require_operator: bool,
     pub held: Vec<u8>,
@@ -34,11 +34,7 @@ pub struct Audience {
 }
 
 impl Audience {
-    pub fn new(
-        live: Arc<Mutex<(State, u16, u16)>>,
-        require_operator: bool,
-        title: String,
-    ) -> Audience {
+    pub fn new(live: LiveState, require_operator: bool, title: String) -> Audience {
         Audience {
             watchers: Vec::new(),
             wheel: None,
