@@ -7,6 +7,7 @@ pub mod chain;
 pub mod ledger;
 pub mod lines;
 pub mod parse;
+pub mod read;
 pub mod record;
 pub mod stream;
 pub mod utf8;
