@@ -80,6 +80,11 @@ impl Player {
         }
     }
 
+    /// Start from a snapshot (a keyframe's dump).
+    pub fn feed_dump(&mut self, dump: &str) {
+        self.term.feed(dump);
+    }
+
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             dump: self.term.dump(),

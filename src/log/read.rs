@@ -23,7 +23,14 @@ impl Records<File> {
 
 impl<R: Read> Records<R> {
     pub fn new(inner: R) -> Self {
-        Records { lines: LineReader::new(inner) }
+        Records {
+            lines: LineReader::new(inner),
+        }
+    }
+
+    /// Bytes consumed so far (the offset just past the last line returned).
+    pub fn offset(&self) -> u64 {
+        self.lines.offset()
     }
 
     /// The next record and the offset of its line; None at the end or at a bad line.
@@ -50,8 +57,12 @@ mod tests {
     #[test]
     fn stops_at_the_first_bad_line() {
         let z = "0".repeat(64);
-        let text = format!("{{\"seq\":1,\"t\":5,\"k\":\"r\",\"prev\":\"{z}\",\"cols\":1,\"rows\":2}}\nnot json\n{{\"seq\":1,\"t\":5,\"k\":\"r\",\"prev\":\"{z}\",\"cols\":1,\"rows\":2}}\n");
-        let got: Vec<_> = Records::new(text.as_bytes()).collect::<io::Result<_>>().unwrap();
+        let text = format!(
+            "{{\"seq\":1,\"t\":5,\"k\":\"r\",\"prev\":\"{z}\",\"cols\":1,\"rows\":2}}\nnot json\n{{\"seq\":1,\"t\":5,\"k\":\"r\",\"prev\":\"{z}\",\"cols\":1,\"rows\":2}}\n"
+        );
+        let got: Vec<_> = Records::new(text.as_bytes())
+            .collect::<io::Result<_>>()
+            .unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].0, 0);
     }

@@ -1,0 +1,7 @@
+//! Replay: an index with emulator keyframes for exact seeking, replay timing, key bindings
+//! and search. All pure or file-backed; the terminal side is `cmd/replay.rs`.
+
+pub mod index;
+pub mod keys;
+pub mod search;
+pub mod timing;
