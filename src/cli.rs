@@ -46,6 +46,9 @@ pub enum Command {
     /// Prove sessions intact: VERIFIED, INTERRUPTED, TAMPERED or UNVERIFIABLE
     #[command(after_help = VERIFY_HELP)]
     Verify(VerifyArgs),
+    /// Replay a session in the terminal: pause, step, seek, search (verifies first)
+    #[command(after_help = REPLAY_HELP)]
+    Replay(ReplayArgs),
     /// Watch a live session: its screen now, then live; take the keyboard if allowed
     #[command(after_help = WATCH_HELP)]
     Watch(WatchArgs),
@@ -93,6 +96,48 @@ Examples:
   breakglass watch k3f9 --operate      # attach and take the keyboard at once
   breakglass watch k3f9 --save k3f9.witness.jsonl
   breakglass verify k3f9 --witness k3f9.witness.jsonl";
+
+const REPLAY_HELP: &str = "\
+Keys: space pause/play; . next frame and , previous frame (paused); left/right seek 5 s,
+shift+left/right or < > 30 s; g go to a time (12:30); [ ] previous/next marker, participant
+event or typed Enter; / search output and typed input (a regex), n N next/previous match;
++ - speed; i who typed what; ? help; q quit.
+
+The session is verified first: a TAMPERED one is refused unless --force, and then a warning
+stays on screen. When stdout is not a terminal, the raw output is written without timing.
+
+Examples:
+  breakglass replay last
+  breakglass replay k3f9 --speed 4 --idle-limit 1
+  breakglass replay k3f9 --at 12:30          # from there, paused
+  breakglass replay k3f9 --follow            # a live session as it grows
+  breakglass replay k3f9 | less -R           # the output, for a pager";
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The session (id prefix, `last`, or a file)
+    pub session: String,
+
+    /// Playback speed
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    pub speed: f64,
+
+    /// Longer pauses than this many seconds are shortened to it
+    #[arg(long, default_value_t = 2.0, value_name = "SECS")]
+    pub idle_limit: f64,
+
+    /// Start at this time into the session (12:30, 90, 2m), paused
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+
+    /// Keep playing a live session's log as it grows, verifying as it goes
+    #[arg(long)]
+    pub follow: bool,
+
+    /// Replay even a TAMPERED session (a warning stays on screen)
+    #[arg(long)]
+    pub force: bool,
+}
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
