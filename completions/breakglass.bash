@@ -28,6 +28,9 @@ _breakglass() {
             breakglass,mark)
                 cmd="breakglass__subcmd__mark"
                 ;;
+            breakglass,replay)
+                cmd="breakglass__subcmd__replay"
+                ;;
             breakglass,shell)
                 cmd="breakglass__subcmd__shell"
                 ;;
@@ -49,6 +52,9 @@ _breakglass() {
             breakglass__subcmd__help,mark)
                 cmd="breakglass__subcmd__help__subcmd__mark"
                 ;;
+            breakglass__subcmd__help,replay)
+                cmd="breakglass__subcmd__help__subcmd__replay"
+                ;;
             breakglass__subcmd__help,shell)
                 cmd="breakglass__subcmd__help__subcmd__shell"
                 ;;
@@ -65,7 +71,7 @@ _breakglass() {
 
     case "${cmd}" in
         breakglass)
-            opts="-h -V --dir --config --help --version shell ls verify watch mark completions help"
+            opts="-h -V --dir --config --help --version shell ls verify replay watch mark completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -109,7 +115,7 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__help)
-            opts="shell ls verify watch mark completions help"
+            opts="shell ls verify replay watch mark completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -165,6 +171,20 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__help__subcmd__mark)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__help__subcmd__replay)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -249,6 +269,40 @@ _breakglass() {
                 return 0
             fi
             case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__replay)
+            opts="-h --speed --idle-limit --at --follow --force --dir --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --speed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -31,6 +31,7 @@ complete -c breakglass -n "__fish_breakglass_needs_command" -s V -l version -d '
 complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "shell" -d 'Open a recorded shell on HOST (through ssh), or on this machine'
 complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "ls" -d 'List the sessions in the data dir, newest first'
 complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "verify" -d 'Prove sessions intact: VERIFIED, INTERRUPTED, TAMPERED or UNVERIFIABLE'
+complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "replay" -d 'Replay a session in the terminal: pause, step, seek, search (verifies first)'
 complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "watch" -d 'Watch a live session: its screen now, then live; take the keyboard if allowed'
 complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "mark" -d 'Add a marker to a live session (shown to everyone, recorded in the log)'
 complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
@@ -55,6 +56,14 @@ complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l config 
 complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l all -d 'Every session in the data dir, and the ledger: a missing, replaced or unlisted session file is reported'
 complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l json -d 'One JSON object per session, for scripts'
 complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c breakglass -n "__fish_breakglass_using_subcommand replay" -l speed -d 'Playback speed' -r
+complete -c breakglass -n "__fish_breakglass_using_subcommand replay" -l idle-limit -d 'Longer pauses than this many seconds are shortened to it' -r
+complete -c breakglass -n "__fish_breakglass_using_subcommand replay" -l at -d 'Start at this time into the session (12:30, 90, 2m), paused' -r
+complete -c breakglass -n "__fish_breakglass_using_subcommand replay" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand replay" -l config -d 'Config file (TOML)' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand replay" -l follow -d 'Keep playing a live session\'s log as it grows, verifying as it goes'
+complete -c breakglass -n "__fish_breakglass_using_subcommand replay" -l force -d 'Replay even a TAMPERED session (a warning stays on screen)'
+complete -c breakglass -n "__fish_breakglass_using_subcommand replay" -s h -l help -d 'Print help'
 complete -c breakglass -n "__fish_breakglass_using_subcommand watch" -l save -d 'Keep a byte-identical copy of the session\'s log, from its first line, as a witness' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand watch" -l escape -d 'The escape key (default ctrl-], or `escape_key` in the config)' -r
 complete -c breakglass -n "__fish_breakglass_using_subcommand watch" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
@@ -67,10 +76,11 @@ complete -c breakglass -n "__fish_breakglass_using_subcommand mark" -s h -l help
 complete -c breakglass -n "__fish_breakglass_using_subcommand completions" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand completions" -l config -d 'Config file (TOML)' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify watch mark completions help" -f -a "shell" -d 'Open a recorded shell on HOST (through ssh), or on this machine'
-complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify watch mark completions help" -f -a "ls" -d 'List the sessions in the data dir, newest first'
-complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify watch mark completions help" -f -a "verify" -d 'Prove sessions intact: VERIFIED, INTERRUPTED, TAMPERED or UNVERIFIABLE'
-complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify watch mark completions help" -f -a "watch" -d 'Watch a live session: its screen now, then live; take the keyboard if allowed'
-complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify watch mark completions help" -f -a "mark" -d 'Add a marker to a live session (shown to everyone, recorded in the log)'
-complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify watch mark completions help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
-complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify watch mark completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark completions help" -f -a "shell" -d 'Open a recorded shell on HOST (through ssh), or on this machine'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark completions help" -f -a "ls" -d 'List the sessions in the data dir, newest first'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark completions help" -f -a "verify" -d 'Prove sessions intact: VERIFIED, INTERRUPTED, TAMPERED or UNVERIFIABLE'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark completions help" -f -a "replay" -d 'Replay a session in the terminal: pause, step, seek, search (verifies first)'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark completions help" -f -a "watch" -d 'Watch a live session: its screen now, then live; take the keyboard if allowed'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark completions help" -f -a "mark" -d 'Add a marker to a live session (shown to everyone, recorded in the log)'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark completions help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

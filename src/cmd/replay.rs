@@ -378,10 +378,11 @@ impl Replay {
             }
             Command::StepBack => {
                 self.paused = true;
-                let prev = (1..self.upto.saturating_sub(1))
+                // The screen before the last output frame shown.
+                let last = (1..self.upto)
                     .rev()
                     .find(|&i| self.idx.entries[i].kind == b'o');
-                self.seek_to(prev.map_or(1, |i| i + 1));
+                self.seek_to(last.unwrap_or(1));
             }
             Command::Seek(secs) => {
                 let now = self.idx.time_at(self.upto) as i64;
@@ -393,11 +394,11 @@ impl Replay {
                 None => self.say(format!("`{t}` is not a time such as 12:30")),
             },
             Command::NextMark => match self.idx.marks.iter().find(|&&m| m >= self.upto) {
-                Some(&m) => self.seek_to(m + 1),
+                Some(&m) => self.seek_to_mark(m),
                 None => self.say("no later marker, event or Enter"),
             },
             Command::PrevMark => match self.idx.marks.iter().rev().find(|&&m| m + 1 < self.upto) {
-                Some(&m) => self.seek_to(m + 1),
+                Some(&m) => self.seek_to_mark(m),
                 None => self.say("no earlier marker, event or Enter"),
             },
             Command::Search(p) => match Regex::new(&p) {
@@ -434,6 +435,20 @@ impl Replay {
             }
         }
         Ok(true)
+    }
+
+    /// Go to just after entry `m` and say what it was.
+    fn seek_to_mark(&mut self, m: usize) {
+        self.paused = true;
+        self.seek_to(m + 1);
+        let at = format_time(self.idx.entries[m].t);
+        let what = match self.idx.record(m).map(|r| r.body) {
+            Ok(Body::Marker { by, text }) => format!("marker by {by}: {text}"),
+            Ok(Body::Participant(p)) => format!("{} {}", p.who, p.event),
+            Ok(Body::Input { by, .. }) => format!("Enter typed by {by}"),
+            _ => String::new(),
+        };
+        self.say(format!("{at} {what}"));
     }
 
     fn goto_hit(&mut self, k: usize) {

@@ -41,6 +41,12 @@ impl Tmux {
 
     /// A new tmux session (a pane of its own) named `name`, running `cmd`.
     pub fn new_window(&self, name: &str, cmd: &str) {
+        self.new_window_sized(name, cmd, 100, 30);
+    }
+
+    /// The same, `cols` x `rows`.
+    pub fn new_window_sized(&self, name: &str, cmd: &str, cols: u16, rows: u16) {
+        let (c, r) = (cols.to_string(), rows.to_string());
         let st = Command::new("tmux")
             .arg("-S")
             .arg(&self.sock)
@@ -50,9 +56,9 @@ impl Tmux {
                 "new-session",
                 "-d",
                 "-x",
-                "100",
+                &c,
                 "-y",
-                "30",
+                &r,
                 "-s",
                 name,
                 cmd,
