@@ -7,7 +7,7 @@ use std::os::unix::fs::{FileExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -39,10 +39,10 @@ pub struct ServerCtx {
     /// The changing part: keyboard holder, watchers, size.
     pub live: LiveState,
     pub log_path: PathBuf,
-    pub events: SyncSender<Event>,
+    pub events: crossbeam_channel::Sender<Event>,
     screen: Mutex<Option<ScreenService>>,
     next_id: AtomicU64,
-    /// Watchers admitted and not yet gone.
+    /// Watchers whose connection is open (admitted, or being admitted).
     pub count: AtomicUsize,
 }
 
@@ -52,7 +52,7 @@ impl ServerCtx {
         welcome: Welcome,
         live: LiveState,
         log_path: PathBuf,
-        events: SyncSender<Event>,
+        events: crossbeam_channel::Sender<Event>,
     ) -> Self {
         ServerCtx {
             acl,
@@ -209,8 +209,8 @@ fn admit(
     operate_now: bool,
     save: bool,
 ) {
-    if ctx.count.fetch_add(1, Ordering::AcqRel) >= MAX_WATCHERS {
-        ctx.count.fetch_sub(1, Ordering::AcqRel);
+    let _place = Place::take(&ctx.count);
+    if ctx.count.load(Ordering::Acquire) > MAX_WATCHERS {
         return deny(
             &mut stream,
             &format!("this session already has {MAX_WATCHERS} watchers"),
@@ -220,11 +220,9 @@ fn admit(
     let welcome = serde_json::to_vec(&ctx.welcome_for(&peer, access)).unwrap_or_default();
     let clones = (stream.try_clone(), stream.try_clone());
     let (Ok(w), Ok(h)) = clones else {
-        ctx.count.fetch_sub(1, Ordering::AcqRel);
         return;
     };
     if protocol::write_frame(&mut stream, kind::WELCOME, &welcome).is_err() {
-        ctx.count.fetch_sub(1, Ordering::AcqRel);
         return;
     }
     let _ = stream.set_read_timeout(None);
@@ -237,7 +235,6 @@ fn admit(
         .spawn(move || writer(w, rx, id, wbehind, save, wctx))
         .is_err()
     {
-        ctx.count.fetch_sub(1, Ordering::AcqRel);
         return;
     }
     let handle = WatcherHandle {
@@ -263,6 +260,22 @@ fn admit(
     }
     let _ = ctx.events.send(Event::Left(id));
     let _ = stream.shutdown(std::net::Shutdown::Both);
+}
+
+/// One of the [`MAX_WATCHERS`] places, held while the watcher's connection is open.
+struct Place<'a>(&'a AtomicUsize);
+
+impl<'a> Place<'a> {
+    fn take(count: &'a AtomicUsize) -> Place<'a> {
+        count.fetch_add(1, Ordering::AcqRel);
+        Place(count)
+    }
+}
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// A client frame as a request, or None if it has no place after the hello.
@@ -346,7 +359,6 @@ fn writer(
         }
     }
     let _ = stream.shutdown(std::net::Shutdown::Both);
-    ctx.count.fetch_sub(1, Ordering::AcqRel);
 }
 
 fn send_resize(stream: &mut UnixStream, cols: u16, rows: u16) -> io::Result<()> {

@@ -1,13 +1,18 @@
-//! The producer threads around the hub, each turning one blocking source into [`Event`]s
-//! on one channel: PTY output, the user's keystrokes, signals, and the child's exit.
-//! Plus the PTY writer, which the hub feeds so it never blocks on a child that does not
-//! read its input.
+//! The threads around the hub. Producers turn one blocking source each into [`Event`]s on
+//! three channels: PTY output, the owner's keystrokes, and everything else (signals, the
+//! child's exit, watchers). Consumers are the display (the owner's terminal) and the PTY
+//! writer, each behind a bounded queue.
+//!
+//! The hub takes output only while the display has room, and keystrokes only while the
+//! PTY writer has room: a stalled terminal or a child that reads no input slows its own
+//! stream down (back-pressure, never loss) while the hub stays free for signals, the time
+//! limit and watchers.
 
+use crossbeam_channel::{Receiver, Sender, bounded};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, FromRawFd};
 use std::process::{Child, ExitStatus};
-use std::sync::mpsc::{Receiver, SyncSender};
 use std::thread;
 use std::time::Instant;
 
@@ -17,9 +22,18 @@ use crate::live::acl::Peer;
 use crate::live::{FromWatcher, WatcherHandle, WatcherId};
 use crate::log::writer::MAX_PAYLOAD;
 
-/// Events in flight to the hub. A full queue makes the PTY reader wait, and so the child:
-/// output is never dropped. 16 reads of up to 64 KiB bound the memory held to 1 MiB.
-pub const EVENT_QUEUE: usize = 16;
+/// Output reads in flight to the hub. A full queue makes the PTY reader wait, and so the
+/// child: output is never dropped. 16 reads of up to 64 KiB bound the memory to 1 MiB.
+pub const OUTPUT_QUEUE: usize = 16;
+/// Keystroke reads in flight to the hub; a full queue makes the stdin reader wait.
+pub const INPUT_QUEUE: usize = 16;
+/// Everything else in flight: signals, the exit, watchers' requests. The hub always takes
+/// these, so the queue only absorbs bursts (many watchers at once).
+pub const CONTROL_QUEUE: usize = 1024;
+/// Output chunks waiting for the owner's terminal; when full, the hub takes no more output.
+pub const DISPLAY_QUEUE: usize = 4;
+/// Input chunks waiting for the PTY; when full, the hub takes no more keystrokes.
+pub const PTY_QUEUE: usize = 64;
 
 /// One PTY read; reads that are already waiting are joined up to this size, so a busy
 /// session makes few large records (the kernel hands out at most 4 KiB per read).
@@ -64,8 +78,31 @@ fn spawn_named(name: &str, f: impl FnOnce() + Send + 'static) -> std::io::Result
         .map(|_| ())
 }
 
+/// The three inbound channels of a session.
+pub struct Inbound {
+    pub output: (Sender<Event>, Receiver<Event>),
+    pub input: (Sender<Event>, Receiver<Event>),
+    pub control: (Sender<Event>, Receiver<Event>),
+}
+
+impl Inbound {
+    pub fn new() -> Inbound {
+        Inbound {
+            output: bounded(OUTPUT_QUEUE),
+            input: bounded(INPUT_QUEUE),
+            control: bounded(CONTROL_QUEUE),
+        }
+    }
+}
+
+impl Default for Inbound {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Read the PTY until it closes, joining reads that are already available.
-pub fn pty_reader(mut master: File, tx: SyncSender<Event>) -> std::io::Result<()> {
+pub fn pty_reader(mut master: File, tx: Sender<Event>) -> std::io::Result<()> {
     spawn_named("pty-read", move || {
         loop {
             let mut buf = vec![0u8; READ_SIZE];
@@ -97,7 +134,7 @@ fn readable_now(f: &File) -> bool {
 }
 
 /// Read the owner's keystrokes as raw bytes.
-pub fn stdin_reader(tx: SyncSender<Event>) -> std::io::Result<()> {
+pub fn stdin_reader(tx: Sender<Event>) -> std::io::Result<()> {
     spawn_named("stdin-read", move || {
         // SAFETY: fd 0 is open for the life of the process; ManuallyDrop keeps it open.
         let mut stdin = std::mem::ManuallyDrop::new(unsafe { File::from_raw_fd(0) });
@@ -120,10 +157,12 @@ pub fn stdin_reader(tx: SyncSender<Event>) -> std::io::Result<()> {
 }
 
 /// Forward the signals breakglass handles.
-pub fn signal_forwarder(tx: SyncSender<Event>) -> std::io::Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGWINCH};
-    let mut signals =
-        signal_hook::iterator::Signals::new([SIGWINCH, SIGTERM, SIGINT, SIGHUP, SIGQUIT])?;
+pub fn signal_forwarder(tx: Sender<Event>) -> std::io::Result<()> {
+    // SIGXFSZ is ignored, so a log past the file size limit fails to write (EFBIG) and
+    // ends the session cleanly; the child gets the default back before it starts.
+    // SAFETY: setting a signal disposition to SIG_IGN involves no handler code.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+    let mut signals = signal_hook::iterator::Signals::new(HANDLED_SIGNALS)?;
     spawn_named("signals", move || {
         for sig in signals.forever() {
             if tx.send(Event::Signal(sig)).is_err() {
@@ -133,10 +172,36 @@ pub fn signal_forwarder(tx: SyncSender<Event>) -> std::io::Result<()> {
     })
 }
 
+/// Signals that would otherwise end breakglass without closing its log or restoring the
+/// terminal. WINCH resizes; TERM, INT, QUIT and HUP end the session; the rest are ignored.
+pub const HANDLED_SIGNALS: [i32; 10] = [
+    libc::SIGWINCH,
+    libc::SIGTERM,
+    libc::SIGINT,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGALRM,
+    libc::SIGVTALRM,
+    libc::SIGPROF,
+];
+
 /// Wait for the child.
-pub fn child_waiter(mut child: Child, tx: SyncSender<Event>) -> std::io::Result<()> {
+pub fn child_waiter(mut child: Child, tx: Sender<Event>) -> std::io::Result<()> {
     spawn_named("child-wait", move || {
         let _ = tx.send(Event::Exited(child.wait()));
+    })
+}
+
+/// Write what the hub sends to the owner's terminal; a stalled terminal blocks only this.
+pub fn display_writer(mut out: File, rx: Receiver<Vec<u8>>) -> std::io::Result<()> {
+    spawn_named("display", move || {
+        for bytes in rx {
+            if out.write_all(&bytes).is_err() {
+                return;
+            }
+        }
     })
 }
 

@@ -1,10 +1,9 @@
 //! `--require-operator`: the command does not start until an operator watches. Until
 //! then the owner's keys go nowhere, watchers may already attach, and Ctrl-C gives up.
 
-use std::fs::File;
-use std::io::Write;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Select, Sender};
 
 use super::events::Event;
 use super::hub::Ending;
@@ -21,14 +20,15 @@ pub enum Gate {
     Closed(Ending),
 }
 
-fn say(out: &mut File, text: &str) {
-    let _ = write!(out, "\r\n\x1b[1;7m breakglass \x1b[0m {text}\r\n");
+fn say(out: &Sender<Vec<u8>>, text: &str) {
+    let _ = out.try_send(format!("\r\n\x1b[1;7m breakglass \x1b[0m {text}\r\n").into_bytes());
 }
 
 /// Wait for an operator to join, keeping every other event for the hub.
 pub fn wait_for_operator(
-    rx: &Receiver<Event>,
-    out: &mut File,
+    control: &Receiver<Event>,
+    input: &Receiver<Event>,
+    out: &Sender<Vec<u8>>,
     id: &str,
     ttl: Duration,
     interactive: bool,
@@ -41,9 +41,20 @@ pub fn wait_for_operator(
         ),
     );
     let mut pending = Vec::new();
+    let mut input_open = true;
     loop {
-        match rx.recv_timeout(TICK.min(ttl.saturating_sub(start.elapsed()))) {
-            Ok(Event::Join(h)) => {
+        let mut sel = Select::new();
+        sel.recv(control);
+        if input_open {
+            sel.recv(input);
+        }
+        let ev = match sel.select_timeout(TICK.min(ttl.saturating_sub(start.elapsed()))) {
+            Ok(op) if op.index() == 0 => op.recv(control).ok(),
+            Ok(op) => op.recv(input).map_err(|_| input_open = false).ok(),
+            Err(_) => None,
+        };
+        match ev {
+            Some(Event::Join(h)) => {
                 let operator = h.access == Access::Operate;
                 pending.push(Event::Join(h));
                 if operator {
@@ -51,23 +62,23 @@ pub fn wait_for_operator(
                     return Gate::Open(pending);
                 }
             }
-            Ok(Event::Input(b, _)) if b.contains(&0x03) || b.contains(&0x04) => {
+            Some(Event::Input(b, _)) if b.contains(&0x03) || b.contains(&0x04) => {
                 return Gate::Closed(Ending::Killed);
             }
-            Ok(Event::Input(..)) => say(
+            Some(Event::Input(..)) => say(
                 out,
                 "still waiting for an operator; your keys are not sent (Ctrl-C gives up)",
             ),
-            Ok(Event::InputEnd) if interactive => return Gate::Closed(Ending::Hangup),
-            Ok(Event::InputEnd) | Ok(Event::Signal(libc::SIGWINCH)) => {}
-            Ok(Event::Signal(libc::SIGHUP)) => return Gate::Closed(Ending::Hangup),
-            Ok(Event::Signal(_)) => return Gate::Closed(Ending::Killed),
-            Ok(other) => pending.push(other),
-            Err(RecvTimeoutError::Timeout) if start.elapsed() >= ttl => {
-                return Gate::Closed(Ending::Ttl);
+            Some(Event::InputEnd) if interactive => return Gate::Closed(Ending::Hangup),
+            Some(Event::InputEnd) | Some(Event::Signal(libc::SIGWINCH)) => {}
+            Some(Event::Signal(libc::SIGHUP)) => return Gate::Closed(Ending::Hangup),
+            Some(Event::Signal(libc::SIGTERM | libc::SIGINT | libc::SIGQUIT)) => {
+                return Gate::Closed(Ending::Killed);
             }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => return Gate::Closed(Ending::Error),
+            Some(Event::Signal(_)) => {}
+            Some(other) => pending.push(other),
+            None if start.elapsed() >= ttl => return Gate::Closed(Ending::Ttl),
+            None => {}
         }
     }
 }

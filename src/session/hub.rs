@@ -3,14 +3,13 @@
 //! to the PTY, enforces the time limit, and decides when the session is over.
 
 use std::fs::File;
-use std::io::Write;
 use std::process::ExitStatus;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use std::sync::Arc;
+use crossbeam_channel::{Receiver, Select, Sender, TrySendError};
 
-use super::events::Event;
+use super::events::{DISPLAY_QUEUE, Event, PTY_QUEUE};
 use super::pty;
 use super::secret::{Piece, SecretFilter};
 use super::term;
@@ -27,6 +26,8 @@ const DRAIN_QUIET: Duration = Duration::from_millis(100);
 const DRAIN_MAX: Duration = Duration::from_secs(2);
 /// When the log cannot be written, the child gets a hangup and this long to go.
 const ERROR_GRACE: Duration = Duration::from_secs(1);
+/// While the display or the PTY has no room, the loop looks again this often.
+const ROOM_POLL: Duration = Duration::from_millis(5);
 /// Longest sleep of the loop; nothing in it needs finer ticks than what it computes.
 const MAX_WAIT: Duration = Duration::from_secs(1);
 
@@ -50,6 +51,31 @@ impl Ending {
     }
 }
 
+/// The hub's three inbound channels.
+pub struct Inputs {
+    pub control: Receiver<Event>,
+    pub output: Receiver<Event>,
+    pub input: Receiver<Event>,
+    pub output_closed: bool,
+    pub input_closed: bool,
+}
+
+impl Inputs {
+    pub fn new(
+        control: Receiver<Event>,
+        output: Receiver<Event>,
+        input: Receiver<Event>,
+    ) -> Inputs {
+        Inputs {
+            control,
+            output,
+            input,
+            output_closed: false,
+            input_closed: false,
+        }
+    }
+}
+
 /// What the hub leaves behind.
 pub struct HubResult {
     pub status: Option<ExitStatus>,
@@ -67,7 +93,7 @@ pub struct Hub {
     pub master: File,
     pub pid: i32,
     pub to_pty: Sender<Vec<u8>>,
-    pub display: File,
+    pub display: Sender<Vec<u8>>,
     pub secrets: SecretFilter,
     pub ttl: Ttl,
     pub ttl_limit: Duration,
@@ -92,7 +118,7 @@ pub struct HubParts {
     pub master: File,
     pub pid: i32,
     pub to_pty: Sender<Vec<u8>>,
-    pub display: File,
+    pub display: Sender<Vec<u8>>,
     pub secrets: SecretFilter,
     pub ttl_limit: Duration,
     pub interactive: bool,
@@ -162,8 +188,15 @@ impl Hub {
         }
     }
 
+    /// Queue bytes for the owner's terminal. Output only arrives while there is room; a
+    /// notice that finds the display stalled is dropped rather than waited for.
     fn show(&mut self, bytes: &[u8]) {
-        if self.show && self.display.write_all(bytes).is_err() {
+        if self.show
+            && matches!(
+                self.display.try_send(bytes.to_vec()),
+                Err(TrySendError::Disconnected(_))
+            )
+        {
             self.show = false;
         }
     }
@@ -233,7 +266,8 @@ impl Hub {
                 return;
             }
         }
-        let _ = self.to_pty.send(bytes);
+        // There is room: input is only taken while the PTY queue has some.
+        let _ = self.to_pty.try_send(bytes);
     }
 
     fn on_resize(&mut self) {
@@ -266,7 +300,8 @@ impl Hub {
                 self.show = false;
                 self.end(Ending::Hangup);
             }
-            _ => self.end(Ending::Killed),
+            libc::SIGTERM | libc::SIGINT | libc::SIGQUIT => self.end(Ending::Killed),
+            _ => {} // the other handled signals are ignored
         }
     }
 
@@ -352,16 +387,44 @@ impl Hub {
         }
     }
 
+    /// Whether the PTY writer can take more input now.
+    pub(super) fn pty_has_room(&self) -> bool {
+        self.to_pty.len() < PTY_QUEUE
+    }
+
+    /// The next event: control events always; output only while the display has room and
+    /// keystrokes only while the PTY has room. None on a timeout.
+    fn next_event(&self, rx: &mut Inputs) -> Option<Event> {
+        let display_room = !self.show || self.display.len() < DISPLAY_QUEUE;
+        let pty_room = self.pty_has_room();
+        let mut sel = Select::new();
+        let control = sel.recv(&rx.control);
+        let output = (display_room && !rx.output_closed).then(|| sel.recv(&rx.output));
+        let input = (pty_room && !rx.input_closed).then(|| sel.recv(&rx.input));
+        let mut wait = self.wait_time();
+        if !display_room || !pty_room {
+            wait = wait.min(ROOM_POLL);
+        }
+        let op = sel.select_timeout(wait).ok()?;
+        match op.index() {
+            i if i == control => op.recv(&rx.control).ok(),
+            i if Some(i) == output => op
+                .recv(&rx.output)
+                .map_err(|_| rx.output_closed = true)
+                .ok(),
+            i if Some(i) == input => op.recv(&rx.input).map_err(|_| rx.input_closed = true).ok(),
+            _ => None,
+        }
+    }
+
     /// Run until the session is over, after acting on `earlier` events.
-    pub fn run(mut self, earlier: Vec<Event>, rx: Receiver<Event>) -> (HubResult, LogWriter) {
+    pub fn run(mut self, earlier: Vec<Event>, mut rx: Inputs) -> (HubResult, LogWriter) {
         for ev in earlier {
             self.handle(ev);
         }
         loop {
-            match rx.recv_timeout(self.wait_time()) {
-                Ok(ev) => self.handle(ev),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
+            if let Some(ev) = self.next_event(&mut rx) {
+                self.handle(ev);
             }
             self.on_ttl();
             if let Some(k) = self.kill_at

@@ -20,7 +20,7 @@ use std::os::fd::AsFd;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -104,7 +104,7 @@ fn start_live(
     id: &str,
     size: (u16, u16),
     file: &std::path::Path,
-    tx: &mpsc::SyncSender<events::Event>,
+    tx: &crossbeam_channel::Sender<events::Event>,
 ) -> (Arc<ServerCtx>, LiveState, Option<SocketGuard>) {
     let live = Arc::new(Mutex::new((
         State {
@@ -184,21 +184,33 @@ pub fn run(plan: Plan) -> Result<Outcome> {
         .start_syncer()
         .map_err(|e| Failure::tool(format!("cannot start the log syncer: {e}")))?;
 
-    let (tx, rx) = mpsc::sync_channel(events::EVENT_QUEUE);
-    let (ctx, live, _socket) = start_live(&plan, &id, size, &file, &tx);
-    events::stdin_reader(tx.clone())?;
-    events::signal_forwarder(tx.clone())?;
+    let inbound = events::Inbound::new();
+    let (control, control_rx) = inbound.control;
+    let (ctx, live, _socket) = start_live(&plan, &id, size, &file, &control);
+    events::stdin_reader(inbound.input.0)?;
+    events::signal_forwarder(control.clone())?;
     let title = format!("\u{25cf} REC breakglass {} ({id})", plan.host);
     let guard = if interactive {
         term::RawMode::enter(&title)?
     } else {
         term::RawMode::title_only(&title)
     };
-    let mut display = File::from(std::io::stdout().as_fd().try_clone_to_owned()?);
+    let (display, display_rx) = crossbeam_channel::bounded(events::DISPLAY_QUEUE);
+    events::display_writer(
+        File::from(std::io::stdout().as_fd().try_clone_to_owned()?),
+        display_rx,
+    )?;
     let start = Instant::now();
 
     let earlier = if plan.require_operator {
-        match gate::wait_for_operator(&rx, &mut display, &id, plan.ttl, interactive) {
+        match gate::wait_for_operator(
+            &control_rx,
+            &inbound.input.1,
+            &display,
+            &id,
+            plan.ttl,
+            interactive,
+        ) {
             Gate::Open(earlier) => earlier,
             Gate::Closed(ending) => {
                 drop(guard);
@@ -240,10 +252,10 @@ pub fn run(plan: Plan) -> Result<Outcome> {
             return Err(Failure::tool(format!("cannot start {}: {e}", plan.command[0])).into());
         }
     };
-    let (to_pty, pty_rx) = mpsc::channel();
-    events::pty_reader(spawned.master.try_clone()?, tx.clone())?;
+    let (to_pty, pty_rx) = crossbeam_channel::bounded(events::PTY_QUEUE);
+    events::pty_reader(spawned.master.try_clone()?, inbound.output.0)?;
     events::pty_writer(spawned.master.try_clone()?, pty_rx)?;
-    events::child_waiter(spawned.child, tx)?;
+    events::child_waiter(spawned.child, control)?;
     let hub = Hub::new(HubParts {
         writer,
         start,
@@ -257,7 +269,10 @@ pub fn run(plan: Plan) -> Result<Outcome> {
         size,
         audience: Audience::new(live, plan.require_operator, title),
     });
-    let (res, writer) = hub.run(earlier, rx);
+    let (res, writer) = hub.run(
+        earlier,
+        hub::Inputs::new(control_rx, inbound.output.1, inbound.input.1),
+    );
     drop(guard);
     finish(
         &plan,

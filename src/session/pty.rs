@@ -84,10 +84,11 @@ pub fn spawn(
     for (k, v) in env {
         cmd.env(k, v);
     }
-    // SAFETY: between fork and exec only async-signal-safe calls are made (setsid, ioctl),
+    // SAFETY: between fork and exec only async-signal-safe calls are made (signal, setsid, ioctl),
     // touching no memory shared with the parent.
     unsafe {
         cmd.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_DFL);
             if libc::setsid() < 0 {
                 return Err(std::io::Error::last_os_error());
             }

@@ -198,8 +198,15 @@ impl Hub {
         };
         let (peer, access) = (w.peer.clone(), w.access);
         match msg {
-            FromWatcher::Input(bytes) if self.audience.wheel == Some(id) => {
+            FromWatcher::Input(bytes) if self.audience.wheel == Some(id) && self.pty_has_room() => {
                 self.on_input(&peer.name, bytes, Instant::now())
+            }
+            FromWatcher::Input(_) if self.audience.wheel == Some(id) => {
+                let busy = "the session is not reading its input: your keys were not sent";
+                let _ = self
+                    .audience
+                    .get(id)
+                    .map(|w| send(w, ToWatcher::Notice(Arc::from(busy))));
             }
             FromWatcher::Input(_) | FromWatcher::Detach => {}
             FromWatcher::Take if access == Access::Operate => self.take(id),
