@@ -10,5 +10,6 @@ pub mod config;
 pub mod error;
 pub mod live;
 pub mod log;
+pub mod review;
 pub mod session;
 pub mod store;
