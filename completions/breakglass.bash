@@ -19,6 +19,12 @@ _breakglass() {
             breakglass,completions)
                 cmd="breakglass__subcmd__completions"
                 ;;
+            breakglass,export)
+                cmd="breakglass__subcmd__export"
+                ;;
+            breakglass,grep)
+                cmd="breakglass__subcmd__grep"
+                ;;
             breakglass,help)
                 cmd="breakglass__subcmd__help"
                 ;;
@@ -34,6 +40,9 @@ _breakglass() {
             breakglass,shell)
                 cmd="breakglass__subcmd__shell"
                 ;;
+            breakglass,show)
+                cmd="breakglass__subcmd__show"
+                ;;
             breakglass,verify)
                 cmd="breakglass__subcmd__verify"
                 ;;
@@ -42,6 +51,12 @@ _breakglass() {
                 ;;
             breakglass__subcmd__help,completions)
                 cmd="breakglass__subcmd__help__subcmd__completions"
+                ;;
+            breakglass__subcmd__help,export)
+                cmd="breakglass__subcmd__help__subcmd__export"
+                ;;
+            breakglass__subcmd__help,grep)
+                cmd="breakglass__subcmd__help__subcmd__grep"
                 ;;
             breakglass__subcmd__help,help)
                 cmd="breakglass__subcmd__help__subcmd__help"
@@ -58,6 +73,9 @@ _breakglass() {
             breakglass__subcmd__help,shell)
                 cmd="breakglass__subcmd__help__subcmd__shell"
                 ;;
+            breakglass__subcmd__help,show)
+                cmd="breakglass__subcmd__help__subcmd__show"
+                ;;
             breakglass__subcmd__help,verify)
                 cmd="breakglass__subcmd__help__subcmd__verify"
                 ;;
@@ -71,7 +89,7 @@ _breakglass() {
 
     case "${cmd}" in
         breakglass)
-            opts="-h -V --dir --config --help --version shell ls verify replay watch mark completions help"
+            opts="-h -V --dir --config --help --version shell ls verify replay watch mark export show grep completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -114,8 +132,80 @@ _breakglass() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        breakglass__subcmd__export)
+            opts="-f -o -h --format --output --force --dir --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "asciicast text keys timeline json" -- "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -W "asciicast text keys timeline json" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__grep)
+            opts="-i -h --user --host --since --input --output --ignore-case --json --dir --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         breakglass__subcmd__help)
-            opts="shell ls verify replay watch mark completions help"
+            opts="shell ls verify replay watch mark export show grep completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -129,6 +219,34 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__help__subcmd__grep)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -199,6 +317,20 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__help__subcmd__shell)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -353,6 +485,28 @@ _breakglass() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__show)
+            opts="-h --dir --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -34,6 +34,9 @@ complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "verify" -d 'P
 complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "replay" -d 'Replay a session in the terminal: pause, step, seek, search (verifies first)'
 complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "watch" -d 'Watch a live session: its screen now, then live; take the keyboard if allowed'
 complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "mark" -d 'Add a marker to a live session (shown to everyone, recorded in the log)'
+complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "export" -d 'Export a session: asciicast, text transcript, keys typed, timeline, or JSON records'
+complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "show" -d 'Print a session\'s timeline: who, why, verdict, then commands and events in order'
+complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "grep" -d 'Search what was typed and what was shown, across sessions'
 complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
 complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -s r -l reason -d 'Why you need access (recorded; asked for when not given and stdin is a terminal)' -r
@@ -73,14 +76,40 @@ complete -c breakglass -n "__fish_breakglass_using_subcommand watch" -s h -l hel
 complete -c breakglass -n "__fish_breakglass_using_subcommand mark" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand mark" -l config -d 'Config file (TOML)' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand mark" -s h -l help -d 'Print help'
+complete -c breakglass -n "__fish_breakglass_using_subcommand export" -s f -l format -d 'What to export' -r -f -a "asciicast\t'asciicast v2, for asciinema and asciinema-player'
+text\t'The transcript: output rendered as a terminal showed it, no escape codes'
+keys\t'What was typed, line by line, with time and who'
+timeline\t'Markdown timeline for a postmortem (what `show` prints)'
+json\t'Every record decoded, one JSON object per line'"
+complete -c breakglass -n "__fish_breakglass_using_subcommand export" -s o -l output -d 'Write to FILE instead of stdout (created 0600; an existing file is refused)' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand export" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand export" -l config -d 'Config file (TOML)' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand export" -l force -d 'Replace FILE if it exists'
+complete -c breakglass -n "__fish_breakglass_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c breakglass -n "__fish_breakglass_using_subcommand show" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand show" -l config -d 'Config file (TOML)' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand show" -s h -l help -d 'Print help'
+complete -c breakglass -n "__fish_breakglass_using_subcommand grep" -l user -d 'Only sessions of this user' -r
+complete -c breakglass -n "__fish_breakglass_using_subcommand grep" -l host -d 'Only sessions on this host' -r
+complete -c breakglass -n "__fish_breakglass_using_subcommand grep" -l since -d 'Only sessions started since a date (RFC 3339) or within a duration (2h, 7d)' -r
+complete -c breakglass -n "__fish_breakglass_using_subcommand grep" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand grep" -l config -d 'Config file (TOML)' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand grep" -l input -d 'Search only typed input'
+complete -c breakglass -n "__fish_breakglass_using_subcommand grep" -l output -d 'Search only output'
+complete -c breakglass -n "__fish_breakglass_using_subcommand grep" -s i -l ignore-case -d 'Match case-insensitively'
+complete -c breakglass -n "__fish_breakglass_using_subcommand grep" -l json -d 'One JSON object per match, for scripts'
+complete -c breakglass -n "__fish_breakglass_using_subcommand grep" -s h -l help -d 'Print help'
 complete -c breakglass -n "__fish_breakglass_using_subcommand completions" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand completions" -l config -d 'Config file (TOML)' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark completions help" -f -a "shell" -d 'Open a recorded shell on HOST (through ssh), or on this machine'
-complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark completions help" -f -a "ls" -d 'List the sessions in the data dir, newest first'
-complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark completions help" -f -a "verify" -d 'Prove sessions intact: VERIFIED, INTERRUPTED, TAMPERED or UNVERIFIABLE'
-complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark completions help" -f -a "replay" -d 'Replay a session in the terminal: pause, step, seek, search (verifies first)'
-complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark completions help" -f -a "watch" -d 'Watch a live session: its screen now, then live; take the keyboard if allowed'
-complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark completions help" -f -a "mark" -d 'Add a marker to a live session (shown to everyone, recorded in the log)'
-complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark completions help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
-complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark export show grep completions help" -f -a "shell" -d 'Open a recorded shell on HOST (through ssh), or on this machine'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark export show grep completions help" -f -a "ls" -d 'List the sessions in the data dir, newest first'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark export show grep completions help" -f -a "verify" -d 'Prove sessions intact: VERIFIED, INTERRUPTED, TAMPERED or UNVERIFIABLE'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark export show grep completions help" -f -a "replay" -d 'Replay a session in the terminal: pause, step, seek, search (verifies first)'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark export show grep completions help" -f -a "watch" -d 'Watch a live session: its screen now, then live; take the keyboard if allowed'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark export show grep completions help" -f -a "mark" -d 'Add a marker to a live session (shown to everyone, recorded in the log)'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark export show grep completions help" -f -a "export" -d 'Export a session: asciicast, text transcript, keys typed, timeline, or JSON records'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark export show grep completions help" -f -a "show" -d 'Print a session\'s timeline: who, why, verdict, then commands and events in order'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark export show grep completions help" -f -a "grep" -d 'Search what was typed and what was shown, across sessions'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark export show grep completions help" -f -a "completions" -d 'Print shell completions (bash, zsh, fish, elvish, powershell)'
+complete -c breakglass -n "__fish_breakglass_using_subcommand help; and not __fish_seen_subcommand_from shell ls verify replay watch mark export show grep completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -11,5 +11,6 @@ pub mod error;
 pub mod live;
 pub mod log;
 pub mod replay;
+pub mod review;
 pub mod session;
 pub mod store;

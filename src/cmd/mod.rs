@@ -1,9 +1,12 @@
 //! One module per subcommand.
 
 pub mod completions;
+pub mod export;
+pub mod grep;
 pub mod ls;
 pub mod mark;
 pub mod replay;
 pub mod shell;
+pub mod show;
 pub mod verify;
 pub mod watch;

@@ -1,0 +1,167 @@
+//! `breakglass grep PATTERN [SESSION...]`: search typed input and output across sessions.
+//!
+//! Sessions are searched newest first, each from its first record to its last, in flat
+//! memory ([`crate::review::search`]). Exit statuses as grep's: 0 if a line matched, 1 if
+//! none did, 2 if anything could not be searched.
+
+use std::io::{self, Write};
+
+use anyhow::Result;
+use regex::RegexBuilder;
+
+use crate::cli::GrepArgs;
+use crate::error::{EXIT_USAGE, Failure};
+use crate::log::read::Records;
+use crate::log::record::Genesis;
+use crate::review::json::Ordered;
+use crate::review::search::{Hit, Search, Source};
+use crate::review::{clock, visible};
+use crate::store::{SessionFile, Store};
+
+/// What a session must be to be searched.
+struct Filter {
+    user: Option<String>,
+    host: Option<String>,
+    since: Option<jiff::Timestamp>,
+}
+
+impl Filter {
+    fn admits(&self, g: Option<&Genesis>) -> bool {
+        let filtered = self.user.is_some() || self.host.is_some() || self.since.is_some();
+        // Without a genesis there is nothing to filter on: searched only when unfiltered.
+        let Some(g) = g else { return !filtered };
+        self.user.as_ref().is_none_or(|u| *u == g.user)
+            && self.host.as_ref().is_none_or(|h| *h == g.host)
+            && self
+                .since
+                .is_none_or(|s| g.started.parse::<jiff::Timestamp>().is_ok_and(|t| t >= s))
+    }
+}
+
+/// `--since`: an RFC 3339 time, or a duration back from now.
+pub fn parse_since(s: &str, now: jiff::Timestamp) -> Result<jiff::Timestamp, Failure> {
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    let d = humantime::parse_duration(s).map_err(|_| {
+        Failure::usage(format!(
+            "--since {s:?}: give a date (2026-03-01T00:00:00Z) or a duration (2h, 7d)"
+        ))
+    })?;
+    now.checked_sub(d)
+        .map_err(|_| Failure::usage(format!("--since {s:?} is too far back")))
+}
+
+pub fn run(args: &GrepArgs, store: &Store) -> Result<i32> {
+    let re = RegexBuilder::new(&args.pattern)
+        .case_insensitive(args.ignore_case)
+        .build()
+        .map_err(|e| Failure::usage(format!("bad pattern: {e}")))?;
+    let filter = Filter {
+        user: args.user.clone(),
+        host: args.host.clone(),
+        since: args
+            .since
+            .as_deref()
+            .map(|s| parse_since(s, jiff::Timestamp::now()))
+            .transpose()?,
+    };
+    let mut failed = false;
+    let targets: Vec<SessionFile> = if args.sessions.is_empty() {
+        store.sessions().map_err(|e| {
+            Failure::usage(format!(
+                "cannot list {}: {e}",
+                store.sessions_dir().display()
+            ))
+        })?
+    } else {
+        let mut v = Vec::new();
+        for spec in &args.sessions {
+            match store.resolve(spec) {
+                Ok(sf) => v.push(sf),
+                Err(e) => {
+                    eprintln!("breakglass: {e}");
+                    failed = true;
+                }
+            }
+        }
+        v
+    };
+    let mut out = io::stdout().lock();
+    let mut first: Option<(String, u64)> = None;
+    for sf in targets
+        .iter()
+        .filter(|sf| filter.admits(sf.genesis.as_ref()))
+    {
+        let res = search(sf, Search::new(&re, !args.output, !args.input), |hit| {
+            first.get_or_insert((sf.id.clone(), hit.t));
+            print_hit(&mut out, sf, hit, args.json)
+        });
+        match res {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
+            Err(e) => {
+                eprintln!("breakglass: cannot search {}: {e}", sf.path.display());
+                failed = true;
+            }
+            Ok(()) => {}
+        }
+    }
+    if let (Some((id, t)), false) = (&first, args.json) {
+        let _ = out.flush();
+        // `replay --at` takes the time without its `+`.
+        eprintln!(
+            "open one with: breakglass replay {id} --at {}",
+            &clock(*t)[1..]
+        );
+    }
+    Ok(match (failed, first.is_some()) {
+        (true, _) => EXIT_USAGE,
+        (false, true) => 0,
+        (false, false) => 1,
+    })
+}
+
+/// Search one session, handing each match to `emit`.
+fn search(
+    sf: &SessionFile,
+    mut search: Search,
+    mut emit: impl FnMut(&Hit) -> io::Result<()>,
+) -> io::Result<()> {
+    for r in Records::open(&sf.path)? {
+        for hit in search.record(&r?.1) {
+            emit(&hit)?;
+        }
+    }
+    search.finish().iter().try_for_each(emit)
+}
+
+fn print_hit(out: &mut impl Write, sf: &SessionFile, hit: &Hit, as_json: bool) -> io::Result<()> {
+    if as_json {
+        let g = sf.genesis.as_ref();
+        let source = match hit.source {
+            Source::Input => "input",
+            Source::Output => "output",
+        };
+        let j = Ordered(vec![
+            ("session", sf.id.as_str().into()),
+            ("host", g.map(|g| g.host.as_str()).into()),
+            ("user", g.map(|g| g.user.as_str()).into()),
+            ("t", (hit.t as f64 / 1e6).into()),
+            ("at", clock(hit.t).into()),
+            ("source", source.into()),
+            ("by", hit.by.as_deref().into()),
+            ("line", hit.line.as_str().into()),
+        ]);
+        let j = serde_json::to_string(&j).expect("JSON values serialise");
+        writeln!(out, "{j}")
+    } else {
+        writeln!(
+            out,
+            "{}  {}  {}  {}",
+            sf.id,
+            clock(hit.t),
+            visible(hit.who()),
+            hit.line
+        )
+    }
+}

@@ -1,0 +1,98 @@
+//! Reviewing recorded sessions: the pure parts of `export`, `show` and `grep`.
+//!
+//! Every module here works on records in memory, fed one at a time in log order, and
+//! keeps only what it must (a line being typed, the emulated screen), so a session of any
+//! length is reviewed in flat memory. Reading files and writing results is `src/cmd/`'s job.
+
+pub mod asciicast;
+pub mod json;
+pub mod keys;
+pub mod lines;
+pub mod search;
+pub mod text;
+pub mod timeline;
+
+/// Microseconds in a second, the unit of a record's `t`.
+const MICROS: u64 = 1_000_000;
+
+/// Time into the session with milliseconds: `+00:12.345`, `+1:02:03.456` past an hour.
+pub fn clock_ms(t_us: u64) -> String {
+    format!("+{}.{:03}", hms(t_us / MICROS), (t_us % MICROS) / 1000)
+}
+
+/// Time into the session in whole seconds: `+00:12`, `+1:02:03` past an hour.
+pub fn clock(t_us: u64) -> String {
+    format!("+{}", hms(t_us / MICROS))
+}
+
+/// `MM:SS` under an hour, `H:MM:SS` from an hour on (the form `replay --at` takes).
+pub fn hms(secs: u64) -> String {
+    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m:02}:{s:02}")
+    }
+}
+
+/// The name of who typed: the session's user for `owner`, else the watcher's login name.
+pub fn who<'a>(by: &'a str, user: &'a str) -> &'a str {
+    if by == "owner" && !user.is_empty() {
+        user
+    } else {
+        by
+    }
+}
+
+/// How a control character reads: `^C`, `<ESC>`, `<TAB>`, `<DEL>`, `<U+0085>`.
+pub fn control_name(c: char) -> String {
+    match c {
+        '\t' => "<TAB>".into(),
+        '\x1b' => "<ESC>".into(),
+        '\x7f' => "<DEL>".into(),
+        '\0'..='\x1f' => format!("^{}", char::from(c as u8 + 0x40)),
+        _ => format!("<U+{:04X}>", c as u32),
+    }
+}
+
+/// Text from the log made safe to print: control characters (which could drive the
+/// reader's terminal) shown by name instead.
+pub fn visible(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                control_name(c)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clocks() {
+        assert_eq!(clock_ms(12_345_678), "+00:12.345");
+        assert_eq!(clock_ms(3_723_456_000), "+1:02:03.456");
+        assert_eq!(clock(59_999_999), "+00:59");
+        assert_eq!(clock(600_000_000), "+10:00");
+        assert_eq!(hms(3600), "1:00:00");
+    }
+
+    #[test]
+    fn control_characters_are_named() {
+        assert_eq!(
+            visible("a\x03b\x1b[A\t\x7f\u{85}"),
+            "a^Cb<ESC>[A<TAB><DEL><U+0085>"
+        );
+        assert_eq!(visible("plain é"), "plain é");
+        assert_eq!(who("owner", "alice"), "alice");
+        assert_eq!(who("bob", "alice"), "bob");
+    }
+}
