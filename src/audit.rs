@@ -4,14 +4,14 @@
 //! expected at seq 0, and an ended session's head at its last seq. A session whose writer
 //! still holds its lock is live: valid so far, not yet ended.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
 
 use crate::log::chain::{Hash, line_hash, to_hex};
 use crate::log::ledger::{Entry, LedgerReport, verify_ledger};
 use crate::log::lines::{Item, LineReader};
-use crate::log::verify::{Problem, Report, Verdict, Witness, verify_reader};
+use crate::log::verify::{Problem, Report, Verdict, Witness, Witnesses, verify_reader};
 use crate::store::{SessionFile, is_live};
 
 /// What the ledger knows of one session.
@@ -73,6 +73,9 @@ pub struct Checked {
     pub in_ledger: bool,
     /// Whether a witness from outside the data dir was given.
     pub external: bool,
+    /// In a data dir whose ledger does not list it, though it looks like a session that
+    /// was cut during its start (nothing but a genesis): reported, not TAMPERED.
+    pub cut_at_start: bool,
 }
 
 impl Checked {
@@ -82,74 +85,119 @@ impl Checked {
 
     /// Who vouched for it, besides the file itself.
     pub fn witnesses(&self) -> Vec<&'static str> {
+        let mut w = Vec::new();
         if self.in_ledger && !self.report.witnessed.is_empty() {
-            vec!["ledger"]
-        } else {
-            vec![]
+            w.push("ledger");
         }
+        if self.external {
+            w.push("witness copy");
+        }
+        w
     }
 }
 
-/// Verify one session file, using the ledger entries for it when there are any.
+fn add(witnesses: &mut Witnesses, seq: u64, hash: Hash, source: String) {
+    witnesses
+        .entry(seq)
+        .or_default()
+        .push(Witness { hash, source });
+}
+
+fn tampered(report: &mut Report, line: u64, expected: String, found: String) {
+    report.problem = Some(Problem {
+        line,
+        seq: Some(line.saturating_sub(1)),
+        offset: 0,
+        expected,
+        found,
+    });
+    report.verdict = Some(Verdict::Tampered);
+}
+
+/// Verify one session file. `ledger` is the index of the data dir the file lives in (None
+/// for a file elsewhere); `extra` are witnesses from outside (a witness copy).
 pub fn check(
     sf: &SessionFile,
     ledger: Option<&LedgerIndex>,
-    extra: &BTreeMap<u64, Witness>,
+    extra: &Witnesses,
     progress: impl FnMut(u64),
 ) -> std::io::Result<Checked> {
     let listing = ledger.and_then(|l| l.sessions.get(&sf.id)).cloned();
-    let mut witnesses = BTreeMap::new();
+    let mut witnesses = Witnesses::new();
     if let Some(l) = &listing {
         if let Some((start, _)) = &l.start {
-            witnesses.insert(
+            add(
+                &mut witnesses,
                 0,
-                Witness {
-                    hash: start.hash,
-                    source: format!("the ledger (line {})", start.seq + 1),
-                },
+                start.hash,
+                format!("the ledger (line {})", start.seq + 1),
             );
         }
         if let Some(end) = &l.end
             && let Some(n) = end.records.filter(|n| *n > 0)
         {
-            witnesses.insert(
+            add(
+                &mut witnesses,
                 n - 1,
-                Witness {
-                    hash: end.hash,
-                    source: format!("the ledger (line {})", end.seq + 1),
-                },
+                end.hash,
+                format!("the ledger (line {})", end.seq + 1),
             );
         }
     }
-    let external = !extra.is_empty();
-    witnesses.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
+    for (seq, ws) in extra {
+        for w in ws {
+            add(&mut witnesses, *seq, w.hash, w.source.clone());
+        }
+    }
     let live = is_live(&sf.path);
     let mut report = verify_reader(File::open(&sf.path)?, witnesses, progress)?;
-    if let Some((start, before)) = listing.as_ref().and_then(|l| l.start.as_ref())
-        && report.problem.is_none()
-        && let Some(prev) = report.genesis_prev
-        && prev != *before
-    {
-        report.problem = Some(Problem {
-            line: 1,
-            seq: Some(0),
-            offset: 0,
-            expected: format!(
+    let mut cut_at_start = false;
+    if report.problem.is_none() && report.verdict() != Verdict::Unverifiable {
+        if let Some((start, before)) = listing.as_ref().and_then(|l| l.start.as_ref())
+            && let Some(prev) = report.genesis_prev
+            && prev != *before
+        {
+            let expected = format!(
                 "prev {} (the ledger head before its start line, ledger line {})",
                 to_hex(before),
                 start.seq + 1
-            ),
-            found: format!("prev {}", to_hex(&prev)),
-        });
-        report.verdict = Some(Verdict::Tampered);
-    }
-    if let Some(l) = &listing
-        && l.end.is_some()
-        && report.problem.is_none()
-        && report.end.is_none()
-    {
-        // The witness check catches a cut; this covers an end entry with no records.
-        report.verdict = Some(Verdict::Tampered);
+            );
+            tampered(&mut report, 1, expected, format!("prev {}", to_hex(&prev)));
+        } else if listing.as_ref().is_some_and(|l| l.end.is_some()) && report.end.is_none() {
+            // The witness check catches a cut; this covers an end entry with no records.
+            let line = report.records + 1;
+            tampered(
+                &mut report,
+                line,
+                "the end the ledger records".into(),
+                "no end record".into(),
+            );
+        } else if let (Some(_), Some(g)) = (ledger, &report.genesis)
+            && g.session != sf.id
+        {
+            let found = format!(
+                "the genesis of session {} (a copy or a replacement)",
+                g.session
+            );
+            tampered(
+                &mut report,
+                1,
+                format!("session {} as the file name says", sf.id),
+                found,
+            );
+        } else if ledger.is_some_and(|l| l.exists) && listing.is_none() {
+            if report.records <= 1 && report.end.is_none() && !live {
+                cut_at_start = true;
+            } else if !live || report.records > 1 {
+                let expected = "a session the data dir's ledger lists".to_string();
+                tampered(
+                    &mut report,
+                    1,
+                    expected,
+                    "a session file the ledger does not list (added or replaced)".into(),
+                );
+            }
+        }
     }
     Ok(Checked {
         id: sf.id.clone(),
@@ -157,25 +205,25 @@ pub fn check(
         report,
         live,
         in_ledger: listing.is_some(),
-        external,
+        external: !extra.is_empty(),
+        cut_at_start,
     })
 }
 
 /// Read a witness copy (`watch --save`): every complete line is a hash expected at its seq.
-pub fn load_witness(path: &Path) -> std::io::Result<BTreeMap<u64, Witness>> {
+pub fn load_witness(path: &Path) -> std::io::Result<Witnesses> {
     let mut lines = LineReader::new(File::open(path)?);
-    let mut out = BTreeMap::new();
+    let mut out = Witnesses::new();
     let source = format!("the witness copy {}", path.display());
     let mut seq = 0u64;
     while let Some(item) = lines.next()? {
         match item {
             Item::Line(l, _) => {
-                out.insert(
+                add(
+                    &mut out,
                     seq,
-                    Witness {
-                        hash: line_hash(l),
-                        source: format!("{source} (line {})", seq + 1),
-                    },
+                    line_hash(l),
+                    format!("{source} (line {})", seq + 1),
                 );
                 seq += 1;
             }
@@ -191,6 +239,8 @@ pub struct DirProblems {
     pub ledger: Option<Problem>,
     pub missing: Vec<String>,
     pub unlisted: Vec<String>,
+    /// Unlisted files with nothing but a genesis (or less): a start that was cut short.
+    pub cut_at_start: Vec<String>,
 }
 
 impl DirProblems {
@@ -213,7 +263,14 @@ pub fn dir_problems(index: &LedgerIndex, files: &[SessionFile]) -> DirProblems {
     }
     for f in files {
         if !index.sessions.contains_key(&f.id) {
-            p.unlisted.push(f.id.clone());
+            let whole_lines =
+                std::fs::read(&f.path).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count());
+            let list = if whole_lines <= 1 && !is_live(&f.path) {
+                &mut p.cut_at_start
+            } else {
+                &mut p.unlisted
+            };
+            list.push(f.id.clone());
         }
     }
     p

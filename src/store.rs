@@ -136,9 +136,14 @@ impl Store {
         Ok(())
     }
 
-    /// Mode for new files.
+    /// Mode for new session files: group-readable in a shared dir.
     pub fn file_mode(&self) -> u32 {
         if self.shared { 0o640 } else { 0o600 }
+    }
+
+    /// Mode of the ledger: in a shared dir every member of the group appends to it.
+    pub fn ledger_mode(&self) -> u32 {
+        if self.shared { 0o660 } else { 0o600 }
     }
 
     pub fn sessions_dir(&self) -> PathBuf {

@@ -132,6 +132,19 @@ fn verify_all_catches_deleted_replaced_unlisted_and_cut_sessions() {
     let out = env.run(&["verify", "--all"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("does not list"), "{}", stdout(&out));
+    // Named alone it is caught too, and so is a copy under another session's name.
+    let stranger_id = stranger.file_stem().unwrap().to_str().unwrap().to_string();
+    assert_eq!(env.run(&["verify", &stranger_id]).status.code(), Some(1));
+    let renamed = env.dir().join("sessions").join("zzzzzzzzzzzz.jsonl");
+    std::fs::copy(&logs[0], &renamed).unwrap();
+    let out = env.run(&["verify", "zzzzzzzzzzzz"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("as the file name says"),
+        "{}",
+        stdout(&out)
+    );
+    std::fs::remove_file(&renamed).unwrap();
     std::fs::remove_file(
         env.dir()
             .join("sessions")

@@ -26,7 +26,7 @@ WORST = ["VERIFIED", "INTERRUPTED", "IO", "UNVERIFIABLE", "TAMPERED"]  # mild to
 
 HEX = re.compile(r"[0-9a-f]{64}")
 SESSION_ID = re.compile(r"[0-9a-hjkmnp-tv-z]{12}")   # 0-9a-z without i l o u
-RFC3339_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z")
+RFC3339_UTC = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d{1,9})?Z")
 
 
 def H(line):
@@ -39,7 +39,9 @@ class Bad(Exception):
 
 # ---- field types -----------------------------------------------------------------------
 
-nat = lambda v: type(v) is int and v >= 0      # bool is not an integer here
+nat = lambda v: type(v) is int and 0 <= v < 2**64      # bool is not an integer here
+u32 = lambda v: nat(v) and v < 2**32
+u16 = lambda v: nat(v) and v < 2**16
 string = lambda v: type(v) is str
 nullable = lambda check: lambda v: v is None or check(v)
 one_of = lambda *names: lambda v: type(v) is str and v in names
@@ -58,10 +60,10 @@ CHECK = {
     "seq": nat, "t": nat, "k": string, "prev": matches(HEX),
     # g
     "v": lambda v: type(v) is int and v == 1, "session": matches(SESSION_ID),
-    "host": string, "user": string, "uid": nat, "reason": string,
+    "host": string, "user": string, "uid": u32, "reason": string,
     "ticket": nullable(string),
     "command": lambda v: type(v) is list and all(type(a) is str for a in v),
-    "cols": nat, "rows": nat, "term": string, "started": matches(RFC3339_UTC),
+    "cols": u16, "rows": u16, "term": string, "started": matches(RFC3339_UTC),
     "ttl_s": nullable(nat), "tool": lambda v: type(v) is str and v.startswith("breakglass "),
     "origin": string,
     # o, i, m, p
@@ -70,7 +72,7 @@ CHECK = {
     "who": string, "mode": one_of("watch", "operate"),
     # x
     "cause": one_of("exit", "signal", "ttl", "killed", "hangup", "error"),
-    "exit": nullable(lambda v: type(v) is int), "signal": nullable(string),
+    "exit": nullable(lambda v: type(v) is int and -2**31 <= v < 2**31), "signal": nullable(string),
     "records": nat, "bytes_in": nat, "bytes_out": nat, "ended": matches(RFC3339_UTC),
     # ledger
     "at": matches(RFC3339_UTC), "file": string, "genesis": matches(HEX), "head": matches(HEX),

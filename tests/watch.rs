@@ -200,7 +200,13 @@ fn witness_copy_is_byte_identical_and_catches_a_rewrite() {
             .output()
             .unwrap()
     };
-    assert_eq!(verify(&[]).status.code(), Some(0));
+    let agreed = verify(&[]);
+    assert_eq!(agreed.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&agreed.stdout).contains("agrees with the witness copy"),
+        "{}",
+        String::from_utf8_lossy(&agreed.stdout)
+    );
 
     // Rewritten consistently (every hash recomputed) and put back: only a witness can tell.
     let mut lines: Vec<Vec<u8>> = original

@@ -2,8 +2,6 @@
 
 use std::io::IsTerminal;
 
-use std::collections::BTreeMap;
-
 use anyhow::Result;
 use serde_json::json;
 
@@ -11,7 +9,7 @@ use crate::audit::{self, Checked, LedgerIndex};
 use crate::cli::VerifyArgs;
 use crate::error::{EXIT_USAGE, Failure};
 use crate::log::chain::to_hex;
-use crate::log::verify::{Problem, Verdict, Witness};
+use crate::log::verify::{Problem, Verdict, Witnesses};
 use crate::store::{SessionFile, Store};
 
 /// Files larger than this get a progress bar on a terminal.
@@ -147,12 +145,7 @@ fn progress_bar(sf: &SessionFile) -> Option<indicatif::ProgressBar> {
 }
 
 /// Verify one session and print the result; returns its exit status.
-fn one(
-    sf: &SessionFile,
-    index: Option<&LedgerIndex>,
-    witness: &BTreeMap<u64, Witness>,
-    json_out: bool,
-) -> i32 {
+fn one(sf: &SessionFile, index: Option<&LedgerIndex>, witness: &Witnesses, json_out: bool) -> i32 {
     let pb = progress_bar(sf);
     let res = audit::check(sf, index, witness, |n| {
         if let Some(pb) = &pb {
@@ -231,7 +224,7 @@ pub fn run(args: &VerifyArgs, store: &Store) -> Result<i32> {
         Some(p) => audit::load_witness(p).map_err(|e| {
             Failure::usage(format!("cannot read the witness copy {}: {e}", p.display()))
         })?,
-        None => BTreeMap::new(),
+        None => Witnesses::new(),
     };
     // A file given by path is checked against this dir's ledger only if it lives here.
     let sessions_dir = store.sessions_dir().canonicalize().ok();
@@ -253,6 +246,7 @@ fn report_dir(p: &audit::DirProblems, store: &Store, json_out: bool) {
                 "problem": p.ledger.as_ref().map(problem_json),
                 "missing": p.missing,
                 "unlisted": p.unlisted,
+                "cut_at_start": p.cut_at_start,
             })
         );
         return;
@@ -266,6 +260,11 @@ fn report_dir(p: &audit::DirProblems, store: &Store, json_out: bool) {
     }
     for id in &p.missing {
         println!("  {id}: listed in the ledger, but its file is missing (deleted or renamed)");
+    }
+    for id in &p.cut_at_start {
+        println!(
+            "  {id}: not in the ledger, holds no more than its first line: a start that was cut short"
+        );
     }
     for id in &p.unlisted {
         println!("  {id}: a session file the ledger does not list (added or replaced)");

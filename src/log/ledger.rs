@@ -7,6 +7,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::Path;
@@ -144,6 +145,10 @@ impl Ledger {
             .create(true)
             .mode(mode)
             .open(path)?;
+        if mode & 0o070 != 0 && file.metadata()?.len() == 0 {
+            // Shared: every member of the group appends; the umask may have taken g+w away.
+            let _ = file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode));
+        }
         // SAFETY: flock on a valid, owned fd; no memory is involved.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
             return Err(io::Error::last_os_error());
@@ -194,33 +199,40 @@ impl Ledger {
 /// Find the next seq and the head; cut an incomplete last line a crash left behind.
 fn read_tail(file: &mut File) -> io::Result<(u64, Hash)> {
     let len = file.seek(SeekFrom::End(0))?;
-    if len == 0 {
-        return Ok((0, ZERO_HASH));
-    }
-    let from = len.saturating_sub(TAIL_WINDOW);
-    file.seek(SeekFrom::Start(from))?;
-    let mut buf = Vec::with_capacity((len - from) as usize);
-    file.read_to_end(&mut buf)?;
-    let Some(last_lf) = buf.iter().rposition(|&b| b == b'\n') else {
-        // Only a fragment: nothing whole was ever written.
-        file.set_len(from)?;
-        return if from == 0 {
-            Ok((0, ZERO_HASH))
-        } else {
-            Err(damaged("no complete line at its end"))
-        };
+    // Find the last LF, reading backwards: a crash can leave a fragment, and a power loss
+    // a NUL tail of any length, after it.
+    let mut end = len;
+    let last_lf = loop {
+        if end == 0 {
+            break None;
+        }
+        let from = end.saturating_sub(TAIL_WINDOW);
+        let mut buf = vec![0u8; (end - from) as usize];
+        file.read_exact_at(&mut buf, from)?;
+        if let Some(i) = buf.iter().rposition(|&b| b == b'\n') {
+            break Some(from + i as u64);
+        }
+        if buf.iter().any(|&b| b != 0) && len - from > TAIL_WINDOW {
+            return Err(damaged("no complete line at its end"));
+        }
+        end = from;
     };
-    if last_lf + 1 != buf.len() {
-        file.set_len(from + last_lf as u64 + 1)?;
+    let Some(last_lf) = last_lf else {
+        // Nothing whole was ever written.
+        file.set_len(0)?;
+        return Ok((0, ZERO_HASH));
+    };
+    if last_lf + 1 != len {
+        file.set_len(last_lf + 1)?;
     }
-    let start = buf[..last_lf]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
+    let from = last_lf.saturating_sub(TAIL_WINDOW);
+    let mut buf = vec![0u8; (last_lf - from) as usize];
+    file.read_exact_at(&mut buf, from)?;
+    let start = buf.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     if start == 0 && from > 0 {
         return Err(damaged("its last line is too long"));
     }
-    let line = &buf[start..last_lf];
+    let line = &buf[start..];
     let entry = Entry::decode(line).map_err(|e| damaged(&e))?;
     Ok((entry.seq + 1, line_hash(line)))
 }
@@ -365,7 +377,18 @@ mod tests {
             l.append(entry(true)).unwrap();
             l.append(entry(false)).unwrap();
         }
-        // A crash mid-append leaves a fragment; the next lock cuts it.
+        // A crash mid-append leaves a fragment, a power loss a NUL tail; the next lock
+        // cuts either back to the last whole line.
+        let big_nul_tail = vec![0u8; 3 * TAIL_WINDOW as usize];
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .unwrap()
+            .write_all(&big_nul_tail)
+            .unwrap();
+        let l = Ledger::lock(&p, 0o600).unwrap();
+        assert_eq!(l.next_seq, 2);
+        drop(l);
         std::fs::OpenOptions::new()
             .append(true)
             .open(&p)

@@ -286,6 +286,15 @@ pub fn is_rfc3339_utc(s: &str) -> bool {
     if punct.iter().any(|&(i, c)| b[i] != c) || b[b.len() - 1] != b'Z' {
         return false;
     }
+    let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(99);
+    let in_range = (1..=12).contains(&num(5..7))
+        && (1..=31).contains(&num(8..10))
+        && num(11..13) <= 23
+        && num(14..16) <= 59
+        && num(17..19) <= 60;
+    if !in_range {
+        return false;
+    }
     let frac = &b[19..b.len() - 1];
     frac.is_empty()
         || (frac[0] == b'.'
@@ -337,6 +346,9 @@ mod tests {
             assert!(is_rfc3339_utc(ok), "{ok}");
         }
         for bad in [
+            "9999-99-99T99:99:99Z",
+            "2026-13-01T00:00:00Z",
+            "2026-01-01T24:00:00Z",
             "2026-11-22T03:21:18+00:00",
             "2026-11-22 03:21:18Z",
             "2026-11-22T03:21:18.Z",

@@ -1,16 +1,15 @@
 //! Driving the verifier over a reader: lines in flat memory, the final fragment, and the
 //! rule for a file that holds nothing but a fragment.
 
-use std::collections::BTreeMap;
 use std::io::Read;
 
 use super::lines::{Item, LineReader};
-use super::verify::{Report, Verdict, Verifier, Witness};
+use super::verify::{Report, Verdict, Verifier, Witnesses};
 
 /// Verify a whole log from a reader. I/O errors are returned as such (not a verdict).
 pub fn verify_reader<R: Read>(
     r: R,
-    witnesses: BTreeMap<u64, Witness>,
+    witnesses: Witnesses,
     mut progress: impl FnMut(u64),
 ) -> std::io::Result<Report> {
     let mut lines = LineReader::new(r);

@@ -91,6 +91,9 @@ pub struct Witness {
     pub source: String,
 }
 
+/// Hashes witnesses saw, by `seq`; several witnesses may vouch for the same line.
+pub type Witnesses = BTreeMap<u64, Vec<Witness>>;
+
 /// Incremental verifier of one session log.
 pub struct Verifier {
     report: Report,
@@ -98,7 +101,7 @@ pub struct Verifier {
     bytes_in: u64,
     bytes_out: u64,
     scratch: Vec<u8>,
-    witnesses: BTreeMap<u64, Witness>,
+    witnesses: Witnesses,
     unverifiable: bool,
 }
 
@@ -113,7 +116,7 @@ impl Default for Verifier {
 }
 
 impl Verifier {
-    pub fn new(witnesses: BTreeMap<u64, Witness>) -> Self {
+    pub fn new(witnesses: Witnesses) -> Self {
         Verifier {
             report: Report::default(),
             last_t: 0,
@@ -246,8 +249,13 @@ impl Verifier {
             return self.fail(lineno, seq, offset, expected, found);
         }
         let hash = line_hash(bytes);
-        if let Some(w) = self.witnesses.get(&n) {
-            if w.hash != hash {
+        let seen = self
+            .witnesses
+            .get(&n)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if let Some(w) = seen.iter().find(|w| w.hash != hash) {
+            {
                 return self.fail(
                     lineno,
                     seq,
@@ -259,6 +267,8 @@ impl Verifier {
                     ),
                 );
             }
+        }
+        if !seen.is_empty() {
             self.report.witnessed.push(n);
         }
         if n == 0 {
@@ -309,8 +319,22 @@ impl Verifier {
                     format!("a `{}` record", body.kind()),
                 );
             }
-            Body::Output(d) => self.bytes_out += d.byte_len(),
-            Body::Input { data, .. } => self.bytes_in += data.byte_len(),
+            Body::Output(d) => {
+                self.bytes_out = self.bytes_out.checked_add(d.byte_len()).ok_or_else(|| {
+                    (
+                        "byte counts that fit in 64 bits".to_string(),
+                        "an overflowing count".to_string(),
+                    )
+                })?
+            }
+            Body::Input { data, .. } => {
+                self.bytes_in = self.bytes_in.checked_add(data.byte_len()).ok_or_else(|| {
+                    (
+                        "byte counts that fit in 64 bits".to_string(),
+                        "an overflowing count".to_string(),
+                    )
+                })?
+            }
             Body::Resize { .. } | Body::Marker { .. } => {}
             Body::Participant(p) => {
                 if !EVENTS.contains(&p.event.as_str()) {
@@ -390,9 +414,9 @@ impl Verifier {
             }
         }
         if !self.failed()
-            && let Some((&seq, w)) = self.witnesses.range(self.report.records..).next()
+            && let Some((&seq, ws)) = self.witnesses.range(self.report.records..).next()
+            && let Some(w) = ws.first().cloned()
         {
-            let w = w.clone();
             self.fail(
                 seq + 1,
                 Some(seq),

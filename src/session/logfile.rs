@@ -19,12 +19,19 @@ pub fn open_log(plan: &Plan, id: &str, size: (u16, u16)) -> Result<LogWriter, Fa
             plan.store.dir.display()
         ))
     };
+    // The ledger first: a session file exists only once the ledger can list it.
+    let mut ledger = Ledger::lock(&plan.store.ledger_path(), plan.store.ledger_mode())
+        .map_err(|e| fail("open the ledger", e))?;
     let file = plan
         .store
         .create_session(id)
         .map_err(|e| fail("create the session log", e))?;
-    let mut ledger = Ledger::lock(&plan.store.ledger_path(), plan.store.file_mode())
-        .map_err(|e| fail("open the ledger", e))?;
+    // If anything below fails, the session never started: leave no file behind.
+    let path = plan.store.dir.join(Store::relative_file(id));
+    let undo = |f: Failure| {
+        let _ = std::fs::remove_file(&path);
+        f
+    };
     let genesis = Genesis {
         v: FORMAT_VERSION,
         session: id.to_string(),
@@ -43,7 +50,7 @@ pub fn open_log(plan: &Plan, id: &str, size: (u16, u16)) -> Result<LogWriter, Fa
         origin: hostname(),
     };
     let writer = LogWriter::create(file, genesis, ledger.head())
-        .map_err(|e| fail("write the session log", e))?;
+        .map_err(|e| undo(fail("write the session log", e)))?;
     ledger
         .append(Entry {
             seq: 0,
@@ -55,14 +62,14 @@ pub fn open_log(plan: &Plan, id: &str, size: (u16, u16)) -> Result<LogWriter, Fa
             hash: writer.head(),
             records: None,
         })
-        .map_err(|e| fail("append to the ledger", e))?;
+        .map_err(|e| undo(fail("append to the ledger", e)))?;
     Ok(writer)
 }
 
 /// Add the ledger's end line; a failure here is reported but the log itself is whole.
 pub fn close_ledger(store: &Store, id: &str, head: Option<Hash>, records: u64) {
     let Some(head) = head else { return };
-    let res = Ledger::lock(&store.ledger_path(), store.file_mode()).and_then(|mut l| {
+    let res = Ledger::lock(&store.ledger_path(), store.ledger_mode()).and_then(|mut l| {
         let prev = l.head();
         l.append(Entry {
             seq: 0,
