@@ -62,7 +62,8 @@ pub struct Config {
     pub path: Option<PathBuf>,
     pub dir: Option<PathBuf>,
     pub require_ticket: bool,
-    pub ticket_pattern: Option<Regex>,
+    /// The ticket pattern as written, and compiled to match a whole ticket.
+    pub ticket_pattern: Option<(String, Regex)>,
     pub default_ttl: Duration,
     pub max_ttl: Duration,
     pub secret_prompt: Regex,
@@ -186,7 +187,16 @@ impl Config {
             cfg.escape_key = Some(k.get_ref().clone());
         }
         if let Some(p) = &raw.ticket_pattern {
-            cfg.ticket_pattern = Some(regex(p, "ticket_pattern")?);
+            regex(p, "ticket_pattern")?;
+            // Anchored, so the whole ticket must match (a (?x) comment cannot be anchored).
+            let whole = Regex::new(&format!("^(?:{})$", p.get_ref())).map_err(|e| {
+                bad(
+                    p,
+                    "ticket_pattern",
+                    format!("cannot be matched against a whole ticket: {e}"),
+                )
+            })?;
+            cfg.ticket_pattern = Some((p.get_ref().clone(), whole));
         }
         if let Some(p) = &raw.secret_prompt {
             cfg.secret_prompt = regex(p, "secret_prompt")?;

@@ -5,12 +5,17 @@ use clap::Parser;
 
 use breakglass::cli::{Cli, Command};
 use breakglass::config::Config;
-use breakglass::error::{EXIT_TOOL, EXIT_USAGE, exit_code};
+use breakglass::error::{EXIT_TOOL, EXIT_USAGE, Failure, exit_code};
 use breakglass::store::{self, Store};
 use breakglass::{cmd, session};
 
 fn run(cli: &Cli) -> anyhow::Result<i32> {
-    let config = Config::load(cli.config.as_deref())?;
+    let config = Config::load(cli.config.as_deref()).map_err(|e| match cli.command {
+        // A bad config is breakglass's own failure only where that has a status of its
+        // own; the review commands document 0 to 4, so it is a usage error there.
+        Command::Shell(_) => e,
+        _ => Failure::usage(e.message),
+    })?;
     let dir = store::data_dir(cli.dir.as_deref(), config.dir.as_deref())?;
     match &cli.command {
         Command::Shell(a) => cmd::shell::run(a, &config, dir),
@@ -29,6 +34,15 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
 fn main() {
     session::term::install_panic_hook();
     let cli = Cli::parse();
+    if !matches!(
+        cli.command,
+        Command::Shell(_) | Command::Watch(_) | Command::Replay(_)
+    ) {
+        // Commands that print for pipes end quietly when the reader goes away
+        // (`breakglass ls | head`), as other Unix tools do.
+        // SAFETY: restoring the default disposition of SIGPIPE involves no handler code.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
     let code = match run(&cli) {
         Ok(code) => code,
         Err(e) => {

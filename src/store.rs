@@ -202,10 +202,22 @@ impl Store {
                 path,
             });
         }
-        out.sort_by(|a, b| {
-            let key = |s: &SessionFile| s.genesis.as_ref().map(|g| g.started.clone());
-            key(b).cmp(&key(a)).then_with(|| b.id.cmp(&a.id))
-        });
+        // Newest first by `started`; a file whose genesis cannot be read sorts by its mtime.
+        let key = |s: &SessionFile| {
+            s.genesis
+                .as_ref()
+                .map(|g| g.started.clone())
+                .unwrap_or_else(|| {
+                    let t = fs::metadata(&s.path).and_then(|m| m.modified()).ok();
+                    t.map(|t| {
+                        jiff::Timestamp::try_from(t)
+                            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+                            .unwrap_or_default()
+                    })
+                    .unwrap_or_default()
+                })
+        };
+        out.sort_by_cached_key(|s| std::cmp::Reverse((key(s), s.id.clone())));
         Ok(out)
     }
 

@@ -9,6 +9,7 @@ use crate::audit::{self, LedgerIndex};
 use crate::cli::LsArgs;
 use crate::error::Failure;
 use crate::log::verify::Verdict;
+use crate::review::visible;
 use crate::store::Store;
 
 /// Widest reason shown in the table; `--json` has it whole.
@@ -64,7 +65,13 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
     let index = LedgerIndex::load(&store.ledger_path()).unwrap_or_default();
     let mut rows = Vec::new();
     for sf in &files {
-        let checked = audit::check(sf, Some(&index), &Default::default(), |_| {})?;
+        let checked = match audit::check(sf, Some(&index), &Default::default(), |_| {}) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("breakglass: skipping {}: {e}", sf.path.display());
+                continue;
+            }
+        };
         let r = &checked.report;
         let state = match (checked.live, r.verdict()) {
             (true, Verdict::Interrupted) => "live",
@@ -107,10 +114,10 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
             id: sf.id.clone(),
             start: g.started.get(..16).unwrap_or(&g.started).replace('T', " "),
             duration: short_duration(duration),
-            user: g.user,
-            host: g.host,
-            reason: clip(&g.reason, REASON_WIDTH),
-            ticket: g.ticket.unwrap_or_else(|| "-".into()),
+            user: visible(&g.user),
+            host: visible(&g.host),
+            reason: clip(&visible(&g.reason), REASON_WIDTH),
+            ticket: g.ticket.as_deref().map_or_else(|| "-".into(), visible),
             exit: exit.unwrap_or_else(|| "-".into()),
             state: state.to_string(),
         });

@@ -90,18 +90,51 @@ pub fn check_ticket(
             cfg.source()
         )));
     }
-    if let (Some(t), Some(re)) = (&ticket, &cfg.ticket_pattern) {
-        let anchored = regex::Regex::new(&format!("^(?:{})$", re.as_str()))
-            .expect("a valid pattern stays valid anchored");
-        if !anchored.is_match(t) {
-            return Err(Failure::usage(format!(
-                "ticket `{t}` does not match the pattern `{}` required by {}",
-                re.as_str(),
-                cfg.source()
-            )));
-        }
+    if let (Some(t), Some((text, whole))) = (&ticket, &cfg.ticket_pattern)
+        && !whole.is_match(t)
+    {
+        return Err(Failure::usage(format!(
+            "ticket `{t}` does not match the pattern `{text}` required by {}",
+            cfg.source()
+        )));
     }
     Ok(ticket)
+}
+
+/// Longest reason kept: a sentence or a paragraph, not a document; it goes in line 0.
+pub const MAX_REASON: usize = 4096;
+/// Longest ticket id.
+pub const MAX_TICKET: usize = 256;
+/// Longest host label (a DNS name is at most 253 bytes).
+pub const MAX_HOST: usize = 255;
+/// Most bytes of command and arguments; with the fields above, line 0 stays far below the
+/// format's 1 MiB line limit even with every byte escaped.
+pub const MAX_COMMAND: usize = 64 * 1024;
+
+fn check_lengths(
+    reason: &str,
+    ticket: Option<&str>,
+    host: &str,
+    command: &[String],
+) -> Result<(), Failure> {
+    let too_long = |what: &str, max: usize| {
+        Err(Failure::usage(format!(
+            "{what} is too long (at most {max} bytes)"
+        )))
+    };
+    if reason.len() > MAX_REASON {
+        return too_long("the reason", MAX_REASON);
+    }
+    if ticket.is_some_and(|t| t.len() > MAX_TICKET) {
+        return too_long("the ticket", MAX_TICKET);
+    }
+    if host.len() > MAX_HOST {
+        return too_long("the host", MAX_HOST);
+    }
+    if command.iter().map(|a| a.len() + 1).sum::<usize>() > MAX_COMMAND {
+        return too_long("the command", MAX_COMMAND);
+    }
+    Ok(())
 }
 
 pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Result<i32> {
@@ -127,6 +160,7 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
     let ttl = ttl_for(args.ttl.as_deref(), cfg)?;
     let command = command_for(args, cfg);
     let host = args.host.clone().unwrap_or_else(session::hostname);
+    check_lengths(&reason, ticket.as_deref(), &host, &command)?;
     let store = Store::prepare(store_dir)?;
     let mut acl = Acl {
         owner_uid: nix::unistd::getuid().as_raw(),

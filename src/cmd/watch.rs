@@ -17,6 +17,7 @@ use crate::live::client::{self, Answer};
 use crate::live::keys::{self, Action, Keys};
 use crate::live::protocol::{self, Ended, Frame, State, kind};
 use crate::log::chain::{Hash, line_hash, to_hex};
+use crate::review::visible;
 use crate::session::term;
 use crate::store::Store;
 
@@ -68,11 +69,11 @@ fn pick(store: &Store) -> Result<String, Failure> {
                 println!(
                     "{:<14}{:<10}{:<16}{:<18}{:<9}{}",
                     s.id,
-                    g.user,
-                    g.host,
+                    visible(&g.user),
+                    visible(&g.host),
                     g.started.get(..16).unwrap_or("").replace('T', " "),
                     watchers,
-                    g.reason
+                    visible(&g.reason)
                 );
             }
             Err(Failure::usage(
@@ -120,7 +121,9 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
     let operator = w.role == "operate";
     eprintln!(
         "breakglass: watching session {id}: {} on {} ({})",
-        w.user, w.host, w.reason
+        visible(&w.user),
+        visible(&w.host),
+        visible(&w.reason)
     );
     eprintln!(
         "  {}",

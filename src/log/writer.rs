@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::chain::{Hash, line_hash};
+use super::lines::MAX_LINE;
 use super::record::{self, Body, Data, End, Genesis, Record};
 use super::utf8::Utf8Carry;
 
@@ -130,6 +131,15 @@ impl LogWriter {
         };
         self.line.clear();
         record::encode(&rec, &mut self.line);
+        if self.line.len() > MAX_LINE {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "a record of {} bytes is over the format's line limit",
+                    self.line.len()
+                ),
+            ));
+        }
         let hash = line_hash(&self.line);
         self.line.push(b'\n');
         self.write_line()?;

@@ -109,6 +109,8 @@ pub struct Hub {
     log_error: Option<String>,
     show: bool,
     pub audience: Audience,
+    /// The last input sent ended mid-line (for the end of piped input).
+    open_line: bool,
 }
 
 /// What a hub is made of.
@@ -149,6 +151,7 @@ impl Hub {
             log_error: None,
             show: true,
             audience: p.audience,
+            open_line: false,
         }
     }
 
@@ -252,6 +255,9 @@ impl Hub {
     pub(super) fn on_input(&mut self, by: &str, bytes: Vec<u8>, at: Instant) {
         if self.status.is_some() || self.ending.is_some() {
             return;
+        }
+        if let Some(&last) = bytes.last() {
+            self.open_line = !matches!(last, b'\r' | b'\n' | 0x04);
         }
         let secret = self.secrets.enabled() && pty::reading_secret(&self.master);
         for piece in self.secrets.on_input(&bytes, secret) {
@@ -371,8 +377,16 @@ impl Hub {
                 self.show = false;
                 self.end(Ending::Hangup);
             }
-            // Piped input ran out: pass the end on, as a typed Ctrl-D would.
-            Event::InputEnd => self.on_owner_input(vec![0x04], Instant::now()),
+            // Piped input ran out: pass the end on, as a typed Ctrl-D would; after a line
+            // without its newline, one Ctrl-D only sends that line, so a second ends it.
+            Event::InputEnd => {
+                let eof = if self.open_line {
+                    vec![0x04, 0x04]
+                } else {
+                    vec![0x04]
+                };
+                self.on_owner_input(eof, Instant::now())
+            }
             Event::Signal(sig) => self.on_signal(sig),
             Event::Exited(st) => {
                 self.status = st.ok();

@@ -249,7 +249,13 @@ pub fn run(plan: Plan) -> Result<Outcome> {
                 &ctx,
                 None,
             )?;
-            return Err(Failure::tool(format!("cannot start {}: {e}", plan.command[0])).into());
+            let msg = format!("cannot start {}: {e}", plan.command[0]);
+            return Err(match e.kind() {
+                std::io::ErrorKind::NotFound => Failure::not_found(msg),
+                std::io::ErrorKind::PermissionDenied => Failure::cannot_exec(msg),
+                _ => Failure::tool(msg),
+            }
+            .into());
         }
     };
     let (to_pty, pty_rx) = crossbeam_channel::bounded(events::PTY_QUEUE);

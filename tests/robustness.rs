@@ -1,0 +1,136 @@
+//! Regression tests for edge cases found in review: piped input, stray signals, oversized
+//! fields, broken pipes, odd config and programs that cannot start.
+
+mod common;
+
+use std::io::Write;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+#[test]
+fn piped_input_without_a_final_newline_still_ends() {
+    let env = Env::new();
+    let mut child = env
+        .cmd()
+        .args(["shell", "-r", "pipe", "--", "cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"abc").unwrap();
+    let start = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output_bytes(&env.log())).contains("abc"));
+}
+
+#[test]
+fn stray_signals_are_ignored_and_the_terminal_stays_in_order() {
+    let env = Env::new();
+    let mut pty = env.spawn(&[
+        "shell",
+        "-r",
+        "signals",
+        "--",
+        "sh",
+        "-c",
+        "echo re''ady; read x; echo got:$x",
+    ]);
+    pty.expect("ready");
+    for sig in [libc::SIGUSR1, libc::SIGUSR2, libc::SIGALRM] {
+        pty.signal(sig);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    pty.send("still-here\r");
+    pty.expect("got:still-here");
+    assert_eq!(pty.wait().code(), Some(0));
+    assert!(same_termios(&pty.original, &pty.termios_now()));
+    assert_verdict(&env.log(), "VERIFIED");
+}
+
+#[test]
+fn oversized_fields_are_refused_before_anything_starts() {
+    let env = Env::new();
+    let reason = "x".repeat(5000);
+    let out = env.run(&["shell", "-r", &reason, "--", "true"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("too long"));
+    let arg = "y".repeat(70_000);
+    assert_eq!(
+        env.run(&["shell", "-r", "x", "--", "echo", &arg])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert!(env.logs().is_empty());
+}
+
+#[test]
+fn listing_into_a_closed_pipe_ends_quietly() {
+    let env = Env::new();
+    for i in 0..3 {
+        assert_eq!(
+            env.run(&["shell", "-r", &format!("s{i}"), "--", "true"])
+                .status
+                .code(),
+            Some(0)
+        );
+    }
+    let mut child = env
+        .cmd()
+        .args(["ls"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn config_errors_are_reported_not_panics() {
+    let env = Env::new();
+    env.write_config("ticket_pattern = \"(?x) INC-[0-9]+ # the incident\"\n");
+    let out = env.run(&["shell", "-r", "x", "-t", "INC-1", "--", "true"]);
+    assert_eq!(
+        out.status.code(),
+        Some(125),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ticket_pattern"));
+    // The review commands document 0 to 4: a bad config is a usage error there.
+    assert_eq!(env.run(&["verify", "--all"]).status.code(), Some(2));
+}
+
+#[test]
+fn a_script_whose_interpreter_is_missing_is_127() {
+    let env = Env::new();
+    let script = env.tmp.path().join("broken.sh");
+    std::fs::write(&script, "#!/nonexistent/interpreter\necho hi\n").unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = env.run(&["shell", "-r", "x", "--", script.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(127),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The attempt is on record, and it verifies.
+    let (v, _, _) = verify_file(&env.log());
+    assert_eq!(v, "VERIFIED");
+    assert_eq!(end_of(&env.log()).unwrap().cause, "error");
+}
