@@ -31,6 +31,9 @@ _breakglass() {
             breakglass,ls)
                 cmd="breakglass__subcmd__ls"
                 ;;
+            breakglass,man)
+                cmd="breakglass__subcmd__man"
+                ;;
             breakglass,mark)
                 cmd="breakglass__subcmd__mark"
                 ;;
@@ -64,6 +67,9 @@ _breakglass() {
             breakglass__subcmd__help,ls)
                 cmd="breakglass__subcmd__help__subcmd__ls"
                 ;;
+            breakglass__subcmd__help,man)
+                cmd="breakglass__subcmd__help__subcmd__man"
+                ;;
             breakglass__subcmd__help,mark)
                 cmd="breakglass__subcmd__help__subcmd__mark"
                 ;;
@@ -89,7 +95,7 @@ _breakglass() {
 
     case "${cmd}" in
         breakglass)
-            opts="-h -V --dir --config --help --version shell ls verify replay watch mark export show grep completions help"
+            opts="-h -V --dir --config --help --version shell ls verify replay watch mark export show grep completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -205,7 +211,7 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__help)
-            opts="shell ls verify replay watch mark export show grep completions help"
+            opts="shell ls verify replay watch mark export show grep completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -275,6 +281,20 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__help__subcmd__ls)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -374,6 +394,28 @@ _breakglass() {
             ;;
         breakglass__subcmd__ls)
             opts="-h --json --dir --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__man)
+            opts="-h --dir --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -67,6 +67,8 @@ pub enum Command {
     Grep(GrepArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
+    /// Print the manual page (roff), e.g. `breakglass man | man -l -`
+    Man,
 }
 
 const SHELL_HELP: &str = "\

@@ -28,6 +28,7 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         Command::Show(a) => cmd::show::run(a, &Store::at(dir)),
         Command::Grep(a) => cmd::grep::run(a, &Store::at(dir)),
         Command::Completions(a) => cmd::completions::run(a),
+        Command::Man => cmd::man::run(),
     }
 }
 

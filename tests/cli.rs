@@ -243,3 +243,31 @@ fn help_teaches() {
         .unwrap();
     assert!(stdout(&out).contains("INTERRUPTED"));
 }
+
+#[test]
+fn man_page_matches_the_checked_in_file() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new(bin())
+        .arg("man")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let path = root.join("docs/man/breakglass.1");
+    if std::env::var_os("BREAKGLASS_BLESS").is_some() {
+        std::fs::write(&path, &out.stdout).unwrap();
+    }
+    assert!(
+        std::fs::read(&path).unwrap_or_default() == out.stdout,
+        "docs/man/breakglass.1 has drifted from the CLI: run `BREAKGLASS_BLESS=1 cargo test --test cli` and commit"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for sub in [
+        "BREAKGLASS SHELL",
+        "BREAKGLASS VERIFY",
+        "BREAKGLASS WATCH",
+        "BREAKGLASS REPLAY",
+        "BREAKGLASS EXPORT",
+    ] {
+        assert!(text.contains(sub), "the man page lacks {sub}");
+    }
+}

@@ -139,13 +139,25 @@ fn a_script_whose_interpreter_is_missing_is_127() {
 fn the_time_limit_ends_a_session_whose_terminal_has_stalled() {
     let env = Env::new();
     // Stdout is a pipe nobody reads: the terminal stops taking output.
-    let mut child = env.cmd().args(["shell", "-r", "stall", "--ttl", "2s", "--", "sh", "-c", "yes"]).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = env
+        .cmd()
+        .args([
+            "shell", "-r", "stall", "--ttl", "2s", "--", "sh", "-c", "yes",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let start = Instant::now();
     let status = loop {
         if let Some(st) = child.try_wait().unwrap() {
             break st;
         }
-        assert!(start.elapsed() < Duration::from_secs(15), "the time limit did not end the session");
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the time limit did not end the session"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(status.code(), Some(128 + libc::SIGHUP));

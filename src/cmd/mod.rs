@@ -4,6 +4,7 @@ pub mod completions;
 pub mod export;
 pub mod grep;
 pub mod ls;
+pub mod man;
 pub mod mark;
 pub mod replay;
 pub mod shell;
