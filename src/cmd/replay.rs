@@ -16,6 +16,7 @@ use crate::log::record::Body;
 use crate::log::verify::Verdict;
 use crate::replay::index::Index;
 use crate::replay::keys::{Command, HELP, Keys};
+use crate::replay::nav;
 use crate::replay::search::search;
 use crate::replay::timing::{delay, format_time, parse_time, step_speed};
 use crate::session::term;
@@ -358,7 +359,6 @@ impl Replay {
 
     /// Act on a command; false to quit.
     fn command(&mut self, cmd: Command) -> Result<bool> {
-        let n = self.idx.entries.len();
         match cmd {
             Command::Quit => return Ok(false),
             Command::TogglePause => {
@@ -367,46 +367,34 @@ impl Replay {
             }
             Command::StepForward => {
                 self.paused = true;
-                while self.upto < n {
-                    let kind = self.idx.entries[self.upto].kind;
+                let to = nav::step_forward(&self.idx.entries, self.upto);
+                while self.upto < to {
                     self.play_next();
-                    if kind == b'o' {
-                        break;
-                    }
                 }
                 self.status();
             }
             Command::StepBack => {
                 self.paused = true;
-                // The screen before the last output frame shown.
-                let last = (1..self.upto)
-                    .rev()
-                    .find(|&i| self.idx.entries[i].kind == b'o');
-                self.seek_to(last.unwrap_or(1));
+                self.seek_to(nav::step_back(&self.idx.entries, self.upto));
             }
-            Command::Seek(secs) => {
-                let now = self.idx.time_at(self.upto) as i64;
-                let target = (now + secs * 1_000_000).max(0) as u64;
-                self.seek_to(self.idx.upto_time(target));
-            }
+            Command::Seek(secs) => self.seek_to(nav::seek_by(&self.idx.entries, self.upto, secs)),
             Command::GoTo(t) => match parse_time(&t) {
-                Some(us) => self.seek_to(self.idx.upto_time(us)),
+                Some(us) => self.seek_to(nav::at_time(&self.idx.entries, us)),
                 None => self.say(format!("`{t}` is not a time such as 12:30")),
             },
-            Command::NextMark => match self.idx.marks.iter().find(|&&m| m >= self.upto) {
-                Some(&m) => self.seek_to_mark(m),
+            Command::NextMark => match nav::next_mark(&self.idx.marks, self.upto) {
+                Some(m) => self.seek_to_mark(m),
                 None => self.say("no later marker, event or Enter"),
             },
-            Command::PrevMark => match self.idx.marks.iter().rev().find(|&&m| m + 1 < self.upto) {
-                Some(&m) => self.seek_to_mark(m),
+            Command::PrevMark => match nav::prev_mark(&self.idx.marks, self.upto) {
+                Some(m) => self.seek_to_mark(m),
                 None => self.say("no earlier marker, event or Enter"),
             },
             Command::Search(p) => match Regex::new(&p) {
                 Ok(re) => {
                     self.hits = search(&self.idx, &re)?;
-                    match self.hits.iter().position(|&h| h + 1 >= self.upto) {
+                    match nav::first_hit_from(&self.hits, self.upto) {
                         Some(k) => self.goto_hit(k),
-                        None if !self.hits.is_empty() => self.goto_hit(0),
                         None => self.say(format!("no match for /{p}/")),
                     }
                 }

@@ -169,16 +169,14 @@ impl Index {
         self.entries.last().map_or(0, |e| e.t)
     }
 
-    /// How many entries happened at or before `t`.
+    /// The position (records applied) at time `t`.
     pub fn upto_time(&self, t: u64) -> usize {
-        self.entries.partition_point(|e| e.t <= t)
+        super::nav::at_time(&self.entries, t)
     }
 
     /// The time of the moment after `upto` entries.
     pub fn time_at(&self, upto: usize) -> u64 {
-        upto.checked_sub(1)
-            .and_then(|i| self.entries.get(i))
-            .map_or(0, |e| e.t)
+        super::nav::time_at(&self.entries, upto)
     }
 
     /// The raw line of entry `i`.

@@ -3,5 +3,6 @@
 
 pub mod index;
 pub mod keys;
+pub mod nav;
 pub mod search;
 pub mod timing;

@@ -1,0 +1,146 @@
+//! Where replay commands go, pure: every position is `upto`, the number of records applied
+//! to the screen (1 = the genesis only). The UI only draws the screen at the answer.
+
+use super::index::Entry;
+
+/// The time a position shows: that of its last record.
+pub fn time_at(entries: &[Entry], upto: usize) -> u64 {
+    upto.checked_sub(1)
+        .and_then(|i| entries.get(i))
+        .map_or(0, |e| e.t)
+}
+
+/// The position at time `t`: every record up to and including `t` applied.
+pub fn at_time(entries: &[Entry], t: u64) -> usize {
+    entries
+        .partition_point(|e| e.t <= t)
+        .max(1.min(entries.len()))
+}
+
+/// `,`: the screen before the last output frame shown.
+pub fn step_back(entries: &[Entry], upto: usize) -> usize {
+    (1..upto.min(entries.len()))
+        .rev()
+        .find(|&i| entries[i].kind == b'o')
+        .unwrap_or(1.min(entries.len()))
+}
+
+/// `.`: up to and including the next output frame.
+pub fn step_forward(entries: &[Entry], upto: usize) -> usize {
+    (upto..entries.len())
+        .find(|&i| entries[i].kind == b'o')
+        .map_or(entries.len(), |i| i + 1)
+}
+
+/// Arrows and `<`/`>`: `secs` seconds from the time shown now.
+pub fn seek_by(entries: &[Entry], upto: usize, secs: i64) -> usize {
+    let target = (time_at(entries, upto) as i64)
+        .saturating_add(secs.saturating_mul(1_000_000))
+        .max(0);
+    at_time(entries, target as u64)
+}
+
+/// `]`: the next mark at or after the position (it is shown applied).
+pub fn next_mark(marks: &[usize], upto: usize) -> Option<usize> {
+    marks.iter().copied().find(|&m| m >= upto)
+}
+
+/// `[`: the mark before the one the position shows.
+pub fn prev_mark(marks: &[usize], upto: usize) -> Option<usize> {
+    marks.iter().rev().copied().find(|&m| m + 1 < upto)
+}
+
+/// `/` then `n`: the first hit at or after the position, else the first.
+pub fn first_hit_from(hits: &[usize], upto: usize) -> Option<usize> {
+    hits.iter()
+        .position(|&h| h + 1 >= upto)
+        .or(if hits.is_empty() { None } else { Some(0) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// g at 0; o at 1 s; i at 2 s; o at 3 s; m at 4 s; o at 10 s; x at 11 s.
+    fn entries() -> Vec<Entry> {
+        [
+            (0, b'g'),
+            (1, b'o'),
+            (2, b'i'),
+            (3, b'o'),
+            (4, b'm'),
+            (10, b'o'),
+            (11, b'x'),
+        ]
+        .iter()
+        .map(|&(s, kind)| Entry {
+            t: s * 1_000_000,
+            offset: 0,
+            len: 0,
+            kind,
+        })
+        .collect()
+    }
+
+    #[test]
+    fn seek_targets() {
+        let e = entries();
+        assert_eq!(at_time(&e, 0), 1);
+        assert_eq!(at_time(&e, 3_500_000), 4);
+        assert_eq!(
+            seek_by(&e, 4, 5),
+            5,
+            "3 s + 5 s = 8 s: the marker at 4 s is applied"
+        );
+        assert_eq!(
+            seek_by(&e, 6, -5),
+            5,
+            "10 s - 5 s = 5 s: everything up to the marker at 4 s"
+        );
+        assert_eq!(seek_by(&e, 2, -30), 1, "never before the start");
+        assert_eq!(seek_by(&e, 2, 30), 7, "never past the end");
+        assert_eq!(time_at(&e, 6), 10_000_000);
+    }
+
+    #[test]
+    fn stepping_by_frames() {
+        let e = entries();
+        assert_eq!(step_back(&e, 6), 5, "before the output at 10 s");
+        assert_eq!(
+            step_back(&e, 5),
+            3,
+            "from the marker: before the output at 3 s"
+        );
+        assert_eq!(step_back(&e, 2), 1);
+        assert_eq!(step_forward(&e, 1), 2);
+        assert_eq!(
+            step_forward(&e, 2),
+            4,
+            "past the input, through the next output"
+        );
+        assert_eq!(step_forward(&e, 6), 7, "no more output: to the end");
+        for upto in 2..=e.len() {
+            assert!(
+                step_forward(&e, step_back(&e, upto)) >= upto.min(step_forward(&e, 1)),
+                "back then forward"
+            );
+        }
+    }
+
+    #[test]
+    fn marks_and_hits() {
+        let marks = [2, 4];
+        assert_eq!(next_mark(&marks, 1), Some(2));
+        assert_eq!(next_mark(&marks, 3), Some(4));
+        assert_eq!(next_mark(&marks, 5), None);
+        assert_eq!(
+            prev_mark(&marks, 5),
+            Some(2),
+            "from just after the marker at 4, the one before"
+        );
+        assert_eq!(prev_mark(&marks, 3), None);
+        assert_eq!(first_hit_from(&[1, 5], 3), Some(1));
+        assert_eq!(first_hit_from(&[1, 5], 7), Some(0), "wraps to the first");
+        assert_eq!(first_hit_from(&[], 1), None);
+    }
+}
