@@ -90,7 +90,7 @@ impl Checked {
             w.push("ledger");
         }
         if self.external {
-            w.push("witness copy");
+            w.push("outside witness");
         }
         w
     }
@@ -228,6 +228,26 @@ pub fn load_witness(path: &Path) -> std::io::Result<Witnesses> {
                 seq += 1;
             }
             Item::TooLong(_) | Item::Fragment(..) => break,
+        }
+    }
+    Ok(out)
+}
+
+/// Read syslog lines (`verify --syslog`): the heads each session sent, by session id.
+pub fn load_syslog(path: &Path) -> std::io::Result<HashMap<String, Witnesses>> {
+    use std::io::BufRead;
+    let mut out: HashMap<String, Witnesses> = HashMap::new();
+    let reader = std::io::BufReader::new(File::open(path)?);
+    for (n, line) in reader.split(b'\n').enumerate() {
+        let line = line?;
+        if let Some(seen) = crate::witness::syslog::parse_line(&String::from_utf8_lossy(&line)) {
+            let source = format!("syslog {} (line {})", path.display(), n + 1);
+            add(
+                out.entry(seen.session).or_default(),
+                seen.seq,
+                seen.hash,
+                source,
+            );
         }
     }
     Ok(out)

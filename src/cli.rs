@@ -243,6 +243,11 @@ pub struct VerifyArgs {
     /// A witness copy (from `watch --save`): the log must hold every line of it unchanged
     #[arg(long, value_name = "FILE")]
     pub witness: Option<PathBuf>,
+
+    /// Syslog lines the sessions sent (config `syslog`): every head they name must be in
+    /// the log unchanged
+    #[arg(long, value_name = "FILE")]
+    pub syslog: Option<PathBuf>,
 }
 
 const EXPORT_HELP: &str = "\

@@ -53,6 +53,7 @@ struct Raw {
     #[serde(default)]
     require_operator: bool,
     escape_key: Option<Spanned<String>>,
+    syslog: Option<Spanned<String>>,
 }
 
 /// The configuration, checked.
@@ -75,6 +76,8 @@ pub struct Config {
     pub require_operator: bool,
     /// The watch escape key, as written (`ctrl-]`).
     pub escape_key: Option<String>,
+    /// Where session heads are sent as a witness (off when None).
+    pub syslog: Option<crate::witness::syslog::Target>,
 }
 
 impl Default for Config {
@@ -92,6 +95,7 @@ impl Default for Config {
             operators: Vec::new(),
             require_operator: false,
             escape_key: None,
+            syslog: None,
         }
     }
 }
@@ -176,6 +180,12 @@ impl Config {
         cfg.watchers = raw.watchers;
         cfg.operators = raw.operators;
         cfg.require_operator = raw.require_operator;
+        if let Some(t) = &raw.syslog {
+            cfg.syslog = Some(
+                crate::witness::syslog::Target::parse(t.get_ref())
+                    .map_err(|e| bad(t, "syslog", e))?,
+            );
+        }
         if let Some(k) = &raw.escape_key {
             if crate::live::keys::parse_escape(k.get_ref()).is_none() {
                 return Err(bad(

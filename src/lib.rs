@@ -14,3 +14,4 @@ pub mod replay;
 pub mod review;
 pub mod session;
 pub mod store;
+pub mod witness;

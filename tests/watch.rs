@@ -203,7 +203,7 @@ fn witness_copy_is_byte_identical_and_catches_a_rewrite() {
     let agreed = verify(&[]);
     assert_eq!(agreed.status.code(), Some(0));
     assert!(
-        String::from_utf8_lossy(&agreed.stdout).contains("agrees with the witness copy"),
+        String::from_utf8_lossy(&agreed.stdout).contains("agrees with the outside witness"),
         "{}",
         String::from_utf8_lossy(&agreed.stdout)
     );

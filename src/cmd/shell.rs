@@ -190,6 +190,7 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
         secret_prompt: (!args.record_secrets).then(|| cfg.secret_prompt.clone()),
         acl,
         require_operator: args.require_operator || cfg.require_operator || host_requires,
+        syslog: cfg.syslog.clone(),
     };
     let outcome = session::run(plan)?;
     eprint!("{}", session::summary(&outcome));

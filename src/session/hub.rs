@@ -18,6 +18,7 @@ use super::watchers::Audience;
 use crate::live::ToWatcher;
 use crate::log::record::{Body, Data};
 use crate::log::writer::LogWriter;
+use crate::witness::syslog::Syslog;
 
 /// After the child exits, output that is still coming is recorded until the PTY has been
 /// quiet this long (a background job may hold the PTY open forever)...
@@ -111,6 +112,13 @@ pub struct Hub {
     pub audience: Audience,
     /// The last input sent ended mid-line (for the end of piped input).
     open_line: bool,
+    pub(super) syslog: Option<Syslog>,
+    pub(super) session_id: String,
+    /// When the head was last witnessed, and output since.
+    pub(super) witnessed_at: Instant,
+    pub(super) witness_bytes: u64,
+    /// Syslog messages lost, as last recorded in the log.
+    pub(super) syslog_missed: u64,
 }
 
 /// What a hub is made of.
@@ -126,6 +134,8 @@ pub struct HubParts {
     pub interactive: bool,
     pub size: (u16, u16),
     pub audience: Audience,
+    pub syslog: Option<Syslog>,
+    pub session_id: String,
 }
 
 impl Hub {
@@ -152,6 +162,11 @@ impl Hub {
             show: true,
             audience: p.audience,
             open_line: false,
+            syslog: p.syslog,
+            session_id: p.session_id,
+            witnessed_at: p.start,
+            witness_bytes: 0,
+            syslog_missed: 0,
         }
     }
 
@@ -161,7 +176,15 @@ impl Hub {
 
     /// Record a record of any kind now.
     pub(super) fn record_now(&mut self, body: Body) -> bool {
-        self.record(|w, t| w.append(t, body), Instant::now())
+        let event = match &body {
+            Body::Participant(p) => Some((p.event.clone(), p.who.clone())),
+            _ => None,
+        };
+        let ok = self.record(|w, t| w.append(t, body), Instant::now());
+        if ok && let Some((event, who)) = event {
+            self.witness_event(&event, &who);
+        }
+        ok
     }
 
     /// Set the terminal title (only on a terminal; never recorded).
@@ -234,6 +257,7 @@ impl Hub {
     fn on_output(&mut self, bytes: Vec<u8>, at: Instant) {
         self.last_output = Instant::now();
         if self.record(|w, t| w.output(t, &bytes), at) {
+            self.witness_output(bytes.len());
             self.secrets.on_output(&bytes);
             self.show(&bytes);
             if !self.audience.watchers.is_empty() {

@@ -14,6 +14,7 @@ pub mod secret;
 pub mod term;
 pub mod ttl;
 pub mod watchers;
+pub mod witnessing;
 
 use std::fs::File;
 use std::os::fd::AsFd;
@@ -41,6 +42,8 @@ pub use report::summary;
 use secret::SecretFilter;
 use watchers::Audience;
 
+use crate::witness::syslog::Syslog;
+
 /// Everything a session needs, decided before it starts.
 pub struct Plan {
     pub store: Store,
@@ -55,7 +58,12 @@ pub struct Plan {
     pub acl: Acl,
     /// Hold the owner's input until an operator is attached.
     pub require_operator: bool,
+    /// Where heads are sent as a witness.
+    pub syslog: Option<crate::witness::syslog::Target>,
 }
+
+/// How long the end of a session waits for its last syslog messages to go out.
+const SYSLOG_FLUSH: Duration = Duration::from_secs(1);
 
 /// How long the end of a session waits for watchers to receive its last frames.
 const END_FLUSH: Duration = Duration::from_secs(2);
@@ -178,6 +186,7 @@ pub fn run(plan: Plan) -> Result<Outcome> {
     let size = term::user_size();
     let id = store::new_id().context("cannot read /dev/urandom for a session id")?;
     let mut writer = open_log(&plan, &id, size)?;
+    let syslog = start_syslog(&plan, &id, &writer);
     let file = plan.store.sessions_dir().join(format!("{id}.jsonl"));
     eprint!("{}", report::banner(&plan, &id));
     writer
@@ -223,6 +232,7 @@ pub fn run(plan: Plan) -> Result<Outcome> {
                     (None, Some(ending), None),
                     &ctx,
                     None,
+                    None,
                 );
             }
         }
@@ -247,6 +257,7 @@ pub fn run(plan: Plan) -> Result<Outcome> {
                 start,
                 (None, Some(Ending::Error), None),
                 &ctx,
+                None,
                 None,
             )?;
             let msg = format!("cannot start {}: {e}", plan.command[0]);
@@ -274,6 +285,8 @@ pub fn run(plan: Plan) -> Result<Outcome> {
         interactive,
         size,
         audience: Audience::new(live, plan.require_operator, title),
+        syslog: syslog.clone(),
+        session_id: id.clone(),
     });
     let (res, writer) = hub.run(
         earlier,
@@ -289,6 +302,7 @@ pub fn run(plan: Plan) -> Result<Outcome> {
         (res.status, res.ending, res.log_error),
         &ctx,
         Some(res.audience),
+        syslog.as_ref(),
     )
 }
 
@@ -303,6 +317,7 @@ fn finish(
     (status, ending, log_error): (Option<ExitStatus>, Option<Ending>, Option<String>),
     ctx: &ServerCtx,
     audience: Option<Audience>,
+    syslog: Option<&Syslog>,
 ) -> Result<Outcome> {
     let duration = start.elapsed();
     let (cause, exit, signal, mut code) = conclusion(status, ending);
@@ -316,6 +331,22 @@ fn finish(
         ended: now_rfc3339(),
     };
     let mut log_error = log_error;
+    if let Some(s) = syslog {
+        s.flush(SYSLOG_FLUSH);
+        if s.missed() > 0 {
+            let text = format!(
+                "syslog witness: {} message(s) could not be sent during the session",
+                s.missed()
+            );
+            let _ = writer.append(
+                duration.as_micros() as u64,
+                crate::log::record::Body::Marker {
+                    by: "breakglass".into(),
+                    text,
+                },
+            );
+        }
+    }
     let head = match writer.finish(duration.as_micros() as u64, end) {
         Ok(h) => Some(h),
         Err(e) => {
@@ -327,6 +358,21 @@ fn finish(
         code = EXIT_TOOL;
     }
     close_ledger(&plan.store, &id, head, writer.records());
+    if let (Some(s), Some(h)) = (syslog, head) {
+        let extra = [
+            ("records", writer.records().to_string()),
+            ("cause", cause.to_string()),
+        ];
+        s.head(
+            &id,
+            "end",
+            writer.records() - 1,
+            &h,
+            &extra,
+            &format!("session {id} ended ({cause})"),
+        );
+        s.flush(SYSLOG_FLUSH);
+    }
     if let Some(a) = audience {
         let ended = Ended {
             cause: cause.into(),
@@ -350,4 +396,26 @@ fn finish(
         log_error,
         file,
     })
+}
+
+/// Start the syslog witness, if configured, and send the session's start.
+fn start_syslog(plan: &Plan, id: &str, writer: &crate::log::writer::LogWriter) -> Option<Syslog> {
+    let target = plan.syslog.clone()?;
+    let s = Syslog::start(target, hostname())
+        .inspect_err(|e| eprintln!("breakglass: warning: no syslog witness for this session: {e}"))
+        .ok()?;
+    let params = [
+        ("session", id.to_string()),
+        ("user", login_name()),
+        ("host", plan.host.clone()),
+        ("reason", plan.reason.clone()),
+        ("ticket", plan.ticket.clone().unwrap_or_default()),
+        ("genesis", to_hex(&writer.head())),
+    ];
+    s.send(
+        "start",
+        &params,
+        &format!("session {id} started by {} on {}", login_name(), plan.host),
+    );
+    Some(s)
 }
