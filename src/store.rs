@@ -111,7 +111,13 @@ impl Store {
             return Err(Failure::tool(format!("{} is not a directory", p.display())));
         }
         let me = nix::unistd::geteuid().as_raw();
-        if m.uid() != me && m.uid() != 0 {
+        // In a shared dir, sessions/ and live/ belong to whichever member recorded first;
+        // they are trusted when they carry the shared dir's group and its setgid bit.
+        let shared_sub = self.shared
+            && p != self.dir
+            && m.mode() & 0o2000 != 0
+            && fs::metadata(&self.dir).is_ok_and(|top| top.gid() == m.gid());
+        if m.uid() != me && m.uid() != 0 && !shared_sub {
             return Err(Failure::tool(format!(
                 "data dir {} belongs to uid {}, not to you or root; refusing to record there",
                 p.display(),

@@ -418,35 +418,6 @@ fn mark_and_require_operator() {
     assert_verdict(&log, "VERIFIED");
 }
 
-/// Run `f` only as root (it creates users); outside CI a non-root run skips.
-fn as_root() -> bool {
-    if nix::unistd::geteuid().is_root() {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "this test creates users and needs root, which CI has"
-    );
-    eprintln!("skipping: not root");
-    false
-}
-
-fn ensure_user(name: &str, group: &str) {
-    let _ = std::process::Command::new("groupadd").arg(group).output();
-    if std::process::Command::new("id")
-        .arg(name)
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        return;
-    }
-    let st = std::process::Command::new("useradd")
-        .args(["-M", "-N", "-G", group, "-s", "/bin/sh", name])
-        .status()
-        .unwrap();
-    assert!(st.success(), "useradd {name}");
-}
-
 #[test]
 fn an_unauthorised_user_is_refused_and_the_refusal_is_recorded() {
     if !as_root() {

@@ -402,3 +402,32 @@ pub fn pane_env(env: &Env) -> Vec<(&'static str, String)> {
         ("BREAKGLASS_CONFIG", env.config().display().to_string()),
     ]
 }
+
+/// Whether the test may create users (root); outside CI a non-root run skips.
+pub fn as_root() -> bool {
+    if nix::unistd::geteuid().is_root() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "this test creates users and needs root, which CI has"
+    );
+    eprintln!("skipping: not root");
+    false
+}
+
+pub fn ensure_user(name: &str, group: &str) {
+    let _ = std::process::Command::new("groupadd").arg(group).output();
+    if std::process::Command::new("id")
+        .arg(name)
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        return;
+    }
+    let st = std::process::Command::new("useradd")
+        .args(["-M", "-N", "-G", group, "-s", "/bin/sh", name])
+        .status()
+        .unwrap();
+    assert!(st.success(), "useradd {name}");
+}

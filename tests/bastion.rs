@@ -1,0 +1,199 @@
+//! A shared bastion with real Unix users: one group-owned data dir; alice records, bob
+//! (a watcher) watches, mallory (in the group, not listed) is refused, carol (an operator)
+//! takes the keyboard; several users record at once and `verify --all` passes.
+
+mod common;
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::*;
+
+const GROUP: &str = "bgtest-ops";
+
+struct Bastion {
+    _base: tempfile::TempDir,
+    dir: PathBuf,
+    config: PathBuf,
+}
+
+impl Bastion {
+    fn new() -> Bastion {
+        for u in [
+            "bgtest-alice",
+            "bgtest-bob",
+            "bgtest-mallory",
+            "bgtest-carol",
+        ] {
+            ensure_user(u, GROUP);
+        }
+        let base = tempfile::Builder::new()
+            .prefix("bg-bastion")
+            .tempdir_in("/tmp")
+            .unwrap();
+        std::fs::set_permissions(base.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let dir = base.path().join("lib");
+        std::fs::create_dir(&dir).unwrap();
+        assert!(
+            Command::new("chgrp")
+                .arg(GROUP)
+                .arg(&dir)
+                .status()
+                .unwrap()
+                .success()
+        );
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o2770)).unwrap();
+        let config = base.path().join("config.toml");
+        let text = format!(
+            "dir = \"{}\"\nwatchers = [\"bgtest-bob\"]\noperators = [\"bgtest-carol\"]\n",
+            dir.display()
+        );
+        std::fs::write(&config, text).unwrap();
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+        Bastion {
+            _base: base,
+            dir,
+            config,
+        }
+    }
+
+    /// The binary as `user`, with the bastion's config.
+    fn cmd(&self, user: &str, args: &[&str]) -> Command {
+        let mut c = Command::new("runuser");
+        c.args(["-u", user, "--", "env", "-u", "BREAKGLASS_DIR"])
+            .arg(format!("BREAKGLASS_CONFIG={}", self.config.display()))
+            .arg("TERM=xterm")
+            .arg("SHELL=/bin/sh")
+            .arg(bin())
+            .args(args);
+        c
+    }
+
+    fn sessions(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(self.dir.join("sessions"))
+            .map(|r| r.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default()
+    }
+}
+
+fn id_of(p: &Path) -> String {
+    p.file_stem().unwrap().to_string_lossy().into_owned()
+}
+
+#[test]
+fn a_shared_bastion_with_real_users() {
+    if !as_root() {
+        return;
+    }
+    let b = Bastion::new();
+    let mut alice = Pty::spawn(
+        &mut b.cmd(
+            "bgtest-alice",
+            &[
+                "shell",
+                "-r",
+                "INC-1 bastion",
+                "--",
+                "sh",
+                "-c",
+                "echo re''ady; read x; echo got:$x",
+            ],
+        ),
+        100,
+        30,
+    );
+    alice.expect("ready");
+    let log = b.sessions().pop().unwrap();
+    let id = id_of(&log);
+
+    // bob watches: he sees the screen as it is.
+    let mut bob = Pty::spawn(&mut b.cmd("bgtest-bob", &["watch", &id]), 100, 30);
+    bob.expect("ready");
+    // mallory is in the group, so she can reach the socket, but she is not listed.
+    let refused = b
+        .cmd("bgtest-mallory", &["watch", &id])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        refused.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    alice.expect("was refused");
+    // carol, an operator, takes the keyboard and answers the prompt.
+    let mut carol = Pty::spawn(
+        &mut b.cmd("bgtest-carol", &["watch", &id, "--operate"]),
+        100,
+        30,
+    );
+    alice.expect("has taken the keyboard");
+    carol.send("from-carol\r");
+    alice.expect("got:from-carol");
+    assert_eq!(alice.wait().code(), Some(0));
+    bob.wait();
+    carol.wait();
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    for want in [
+        "\"event\":\"join\",\"who\":\"bgtest-bob\"",
+        "\"event\":\"deny\",\"who\":\"bgtest-mallory\"",
+        "\"event\":\"take\",\"who\":\"bgtest-carol\"",
+        "\"by\":\"bgtest-carol\",\"d\":\"from-carol\\r\"",
+    ] {
+        assert!(text.contains(want), "{want} not in the log");
+    }
+    let meta = std::fs::metadata(&log).unwrap();
+    assert_eq!(
+        meta.mode() & 0o777,
+        0o640,
+        "readable by its owner and the group only"
+    );
+    assert_eq!(
+        nix::unistd::Group::from_name(GROUP)
+            .unwrap()
+            .unwrap()
+            .gid
+            .as_raw(),
+        meta.gid()
+    );
+
+    // Several users recording at the same time keep the ledger consistent.
+    let runs: Vec<_> = [
+        "bgtest-alice",
+        "bgtest-bob",
+        "bgtest-carol",
+        "bgtest-alice",
+        "bgtest-bob",
+        "bgtest-carol",
+    ]
+    .iter()
+    .map(|u| {
+        b.cmd(u, &["shell", "-r", "parallel", "--", "sh", "-c", "echo hi"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    })
+    .collect();
+    for r in runs {
+        let out = r.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(b.sessions().len(), 7);
+    let all = b.cmd("bgtest-bob", &["verify", "--all"]).output().unwrap();
+    assert_eq!(
+        all.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&all.stdout)
+    );
+}
