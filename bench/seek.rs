@@ -15,7 +15,9 @@ const DEFAULT_SEEKS: usize = 50;
 fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().expect("usage: seek SESSION.jsonl [SEEKS]");
-    let seeks: usize = args.next().map_or(DEFAULT_SEEKS, |s| s.parse().expect("SEEKS is a number"));
+    let seeks: usize = args
+        .next()
+        .map_or(DEFAULT_SEEKS, |s| s.parse().expect("SEEKS is a number"));
     let t0 = Instant::now();
     let idx = Index::load(std::path::Path::new(&path)).expect("a session log");
     let load = t0.elapsed().as_secs_f64() * 1e3;

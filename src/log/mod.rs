@@ -9,6 +9,7 @@ pub mod lines;
 pub mod parse;
 pub mod read;
 pub mod record;
+pub mod report;
 pub mod stream;
 pub mod utf8;
 pub mod verify;

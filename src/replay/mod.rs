@@ -4,5 +4,6 @@
 pub mod index;
 pub mod keys;
 pub mod nav;
+pub mod player;
 pub mod search;
 pub mod timing;

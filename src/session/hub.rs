@@ -13,7 +13,7 @@ use super::events::{DISPLAY_QUEUE, Event, PTY_QUEUE};
 use super::pty;
 use super::secret::{Piece, SecretFilter};
 use super::term;
-use super::ttl::{self, Due, Ttl};
+use super::ttl::Ttl;
 use super::watchers::Audience;
 use crate::live::ToWatcher;
 use crate::log::record::{Body, Data};
@@ -25,8 +25,6 @@ use crate::witness::syslog::Syslog;
 const DRAIN_QUIET: Duration = Duration::from_millis(100);
 /// ...or this long at most.
 const DRAIN_MAX: Duration = Duration::from_secs(2);
-/// When the log cannot be written, the child gets a hangup and this long to go.
-const ERROR_GRACE: Duration = Duration::from_secs(1);
 /// While the display or the PTY has no room, the loop looks again this often.
 const ROOM_POLL: Duration = Duration::from_millis(5);
 /// Longest sleep of the loop; nothing in it needs finer ticks than what it computes.
@@ -91,24 +89,24 @@ pub struct HubResult {
 pub struct Hub {
     pub writer: LogWriter,
     pub start: Instant,
-    pub master: File,
-    pub pid: i32,
+    pub(super) master: File,
+    pub(super) pid: i32,
     pub to_pty: Sender<Vec<u8>>,
     pub display: Sender<Vec<u8>>,
     pub secrets: SecretFilter,
-    pub ttl: Ttl,
-    pub ttl_limit: Duration,
+    pub(super) ttl: Ttl,
+    pub(super) ttl_limit: Duration,
     /// Stdin is a terminal (its end means the user is gone).
     pub interactive: bool,
-    pub size: (u16, u16),
+    pub(super) size: (u16, u16),
     pub(super) status: Option<ExitStatus>,
     exited_at: Option<Instant>,
     last_output: Instant,
     output_done: bool,
-    ending: Option<Ending>,
-    kill_at: Option<Instant>,
+    pub(super) ending: Option<Ending>,
+    pub(super) kill_at: Option<Instant>,
     log_error: Option<String>,
-    show: bool,
+    pub(super) show: bool,
     pub audience: Audience,
     /// The last input sent ended mid-line (for the end of piped input).
     open_line: bool,
@@ -233,27 +231,6 @@ impl Hub {
         self.show(line.as_bytes());
     }
 
-    /// End the session: hang up the child, and kill it if it is still there after a grace.
-    pub fn end(&mut self, why: Ending) {
-        if self.ending.is_some() {
-            // A second request: do not wait any more.
-            if self.status.is_none() {
-                self.hard_kill();
-            }
-            return;
-        }
-        self.ending = Some(why);
-        if self.status.is_none() {
-            pty::signal_session(&self.master, self.pid, libc::SIGHUP);
-            let grace = if why == Ending::Error {
-                ERROR_GRACE
-            } else {
-                ttl::KILL_GRACE
-            };
-            self.kill_at = Some(Instant::now() + grace);
-        }
-    }
-
     fn on_output(&mut self, bytes: Vec<u8>, at: Instant) {
         self.last_output = Instant::now();
         if self.record(|w, t| w.output(t, &bytes), at) {
@@ -298,67 +275,6 @@ impl Hub {
         }
         // There is room: input is only taken while the PTY queue has some.
         let _ = self.to_pty.try_send(bytes);
-    }
-
-    fn on_resize(&mut self) {
-        let Some(size) = term::window_size(0).or_else(|| term::window_size(1)) else {
-            return;
-        };
-        if size == self.size {
-            return;
-        }
-        self.size = size;
-        let _ = pty::resize(&self.master, size.0, size.1);
-        self.record(
-            |w, t| {
-                w.append(
-                    t,
-                    Body::Resize {
-                        cols: size.0,
-                        rows: size.1,
-                    },
-                )
-            },
-            Instant::now(),
-        );
-    }
-
-    fn on_signal(&mut self, sig: i32) {
-        match sig {
-            libc::SIGWINCH => self.on_resize(),
-            libc::SIGHUP => {
-                self.show = false;
-                self.end(Ending::Hangup);
-            }
-            libc::SIGTERM | libc::SIGINT | libc::SIGQUIT => self.end(Ending::Killed),
-            _ => {} // the other handled signals are ignored
-        }
-    }
-
-    fn on_ttl(&mut self) {
-        let elapsed = self.start.elapsed();
-        while let Some(due) = self.ttl.due(elapsed) {
-            let text = match due {
-                Due::Notice(left) => format!(
-                    "this session ends in {} (time limit {}); start a new one if you need longer",
-                    ttl::human(left),
-                    humantime::format_duration(self.ttl_limit)
-                ),
-                Due::Expire => format!(
-                    "time limit of {} reached: ending the session",
-                    humantime::format_duration(self.ttl_limit)
-                ),
-            };
-            self.notice(&text);
-            let marker = Body::Marker {
-                by: "breakglass".into(),
-                text: text.clone(),
-            };
-            self.record(|w, t| w.append(t, marker), Instant::now());
-            if due == Due::Expire {
-                self.end(Ending::Ttl);
-            }
-        }
     }
 
     /// When the loop must wake up next at the latest.

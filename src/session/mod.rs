@@ -4,6 +4,7 @@
 //! Thread layout (docs/ARCHITECTURE.md has the picture): producers (PTY reader, stdin
 //! reader, signals, child waiter) → one channel → the hub → log, terminal, PTY writer.
 
+pub mod ending;
 pub mod events;
 pub mod gate;
 pub mod hub;
@@ -11,6 +12,7 @@ pub mod logfile;
 pub mod pty;
 pub mod report;
 pub mod secret;
+pub mod setup;
 pub mod term;
 pub mod ttl;
 pub mod watchers;
@@ -18,20 +20,19 @@ pub mod witnessing;
 
 use std::fs::File;
 use std::os::fd::AsFd;
-use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use regex::Regex;
 
 use crate::error::{EXIT_TOOL, Failure};
+use crate::live::ToWatcher;
 use crate::live::acl::Acl;
-use crate::live::protocol::{self, Ended, State, Welcome};
-use crate::live::server::{self, ServerCtx, SocketGuard};
-use crate::live::{LiveState, ToWatcher};
+use crate::live::protocol::Ended;
+use crate::live::server::ServerCtx;
 use crate::log::chain::{Hash, to_hex};
 use crate::log::record::End;
 use crate::store::{self, Store};
@@ -106,79 +107,6 @@ pub fn login_name() -> String {
         .unwrap_or_else(|| uid.to_string())
 }
 
-/// Start listening for watchers. A session nobody can watch still runs (with a warning).
-fn start_live(
-    plan: &Plan,
-    id: &str,
-    size: (u16, u16),
-    file: &std::path::Path,
-    tx: &crossbeam_channel::Sender<events::Event>,
-) -> (Arc<ServerCtx>, LiveState, Option<SocketGuard>) {
-    let live = Arc::new(Mutex::new((
-        State {
-            wheel: "owner".into(),
-            watchers: vec![],
-        },
-        size.0,
-        size.1,
-    )));
-    let welcome = Welcome {
-        v: protocol::VERSION,
-        session: id.to_string(),
-        host: plan.host.clone(),
-        user: login_name(),
-        reason: plan.reason.clone(),
-        ticket: plan.ticket.clone(),
-        started: now_rfc3339(),
-        cols: size.0,
-        rows: size.1,
-        ..Welcome::default()
-    };
-    let ctx = Arc::new(ServerCtx::new(
-        plan.acl.clone(),
-        welcome,
-        Arc::clone(&live),
-        file.to_path_buf(),
-        tx.clone(),
-    ));
-    let socket = plan.store.live_dir().join(format!("{id}.sock"));
-    let mode = if plan.store.shared { 0o660 } else { 0o600 };
-    let guard = server::listen(&socket, mode, Arc::clone(&ctx))
-        .inspect_err(|e| eprintln!("breakglass: warning: nobody can watch this session: {e}"))
-        .ok();
-    (ctx, live, guard)
-}
-
-/// Cause, exit code, signal name and breakglass's own exit status from how it ended.
-fn conclusion(
-    status: Option<ExitStatus>,
-    ending: Option<Ending>,
-) -> (&'static str, Option<i32>, Option<String>, i32) {
-    let Some(st) = status else {
-        return (
-            ending.unwrap_or(Ending::Error).cause(),
-            None,
-            None,
-            if ending == Some(Ending::Error) || ending.is_none() {
-                EXIT_TOOL
-            } else {
-                1
-            },
-        );
-    };
-    let (code, sig) = match (st.code(), st.signal()) {
-        (Some(c), _) => (c, None),
-        (None, Some(s)) => (128 + s, Some(s)),
-        (None, None) => (EXIT_TOOL, None),
-    };
-    let cause = match (ending, sig) {
-        (Some(e), _) => e.cause(),
-        (None, Some(_)) => "signal",
-        (None, None) => "exit",
-    };
-    (cause, st.code(), sig.map(pty::signal_name), code)
-}
-
 /// Run a recorded session to its end.
 pub fn run(plan: Plan) -> Result<Outcome> {
     pty::resolve_program(&plan.command[0])?;
@@ -186,7 +114,7 @@ pub fn run(plan: Plan) -> Result<Outcome> {
     let size = term::user_size();
     let id = store::new_id().context("cannot read /dev/urandom for a session id")?;
     let mut writer = open_log(&plan, &id, size)?;
-    let syslog = start_syslog(&plan, &id, &writer);
+    let syslog = setup::start_syslog(&plan, &id, &writer);
     let file = plan.store.sessions_dir().join(format!("{id}.jsonl"));
     eprint!("{}", report::banner(&plan, &id));
     writer
@@ -195,7 +123,7 @@ pub fn run(plan: Plan) -> Result<Outcome> {
 
     let inbound = events::Inbound::new();
     let (control, control_rx) = inbound.control;
-    let (ctx, live, _socket) = start_live(&plan, &id, size, &file, &control);
+    let (ctx, live, _socket) = setup::start_live(&plan, &id, size, &file, &control);
     events::stdin_reader(inbound.input.0)?;
     events::signal_forwarder(control.clone())?;
     let title = format!("\u{25cf} REC breakglass {} ({id})", plan.host);
@@ -320,7 +248,7 @@ fn finish(
     syslog: Option<&Syslog>,
 ) -> Result<Outcome> {
     let duration = start.elapsed();
-    let (cause, exit, signal, mut code) = conclusion(status, ending);
+    let (cause, exit, signal, mut code) = setup::conclusion(status, ending);
     let end = End {
         cause: cause.into(),
         exit,
@@ -396,26 +324,4 @@ fn finish(
         log_error,
         file,
     })
-}
-
-/// Start the syslog witness, if configured, and send the session's start.
-fn start_syslog(plan: &Plan, id: &str, writer: &crate::log::writer::LogWriter) -> Option<Syslog> {
-    let target = plan.syslog.clone()?;
-    let s = Syslog::start(target, hostname())
-        .inspect_err(|e| eprintln!("breakglass: warning: no syslog witness for this session: {e}"))
-        .ok()?;
-    let params = [
-        ("session", id.to_string()),
-        ("user", login_name()),
-        ("host", plan.host.clone()),
-        ("reason", plan.reason.clone()),
-        ("ticket", plan.ticket.clone().unwrap_or_default()),
-        ("genesis", to_hex(&writer.head())),
-    ];
-    s.send(
-        "start",
-        &params,
-        &format!("session {id} started by {} on {}", login_name(), plan.host),
-    );
-    Some(s)
 }
