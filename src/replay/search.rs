@@ -1,71 +1,28 @@
-//! Search inside a recording: a regex over the output text (escape sequences dropped,
-//! lines joined across records) and over typed input. Redacted input is never searched.
+//! Search inside a recording for replay: the same line matching as `grep` (typed lines
+//! with backspaces applied, output lines joined across records, escape sequences dropped,
+//! masked input never matched), answered as the records where each matching line ended.
 
 use regex::Regex;
 
 use super::index::Index;
-use crate::log::record::{Body, Data};
-use crate::session::secret::strip_escapes;
+use crate::review::search::Search;
 
-/// Longest output line kept while looking for its end; longer lines are searched in pieces.
-const MAX_LINE: usize = 64 * 1024;
-
-/// The entries (indexes) where a match ends, in order.
+/// The entries (indexes) where a matching line was completed, in order.
 pub fn search(idx: &Index, re: &Regex) -> std::io::Result<Vec<usize>> {
     let mut hits = Vec::new();
-    let mut line = String::new();
-    // Whether the line being built already gave a hit (a prompt, before its Enter).
-    let mut line_hit = false;
-    let mut typed = String::new();
+    let mut s = Search::new(re, true, true);
     for i in 0..idx.entries.len() {
-        if !matches!(idx.entries[i].kind, b'o' | b'i') {
+        if !matches!(idx.entries[i].kind, b'g' | b'o' | b'i') {
             continue;
         }
-        match idx.record(i)?.body {
-            Body::Output(d) => {
-                let bytes = d.bytes().map(strip_escapes).unwrap_or_default();
-                let text = String::from_utf8_lossy(&bytes);
-                let mut found = false;
-                for (n, piece) in text.split('\n').enumerate() {
-                    if n > 0 || line.len() > MAX_LINE {
-                        found |= !line_hit && re.is_match(&line);
-                        line.clear();
-                        line_hit = false;
-                    }
-                    line.push_str(piece);
-                }
-                if !line_hit && re.is_match(&line) {
-                    line_hit = true;
-                    found = true;
-                }
-                if found {
-                    hits.push(i);
-                }
-            }
-            Body::Input {
-                data: Data::Text(t),
-                ..
-            } => {
-                // Typed lines are searched when Enter is pressed, backspaces applied.
-                for c in t.chars() {
-                    match c {
-                        '\r' | '\n' => {
-                            if re.is_match(&typed) {
-                                hits.push(i);
-                            }
-                            typed.clear();
-                        }
-                        '\x7f' | '\x08' => {
-                            typed.pop();
-                        }
-                        c if !c.is_control() => typed.push(c),
-                        _ => {}
-                    }
-                }
-            }
-            _ => {}
+        if !s.record(&idx.record(i)?).is_empty() {
+            hits.push(i);
         }
     }
+    if !s.finish().is_empty() && !idx.entries.is_empty() {
+        hits.push(idx.entries.len() - 1);
+    }
+    hits.dedup();
     Ok(hits)
 }
 
@@ -73,7 +30,7 @@ pub fn search(idx: &Index, re: &Regex) -> std::io::Result<Vec<usize>> {
 mod tests {
     use super::*;
     use crate::log::chain::ZERO_HASH;
-    use crate::log::record::{End, Genesis};
+    use crate::log::record::{Data, End, Genesis};
     use crate::log::writer::LogWriter;
 
     #[test]
@@ -132,7 +89,11 @@ mod tests {
             vec![9],
             "output joined across records, escapes dropped"
         );
-        assert_eq!(find("\\$ $"), vec![1, 9], "open prompt lines");
+        assert_eq!(
+            find("^\\$ $"),
+            vec![11],
+            "the last prompt, still open at the end of the log"
+        );
         assert!(find("hunter").is_empty());
     }
 }
