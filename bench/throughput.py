@@ -13,13 +13,10 @@ Python 3.11 standard library only. Usually started by bench/run.sh.
 from __future__ import annotations
 
 import argparse
-import ast
 import base64
-import datetime
 import hashlib
 import json
 import os
-import platform
 import random
 import shlex
 import shutil
@@ -29,10 +26,11 @@ import sys
 import tempfile
 import time
 
-MIB = 1024 * 1024
-COLS, ROWS = 120, 40
+from common import (MIB, end_facts, facts_lines, fmt_table, fresh_workdir, log, log_facts,
+                    machine_facts, need, parse_args, run_on_pty, runner_floor, save_report,
+                    verdict, bench_env)
+
 GEN_VERSION = 2  # bump when the generators change, so cached inputs are rebuilt
-READ_BUF = 1 << 20
 
 TARGET_THROUGHPUT = 0.95  # breakglass throughput / script throughput, at least
 TARGET_RSS_MIB = 12.0  # breakglass peak RSS, at most
@@ -205,7 +203,9 @@ def describe_input(path: str) -> dict:
     }
 
 
-def prepare_inputs(outdir: str, seed: int, text_mib: int, random_mib: int) -> dict:
+def prepare_inputs(outdir: str, seed: int, text_mib: int, random_mib: int,
+                   only: tuple[str, ...] = ("text", "random")) -> dict:
+    """Generate the inputs named in `only` (unless cached in outdir) and describe them."""
     files = {
         "text": (os.path.join(outdir, f"text-{text_mib}MiB-seed{seed}-v{GEN_VERSION}.txt"),
                  text_mib * MIB, generate_text, seed),
@@ -214,6 +214,8 @@ def prepare_inputs(outdir: str, seed: int, text_mib: int, random_mib: int) -> di
     }
     inputs = {}
     for name, (path, size, gen, s) in files.items():
+        if name not in only:
+            continue
         if not (os.path.exists(path) and os.path.getsize(path) == size):
             t0 = time.monotonic()
             log(f"generating {path} ({size // MIB} MiB, seed {s}) ...")
@@ -227,92 +229,14 @@ def prepare_inputs(outdir: str, seed: int, text_mib: int, random_mib: int) -> di
 
 # --------------------------------------------------------------------------- running
 
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-# The measured program is started by a separate, minimal Python process (`python3 -S -I`
-# running this code, nothing else imported). Linux counts the RSS a process had before
-# exec(2) in its ru_maxrss, and a forked child starts with its parent's memory: forked from
-# this script, every variant would show this script's ~20 MiB. From the runner it shows at
-# most the runner's own few MiB (measured as the "floor" and reported with the results).
-RUNNER = r"""
-import errno, fcntl, os, struct, sys, termios, time
-rows, cols, bufsize = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-argv = sys.argv[4:]
-master, slave = os.openpty()
-fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-readv = os.readv
-t0 = time.perf_counter()
-pid = os.fork()
-if pid == 0:  # own session, the PTY as controlling terminal and stdio, then exec
-    try:
-        os.close(master)
-        os.setsid()
-        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
-        for fd in (0, 1, 2):
-            os.dup2(slave, fd)
-        if slave > 2:
-            os.close(slave)
-        os.execv(argv[0], argv)
-    finally:
-        os._exit(127)
-os.close(slave)
-buf = bytearray(bufsize)  # only now, so the child does not start with it resident
-got = reads = 0
-while True:  # drain the master until EIO: every holder of the slave side is gone
-    try:
-        n = readv(master, [buf])
-    except OSError as e:
-        if e.errno == errno.EINTR:
-            continue
-        if e.errno == errno.EIO:
-            break
-        raise
-    if n == 0:
-        break
-    got += n
-    reads += 1
-_, status, ru = os.wait4(pid, 0)
-wall = time.perf_counter() - t0
-os.close(master)
-print(repr({"wall": wall, "bytes": got, "reads": reads,
-            "status": os.waitstatus_to_exitcode(status),
-            "cpu": ru.ru_utime + ru.ru_stime, "user": ru.ru_utime, "sys": ru.ru_stime,
-            "maxrss_kib": ru.ru_maxrss}))
-"""
-
-
-def run_on_pty(argv: list[str], env: dict) -> dict:
-    """Run argv with a new 120x40 PTY as its controlling terminal and stdin/stdout/stderr,
-    drain the master until EIO, and return wall time, bytes read, exit status and the
-    rusage of the process tree (wait4)."""
-    p = subprocess.run([sys.executable, "-S", "-I", "-c", RUNNER, str(ROWS), str(COLS),
-                        str(READ_BUF), *argv],
-                       stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env)
-    if p.returncode != 0:
-        raise RuntimeError(f"PTY runner failed for {argv}: {p.stderr.strip()}")
-    return ast.literal_eval(p.stdout.strip())
-
-
 class Bench:
     def __init__(self, args: argparse.Namespace):
         self.args = args
-        self.bin = os.path.abspath(args.bin)
-        self.script = shutil.which("script")
-        self.cat = shutil.which("cat")
-        if not self.script:
-            sys.exit("throughput.py: script(1) (util-linux) not found on PATH")
-        self.workdir = os.path.abspath(os.path.join(args.out, "runs"))
-        shutil.rmtree(self.workdir, ignore_errors=True)
-        os.makedirs(self.workdir)
-        # An empty config file: breakglass runs on its defaults, whatever ~/.config holds.
-        self.config = os.path.join(self.workdir, "config.toml")
-        open(self.config, "w").close()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BREAKGLASS_")}
-        env.update(TERM="xterm-256color", SHELL="/bin/sh", LC_ALL="C.UTF-8",
-                   BREAKGLASS_CONFIG=self.config)
-        self.env = env
+        self.bin = args.bin
+        self.script = need("throughput.py", "script")
+        self.cat = need("throughput.py", "cat")
+        self.workdir = fresh_workdir(args.out, "runs")
+        self.env = bench_env(self.workdir)
         self.kept: dict[str, str] = {}  # input name -> one breakglass data dir, for verify
 
     def run_one(self, variant: str, name: str, inp: dict, keep: bool) -> dict:
@@ -423,75 +347,11 @@ class Bench:
 
 # --------------------------------------------------------------------------- report
 
-def loadavg() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def cpu_pressure() -> str:
-    """The share of the last minute in which some task waited for a CPU (PSI), if known."""
-    try:
-        with open("/proc/pressure/cpu") as f:
-            some = f.readline().split()
-        return dict(kv.split("=") for kv in some[1:])["avg60"] + "%"
-    except (OSError, KeyError, ValueError):
-        return "unknown"
-
-
-def machine_facts() -> dict:
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        nproc = str(len(os.sched_getaffinity(0)))
-    try:
-        with open("/proc/meminfo") as f:
-            mem = f.readline().split()[1]
-        mem = f"{int(mem) / MIB:.1f} GiB"
-    except (OSError, IndexError, ValueError):
-        mem = "unknown"
-
-    def out(cmd: list[str]) -> str:
-        try:
-            return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
-        except OSError:
-            return "unknown"
-
-    return {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "nproc": nproc,
-        "cpu": model,
-        "memory": mem,
-        "kernel": f"{platform.system()} {platform.release()} {platform.machine()}",
-        "loadavg": loadavg(),
-        "cpu_pressure_avg60": cpu_pressure(),
-        "python": platform.python_version(),
-        "script": out(["script", "--version"]),
-        "breakglass_commit": out(["git", "rev-parse", "--short", "HEAD"]) or "unknown",
-    }
-
-
-def fmt_table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
-    line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"
-    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    return "\n".join([line(header), sep] + [line(r) for r in rows])
-
-
 def report(inputs: dict, results: list[dict], checks: list[dict], facts: dict,
-           runs: int) -> tuple[str, bool]:
+           runs: int) -> tuple[str, list[dict]]:
     out = []
     out.append("## Machine\n")
-    for k in ("date", "nproc", "cpu", "memory", "kernel", "loadavg", "cpu_pressure_avg60",
-              "python", "script", "breakglass_commit", "rss_floor"):
-        out.append(f"- {k}: {facts[k]}")
+    out.extend(facts_lines(facts))
     out.append("\n## Inputs\n")
     rows = []
     for name, inp in inputs.items():
@@ -544,12 +404,14 @@ def report(inputs: dict, results: list[dict], checks: list[dict], facts: dict,
     out.append("\n## breakglass against script\n")
     rows = []
     verdicts = []
-    all_met = True
+    found: list[dict] = []
 
     def mark(ok: bool) -> str:
-        nonlocal all_met
-        all_met &= ok
         return "PASS" if ok else "MISS"
+
+    def target(name: str, what: str, measured: str, ok: bool) -> None:
+        verdicts.append([name, what, measured, mark(ok)])
+        found.append(verdict("throughput", f"{name}: {what}", measured, ok))
 
     for name in inputs:
         b, s = med.get((name, "breakglass")), med.get((name, "script"))
@@ -565,13 +427,13 @@ def report(inputs: dict, results: list[dict], checks: list[dict], facts: dict,
         rows.append([name, f"{tp:.3f}", f"{statistics.median(paired):.3f}",
                      f"{min(paired):.3f}-{max(paired):.3f}",
                      f"{cpu:.2f}", f"{b['rss']:.1f} / {s['rss']:.1f}"])
-        verdicts.append([name, f"throughput >= {TARGET_THROUGHPUT:.2f}x script",
-                         f"{tp:.4f}x", mark(tp >= TARGET_THROUGHPUT)])
-        verdicts.append([name, f"peak RSS <= {TARGET_RSS_MIB:.0f} MiB",
-                         f"{b['rss']:.1f} MiB", mark(b["rss"] <= TARGET_RSS_MIB)])
+        target(name, f"throughput >= {TARGET_THROUGHPUT:.2f}x script", f"{tp:.4f}x",
+               tp >= TARGET_THROUGHPUT)
+        target(name, f"peak RSS <= {TARGET_RSS_MIB:.0f} MiB", f"{b['rss']:.1f} MiB",
+               b["rss"] <= TARGET_RSS_MIB)
         lim = TARGET_LOG[name]
-        verdicts.append([name, f"log <= {lim:.2f}x output", f"{b['log_max']:.3f}x",
-                         mark(b["log_max"] is not None and b["log_max"] <= lim)])
+        target(name, f"log <= {lim:.2f}x output", f"{b['log_max']:.3f}x",
+               b["log_max"] is not None and b["log_max"] <= lim)
     out.append(fmt_table(rows, ["input", "throughput (script time / bg time)",
                                 "per-round median", "per-round range", "CPU (bg / script)",
                                 "peak RSS MiB bg / script"]))
@@ -593,34 +455,13 @@ def report(inputs: dict, results: list[dict], checks: list[dict], facts: dict,
     for c in checks:
         if c["verify_exit"] != 0:
             out.append(f"\nverify output for {c['input']}:\n{c['verify_out']}")
-    return "\n".join(out) + "\n", all_met
+    return "\n".join(out) + "\n", found
 
 
 def main() -> int:
-    if sys.version_info < (3, 11):
-        sys.exit("throughput.py needs Python 3.11 or newer")
-    here = os.path.dirname(os.path.abspath(__file__))
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--bin", default=os.path.join(here, "..", "target", "release", "breakglass"))
-    ap.add_argument("--runs", type=int, default=int(os.environ.get("RUNS", 5)))
-    ap.add_argument("--warmup", type=int, default=int(os.environ.get("WARMUP", 1)),
-                    help="untimed rounds before the measured ones (default 1)")
-    ap.add_argument("--seed", type=int, default=int(os.environ.get("SEED", 20250314)))
-    ap.add_argument("--text-mib", type=int, default=int(os.environ.get("TEXT_MIB", 100)))
-    ap.add_argument("--random-mib", type=int, default=int(os.environ.get("RANDOM_MIB", 8)))
-    ap.add_argument("--out", default=os.path.join(here, "out"))
-    ap.add_argument("--no-sync", dest="sync", action="store_false",
-                    help="do not sync(2) before each run")
-    args = ap.parse_args()
-    if args.runs < 1:
-        sys.exit("--runs must be at least 1")
-    if not os.access(args.bin, os.X_OK):
-        sys.exit(f"throughput.py: no breakglass binary at {args.bin}: cargo build --release")
-    os.makedirs(args.out, exist_ok=True)
-
+    args = parse_args("throughput.py", __doc__)
     facts = machine_facts()
-    log(f"machine: {facts['nproc']} CPUs, {facts['cpu']}, {facts['kernel']}, "
-        f"load {facts['loadavg']}, {facts['date']}")
+    log_facts(facts)
     inputs = prepare_inputs(args.out, args.seed, args.text_mib, args.random_mib)
     for name, inp in inputs.items():
         c, n = inp["counts"], inp["size"]
@@ -628,25 +469,20 @@ def main() -> int:
             f"{100 * c['lf'] / n:.2f}%, non-ASCII {100 * c['nonascii'] / n:.2f}%; "
             f"PTY output {inp['out_size']} bytes")
     bench = Bench(args)
-    floor = max(run_on_pty([shutil.which("true") or "/bin/true"], bench.env)["maxrss_kib"]
-                for _ in range(3)) / 1024
+    floor = runner_floor(bench.env)
     facts["rss_floor"] = f"{floor:.1f} MiB"
     log(f"peak RSS floor of the PTY runner (`true`): {floor:.1f} MiB")
     results = bench.run(inputs)
     checks = bench.verify(inputs)
-    facts["loadavg"] += f" (start), {loadavg()} (end)"
-    facts["cpu_pressure_avg60"] += f" (start), {cpu_pressure()} (end)"
-    text, all_met = report(inputs, results, checks, facts, args.runs)
+    end_facts(facts)
+    text, verdicts = report(inputs, results, checks, facts, args.runs)
     print(text)
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    with open(os.path.join(args.out, f"report-{stamp}.md"), "w") as f:
-        f.write(text)
-    with open(os.path.join(args.out, f"raw-{stamp}.json"), "w") as f:
-        json.dump({"facts": facts, "inputs": inputs, "results": results, "checks": checks},
-                  f, indent=1)
-    log(f"report and raw data in {args.out}/report-{stamp}.md, raw-{stamp}.json")
+    checks_ok = all(c["ok"] for c in checks)
+    save_report(args, "throughput", text,
+                {"inputs": inputs, "results": results, "checks": checks},
+                verdicts, facts, checks_ok)
     shutil.rmtree(bench.workdir, ignore_errors=True)
-    return 0 if all(c["ok"] for c in checks) else 1
+    return 0 if checks_ok else 1
 
 
 if __name__ == "__main__":
