@@ -4,6 +4,7 @@
 //! bytes in memory; docs/FORMAT.md is the same contract in prose.
 
 pub mod chain;
+pub mod fast;
 pub mod ledger;
 pub mod lines;
 pub mod parse;

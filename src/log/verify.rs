@@ -91,81 +91,112 @@ impl Verifier {
                 "another line",
             );
         }
-        let rec = match decode(bytes) {
-            Ok(r) => r,
-            Err(msg) => {
-                if n == 0 && !looks_like_genesis(bytes) {
-                    self.unverifiable = true;
-                    return self.fail(
-                        lineno,
-                        None,
-                        offset,
-                        "a breakglass v1 genesis line",
-                        "something else",
-                    );
-                }
-                return self.fail(lineno, None, offset, "a valid record", msg);
-            }
+        // The commonest line, text output in canonical form, is checked without a parser;
+        // anything else (including any deviation from that form) takes the full path.
+        let fast = if n > 0 {
+            super::fast::output_line(bytes)
+        } else {
+            None
         };
-        let seq = Some(rec.seq);
-        self.scratch.clear();
-        encode(&rec, &mut self.scratch);
-        if self.scratch != bytes {
-            let at = self
-                .scratch
-                .iter()
-                .zip(bytes)
-                .position(|(a, b)| a != b)
-                .unwrap_or(self.scratch.len().min(bytes.len()));
-            return self.fail(
-                lineno,
-                seq,
-                offset,
-                format!("the canonical encoding of the record (compact, fields in order) from column {}: {}", at + 1, snippet(&self.scratch, at)),
-                snippet(bytes, at),
-            );
+        let rec = match fast {
+            Some(_) => None,
+            None => match decode(bytes) {
+                Ok(r) => Some(r),
+                Err(msg) => {
+                    if n == 0 && !looks_like_genesis(bytes) {
+                        self.unverifiable = true;
+                        return self.fail(
+                            lineno,
+                            None,
+                            offset,
+                            "a breakglass v1 genesis line",
+                            "something else",
+                        );
+                    }
+                    return self.fail(lineno, None, offset, "a valid record", msg);
+                }
+            },
+        };
+        let (seq_n, t, prev) = match (&fast, &rec) {
+            (Some(f), _) => (f.seq, f.t, f.prev),
+            (None, Some(r)) => (r.seq, r.t, r.prev),
+            (None, None) => unreachable!("one of the two paths gave a record"),
+        };
+        let seq = Some(seq_n);
+        if let Some(rec) = &rec {
+            self.scratch.clear();
+            encode(rec, &mut self.scratch);
+            if self.scratch != bytes {
+                let at = self
+                    .scratch
+                    .iter()
+                    .zip(bytes)
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(self.scratch.len().min(bytes.len()));
+                return self.fail(
+                    lineno,
+                    seq,
+                    offset,
+                    format!("the canonical encoding of the record (compact, fields in order) from column {}: {}", at + 1, snippet(&self.scratch, at)),
+                    snippet(bytes, at),
+                );
+            }
         }
-        if rec.seq != n {
+        if seq_n != n {
             return self.fail(
                 lineno,
                 seq,
                 offset,
                 format!("seq {n}"),
-                format!("seq {}", rec.seq),
+                format!("seq {seq_n}"),
             );
         }
         match (n, &self.report.head) {
-            (0, _) => self.report.genesis_prev = Some(rec.prev),
-            (_, Some(head)) if *head != rec.prev => {
+            (0, _) => self.report.genesis_prev = Some(prev),
+            (_, Some(head)) if *head != prev => {
                 return self.fail(
                     lineno,
                     seq,
                     offset,
                     format!("prev {} (the hash of line {n}: that line was altered, or lines were removed or inserted here)", to_hex(head)),
-                    format!("prev {}", to_hex(&rec.prev)),
+                    format!("prev {}", to_hex(&prev)),
                 );
             }
             _ => {}
         }
-        if n == 0 && rec.t != 0 {
+        if n == 0 && t != 0 {
             return self.fail(
                 lineno,
                 seq,
                 offset,
                 "t 0 on the genesis line",
-                format!("t {}", rec.t),
+                format!("t {t}"),
             );
         }
-        if rec.t < self.last_t {
+        if t < self.last_t {
             return self.fail(
                 lineno,
                 seq,
                 offset,
                 format!("t at least {}", self.last_t),
-                format!("t {} (time went backwards)", rec.t),
+                format!("t {t} (time went backwards)"),
             );
         }
-        if let Err((expected, found)) = self.check_body(n, &rec.body) {
+        let body_ok = match (&fast, &rec) {
+            (Some(f), _) => self
+                .bytes_out
+                .checked_add(f.len)
+                .map(|v| self.bytes_out = v)
+                .ok_or_else(|| {
+                    (
+                        "byte counts that fit in 64 bits".to_string(),
+                        "an overflowing count".to_string(),
+                    )
+                }),
+            (None, Some(r)) => self.check_body(n, &r.body),
+            (None, None) => Ok(()),
+        };
+        if let Err((expected, found)) = body_ok {
             return self.fail(lineno, seq, offset, expected, found);
         }
         let hash = line_hash(bytes);
@@ -175,18 +206,16 @@ impl Verifier {
             .map(Vec::as_slice)
             .unwrap_or_default();
         if let Some(w) = seen.iter().find(|w| w.hash != hash) {
-            {
-                return self.fail(
-                    lineno,
-                    seq,
-                    offset,
-                    format!("hash {} as witnessed by {}", to_hex(&w.hash), w.source),
-                    format!(
-                        "hash {} (the log was rewritten after the witness saw it)",
-                        to_hex(&hash)
-                    ),
-                );
-            }
+            return self.fail(
+                lineno,
+                seq,
+                offset,
+                format!("hash {} as witnessed by {}", to_hex(&w.hash), w.source),
+                format!(
+                    "hash {} (the log was rewritten after the witness saw it)",
+                    to_hex(&hash)
+                ),
+            );
         }
         if !seen.is_empty() {
             self.report.witnessed.push(n);
@@ -194,13 +223,13 @@ impl Verifier {
         if n == 0 {
             self.report.genesis_hash = Some(hash);
         }
-        self.last_t = rec.t;
-        self.report.last_t = rec.t;
+        self.last_t = t;
+        self.report.last_t = t;
         self.report.head = Some(hash);
         self.report.records += 1;
-        match rec.body {
-            Body::Genesis(g) => self.report.genesis = Some(*g),
-            Body::End(x) => self.report.end = Some(x),
+        match rec.map(|r| r.body) {
+            Some(Body::Genesis(g)) => self.report.genesis = Some(*g),
+            Some(Body::End(x)) => self.report.end = Some(x),
             _ => {}
         }
     }

@@ -309,6 +309,14 @@ fn finish(
             records: writer.records(),
         };
         a.broadcast(&ToWatcher::End(Arc::new(ended)));
+        // A watcher that fell behind gets no end frame and would only hold the exit up.
+        for w in a
+            .watchers
+            .iter()
+            .filter(|w| w.behind.load(Ordering::Acquire))
+        {
+            let _ = w.stream.shutdown(std::net::Shutdown::Both);
+        }
         let deadline = Instant::now() + END_FLUSH;
         while ctx.count.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
