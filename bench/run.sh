@@ -8,6 +8,7 @@
 #               `breakglass verify` throughput on a 100 MiB session's log
 #   latency     keystroke echo latency through breakglass, script and a bare PTY
 #   memory      peak RSS of a 1 GiB session against a 10 MiB one
+#   seek        replay seek time anywhere in a 100 MiB session (bench/seek.rs)
 #
 # and ends with one table of every target, PASS or MISS.
 #
@@ -22,14 +23,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release
-parts=${PARTS:-throughput watchers latency memory}
+cargo build --release --example seek
+parts=${PARTS:-throughput watchers latency memory seek}
 verdicts=bench/out/verdicts-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$verdicts"
 rc=0
 for part in $parts; do
     case $part in
-        throughput|watchers|latency|memory) ;;
-        *) echo "run.sh: unknown part '$part' (throughput watchers latency memory)" >&2; exit 2 ;;
+        throughput|watchers|latency|memory|seek) ;;
+        *) echo "run.sh: unknown part '$part' (throughput watchers latency memory seek)" >&2; exit 2 ;;
     esac
     echo "== $part" >&2
     python3 "bench/$part.py" --bin target/release/breakglass --verdicts "$verdicts" "$@" || rc=1

@@ -18,7 +18,7 @@ import sys
 
 from common import fmt_table
 
-PARTS = ("throughput", "watchers", "latency", "memory")
+PARTS = ("throughput", "watchers", "latency", "memory", "seek")
 
 
 def main() -> int:
