@@ -163,3 +163,21 @@ fn the_time_limit_ends_a_session_whose_terminal_has_stalled() {
     assert_eq!(status.code(), Some(128 + libc::SIGHUP));
     assert_eq!(end_of(&env.log()).unwrap().cause, "ttl");
 }
+
+#[test]
+fn the_last_output_reaches_the_terminal_before_the_summary() {
+    let env = Env::new();
+    for _ in 0..5 {
+        let mut pty = env.spawn(&["shell", "-r", "tail", "--", "sh", "-c", "seq 1 30000"]);
+        assert_eq!(pty.wait().code(), Some(0));
+        let screen = pty.screen();
+        let last = screen.find("30000\r\n").unwrap_or_else(|| {
+            panic!(
+                "the last line never reached the terminal: {}",
+                &screen[screen.len().saturating_sub(300)..]
+            )
+        });
+        let summary = screen.find("ended: exit 0").expect("a summary");
+        assert!(last < summary, "the summary came before the last output");
+    }
+}

@@ -195,14 +195,30 @@ pub fn child_waiter(mut child: Child, tx: Sender<Event>) -> std::io::Result<()> 
 }
 
 /// Write what the hub sends to the owner's terminal; a stalled terminal blocks only this.
-pub fn display_writer(mut out: File, rx: Receiver<Vec<u8>>) -> std::io::Result<()> {
-    spawn_named("display", move || {
-        for bytes in rx {
-            if out.write_all(&bytes).is_err() {
-                return;
+/// The handle tells when everything queued has been written (the hub gone, the queue
+/// empty).
+pub fn display_writer(
+    mut out: File,
+    rx: Receiver<Vec<u8>>,
+) -> std::io::Result<thread::JoinHandle<()>> {
+    thread::Builder::new()
+        .name("display".into())
+        .spawn(move || {
+            for bytes in rx {
+                if out.write_all(&bytes).is_err() {
+                    return;
+                }
             }
-        }
-    })
+        })
+}
+
+/// Wait (at most `limit`: the terminal may have stalled) for the display to write out
+/// what is still queued, so the last output reaches the screen before the summary.
+pub fn drain_display(handle: thread::JoinHandle<()>, limit: std::time::Duration) {
+    let deadline = Instant::now() + limit;
+    while !handle.is_finished() && Instant::now() < deadline {
+        thread::sleep(std::time::Duration::from_millis(2));
+    }
 }
 
 /// Write what the hub sends into the PTY; a child that stops reading blocks only this.

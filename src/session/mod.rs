@@ -133,7 +133,7 @@ pub fn run(plan: Plan) -> Result<Outcome> {
         term::RawMode::title_only(&title)
     };
     let (display, display_rx) = crossbeam_channel::bounded(events::DISPLAY_QUEUE);
-    events::display_writer(
+    let display_thread = events::display_writer(
         File::from(std::io::stdout().as_fd().try_clone_to_owned()?),
         display_rx,
     )?;
@@ -220,6 +220,8 @@ pub fn run(plan: Plan) -> Result<Outcome> {
         earlier,
         hub::Inputs::new(control_rx, inbound.output.1, inbound.input.1),
     );
+    // The hub is gone, and with it the display's sender: let the display finish.
+    events::drain_display(display_thread, END_FLUSH);
     drop(guard);
     finish(
         &plan,
