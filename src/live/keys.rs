@@ -116,7 +116,8 @@ impl Keys {
                         Mode::Normal
                     }
                     0x7f | 0x08 => {
-                        if text.pop().is_some() {
+                        if !text.is_empty() {
+                            crate::replay::keys::pop_char(&mut text);
                             out.push(Action::Echo(b"\x08 \x08".to_vec()));
                         }
                         Mode::Marker(text)
@@ -206,6 +207,12 @@ mod tests {
         let mut k = Keys::new(DEFAULT_ESCAPE);
         let a = k.feed(b"\x1dmdb fixx\x7f\r");
         assert_eq!(a.last(), Some(&Action::Mark("db fix".into())));
+        let a = k.feed("\x1dmcaf\u{e9}\x7f\r".as_bytes());
+        assert_eq!(
+            a.last(),
+            Some(&Action::Mark("caf".into())),
+            "backspace removes a whole character"
+        );
         let a = k.feed(b"\x1dmabc\x1b");
         assert_eq!(a.last(), Some(&Action::Say("no marker added")));
         assert_eq!(k.feed(b"x"), vec![Action::Send(b"x".to_vec())]);

@@ -33,7 +33,8 @@ enum Mode {
     Keys,
     Typing {
         label: &'static str,
-        text: String,
+        /// What was typed, as bytes: a character may arrive a byte at a time.
+        text: Vec<u8>,
         search: bool,
     },
 }
@@ -80,7 +81,7 @@ impl Keys {
             {
                 match rest[0] {
                     b'\r' | b'\n' => {
-                        let t = std::mem::take(text);
+                        let t = String::from_utf8_lossy(&std::mem::take(text)).into_owned();
                         out.push(Command::Prompt(String::new()));
                         out.push(if *search {
                             Command::Search(t)
@@ -94,12 +95,18 @@ impl Keys {
                         self.mode = Mode::Keys;
                     }
                     0x7f | 0x08 => {
-                        text.pop();
-                        out.push(Command::Prompt(format!("{label}{text}")));
+                        pop_char(text);
+                        out.push(Command::Prompt(format!(
+                            "{label}{}",
+                            String::from_utf8_lossy(text)
+                        )));
                     }
                     c if c >= 0x20 => {
-                        text.push(c as char);
-                        out.push(Command::Prompt(format!("{label}{text}")));
+                        text.push(c);
+                        out.push(Command::Prompt(format!(
+                            "{label}{}",
+                            String::from_utf8_lossy(text)
+                        )));
                     }
                     _ => {}
                 }
@@ -144,7 +151,7 @@ impl Keys {
                 b'g' => {
                     self.mode = Mode::Typing {
                         label: "go to (12:30): ",
-                        text: String::new(),
+                        text: Vec::new(),
                         search: false,
                     };
                     Some(Command::Prompt("go to (12:30): ".into()))
@@ -152,7 +159,7 @@ impl Keys {
                 b'/' => {
                     self.mode = Mode::Typing {
                         label: "search: ",
-                        text: String::new(),
+                        text: Vec::new(),
                         search: true,
                     };
                     Some(Command::Prompt("search: ".into()))
@@ -164,6 +171,15 @@ impl Keys {
         }
         self.pending.drain(..i);
         out
+    }
+}
+
+/// Remove the last character (all its UTF-8 bytes) from typed text.
+pub fn pop_char(text: &mut Vec<u8>) {
+    while let Some(b) = text.pop() {
+        if b & 0xC0 != 0x80 {
+            break; // an ASCII byte or the lead byte of the character
+        }
     }
 }
 
@@ -222,6 +238,12 @@ mod tests {
         assert_eq!(c.last(), Some(&Command::GoTo("12:30".into())));
         let c = k.feed(b"/rm -rf\r");
         assert_eq!(c.last(), Some(&Command::Search("rm -rf".into())));
+        let c = k.feed("/caf\u{e9}\u{e9}\x7f\r".as_bytes());
+        assert_eq!(
+            c.last(),
+            Some(&Command::Search("caf\u{e9}".into())),
+            "typed UTF-8, backspace removes a character"
+        );
         let c = k.feed(b"/abc\x1bq");
         assert_eq!(
             c.last(),
