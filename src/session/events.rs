@@ -8,7 +8,10 @@
 //! stream down (back-pressure, never loss) while the hub stays free for signals, the time
 //! limit and watchers.
 
-use crossbeam_channel::{Receiver, Sender, bounded};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, FromRawFd};
@@ -194,22 +197,19 @@ pub fn child_waiter(mut child: Child, tx: Sender<Event>) -> std::io::Result<()> 
     })
 }
 
-/// Write what the hub sends to the owner's terminal; a stalled terminal blocks only this.
-/// The handle tells when everything queued has been written (the hub gone, the queue
-/// empty).
-pub fn display_writer(
-    mut out: File,
-    rx: Receiver<Vec<u8>>,
-) -> std::io::Result<thread::JoinHandle<()>> {
-    thread::Builder::new()
-        .name("display".into())
-        .spawn(move || {
-            for bytes in rx {
-                if out.write_all(&bytes).is_err() {
-                    return;
-                }
+/// A writer thread: writes what its queue brings to `out` until the queue closes or a
+/// write fails. The display's (the owner's terminal) and the PTY's; a stalled terminal or
+/// a child that reads no input blocks only its own. The handle tells when all is written.
+pub fn writer(name: &str, mut out: File, rx: Receiver<Vec<u8>>, pending: Arc<AtomicUsize>) -> std::io::Result<thread::JoinHandle<()>> {
+    thread::Builder::new().name(name.into()).spawn(move || {
+        for bytes in rx {
+            let ok = out.write_all(&bytes).is_ok();
+            pending.fetch_sub(1, Ordering::AcqRel);
+            if !ok {
+                return;
             }
-        })
+        }
+    })
 }
 
 /// Wait (at most `limit`: the terminal may have stalled) for the display to write out
@@ -221,13 +221,64 @@ pub fn drain_display(handle: thread::JoinHandle<()>, limit: std::time::Duration)
     }
 }
 
-/// Write what the hub sends into the PTY; a child that stops reading blocks only this.
-pub fn pty_writer(mut master: File, rx: Receiver<Vec<u8>>) -> std::io::Result<()> {
-    spawn_named("pty-write", move || {
-        for bytes in rx {
-            if master.write_all(&bytes).is_err() {
-                return;
-            }
+/// Small writes (a keystroke, its echo) go straight to the fd when nothing is queued
+/// ahead of them and it can take them now: two thread hand-offs fewer per keystroke.
+/// This much at most, well under what a terminal or PTY with room takes at once.
+const DIRECT_MAX: usize = 256;
+
+/// A writer thread's queue, with the direct path for small writes.
+pub struct Outlet {
+    tx: Sender<Vec<u8>>,
+    /// Chunks queued or being written by the thread.
+    pending: Arc<AtomicUsize>,
+    direct: File,
+}
+
+/// The writer thread is gone (its fd failed).
+#[derive(Debug)]
+pub struct Closed;
+
+impl Outlet {
+    /// A queue of `capacity` chunks to a new writer thread over `out`.
+    pub fn start(name: &str, out: File, capacity: usize) -> std::io::Result<(Outlet, thread::JoinHandle<()>)> {
+        let (tx, rx) = bounded(capacity);
+        let pending = Arc::new(AtomicUsize::new(0));
+        let handle = writer(name, out.try_clone()?, rx, Arc::clone(&pending))?;
+        Ok((Outlet { tx, pending, direct: out }, handle))
+    }
+
+    /// Chunks waiting for the thread.
+    pub fn queued(&self) -> usize {
+        self.tx.len()
+    }
+
+    /// Write or queue `bytes`; a full queue drops them (callers send only when there is
+    /// room, except for notices).
+    pub fn send(&self, bytes: &[u8]) -> Result<(), Closed> {
+        if bytes.len() <= DIRECT_MAX && self.pending.load(Ordering::Acquire) == 0 && writable_now(&self.direct) {
+            return match (&self.direct).write(bytes) {
+                Ok(n) if n == bytes.len() => Ok(()),
+                Ok(n) => self.queue(&bytes[n..]),
+                Err(_) => Err(Closed),
+            };
         }
-    })
+        self.queue(bytes)
+    }
+
+    fn queue(&self, bytes: &[u8]) -> Result<(), Closed> {
+        self.pending.fetch_add(1, Ordering::AcqRel);
+        match self.tx.try_send(bytes.to_vec()) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => {
+                self.pending.fetch_sub(1, Ordering::AcqRel);
+                Ok(())
+            }
+            Err(TrySendError::Disconnected(_)) => Err(Closed),
+        }
+    }
+}
+
+fn writable_now(f: &File) -> bool {
+    let mut fds = [PollFd::new(f.as_fd(), PollFlags::POLLOUT)];
+    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0) && fds[0].revents().is_some_and(|r| r.contains(PollFlags::POLLOUT))
 }

@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Select, Sender};
+use crossbeam_channel::{Receiver, Select};
 
-use super::events::Event;
+use super::events::{Event, Outlet};
 use super::hub::Ending;
 use crate::live::acl::Access;
 
@@ -20,15 +20,15 @@ pub enum Gate {
     Closed(Ending),
 }
 
-fn say(out: &Sender<Vec<u8>>, text: &str) {
-    let _ = out.try_send(format!("\r\n\x1b[1;7m breakglass \x1b[0m {text}\r\n").into_bytes());
+fn say(out: &Outlet, text: &str) {
+    let _ = out.send(format!("\r\n\x1b[1;7m breakglass \x1b[0m {text}\r\n").as_bytes());
 }
 
 /// Wait for an operator to join, keeping every other event for the hub.
 pub fn wait_for_operator(
     control: &Receiver<Event>,
     input: &Receiver<Event>,
-    out: &Sender<Vec<u8>>,
+    out: &Outlet,
     id: &str,
     ttl: Duration,
     interactive: bool,

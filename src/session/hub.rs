@@ -7,9 +7,9 @@ use std::process::ExitStatus;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Select, Sender, TrySendError};
+use crossbeam_channel::{Receiver, Select};
 
-use super::events::{DISPLAY_QUEUE, Event, PTY_QUEUE};
+use super::events::{DISPLAY_QUEUE, Event, Outlet, PTY_QUEUE};
 use super::pty;
 use super::secret::{Piece, SecretFilter};
 use super::term;
@@ -91,8 +91,8 @@ pub struct Hub {
     pub start: Instant,
     pub(super) master: File,
     pub(super) pid: i32,
-    pub to_pty: Sender<Vec<u8>>,
-    pub display: Sender<Vec<u8>>,
+    pub to_pty: Outlet,
+    pub display: Outlet,
     pub secrets: SecretFilter,
     pub(super) ttl: Ttl,
     pub(super) ttl_limit: Duration,
@@ -125,8 +125,8 @@ pub struct HubParts {
     pub start: Instant,
     pub master: File,
     pub pid: i32,
-    pub to_pty: Sender<Vec<u8>>,
-    pub display: Sender<Vec<u8>>,
+    pub to_pty: Outlet,
+    pub display: Outlet,
     pub secrets: SecretFilter,
     pub ttl_limit: Duration,
     pub interactive: bool,
@@ -215,12 +215,7 @@ impl Hub {
     /// Queue bytes for the owner's terminal. Output only arrives while there is room; a
     /// notice that finds the display stalled is dropped rather than waited for.
     fn show(&mut self, bytes: &[u8]) {
-        if self.show
-            && matches!(
-                self.display.try_send(bytes.to_vec()),
-                Err(TrySendError::Disconnected(_))
-            )
-        {
+        if self.show && self.display.send(bytes).is_err() {
             self.show = false;
         }
     }
@@ -274,7 +269,7 @@ impl Hub {
             }
         }
         // There is room: input is only taken while the PTY queue has some.
-        let _ = self.to_pty.try_send(bytes);
+        let _ = self.to_pty.send(&bytes);
     }
 
     /// When the loop must wake up next at the latest.
@@ -343,13 +338,13 @@ impl Hub {
 
     /// Whether the PTY writer can take more input now.
     pub(super) fn pty_has_room(&self) -> bool {
-        self.to_pty.len() < PTY_QUEUE
+        self.to_pty.queued() < PTY_QUEUE
     }
 
     /// The next event: control events always; output only while the display has room and
     /// keystrokes only while the PTY has room. None on a timeout.
     fn next_event(&self, rx: &mut Inputs) -> Option<Event> {
-        let display_room = !self.show || self.display.len() < DISPLAY_QUEUE;
+        let display_room = !self.show || self.display.queued() < DISPLAY_QUEUE;
         let pty_room = self.pty_has_room();
         let mut sel = Select::new();
         let control = sel.recv(&rx.control);

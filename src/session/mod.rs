@@ -132,11 +132,8 @@ pub fn run(plan: Plan) -> Result<Outcome> {
     } else {
         term::RawMode::title_only(&title)
     };
-    let (display, display_rx) = crossbeam_channel::bounded(events::DISPLAY_QUEUE);
-    let display_thread = events::display_writer(
-        File::from(std::io::stdout().as_fd().try_clone_to_owned()?),
-        display_rx,
-    )?;
+    let stdout = File::from(std::io::stdout().as_fd().try_clone_to_owned()?);
+    let (display, display_thread) = events::Outlet::start("display", stdout, events::DISPLAY_QUEUE)?;
     let start = Instant::now();
 
     let earlier = if plan.require_operator {
@@ -197,9 +194,8 @@ pub fn run(plan: Plan) -> Result<Outcome> {
             .into());
         }
     };
-    let (to_pty, pty_rx) = crossbeam_channel::bounded(events::PTY_QUEUE);
+    let (to_pty, _) = events::Outlet::start("pty-write", spawned.master.try_clone()?, events::PTY_QUEUE)?;
     events::pty_reader(spawned.master.try_clone()?, inbound.output.0)?;
-    events::pty_writer(spawned.master.try_clone()?, pty_rx)?;
     events::child_waiter(spawned.child, control)?;
     let hub = Hub::new(HubParts {
         writer,
