@@ -200,7 +200,12 @@ pub fn child_waiter(mut child: Child, tx: Sender<Event>) -> std::io::Result<()> 
 /// A writer thread: writes what its queue brings to `out` until the queue closes or a
 /// write fails. The display's (the owner's terminal) and the PTY's; a stalled terminal or
 /// a child that reads no input blocks only its own. The handle tells when all is written.
-pub fn writer(name: &str, mut out: File, rx: Receiver<Vec<u8>>, pending: Arc<AtomicUsize>) -> std::io::Result<thread::JoinHandle<()>> {
+pub fn writer(
+    name: &str,
+    mut out: File,
+    rx: Receiver<Vec<u8>>,
+    pending: Arc<AtomicUsize>,
+) -> std::io::Result<thread::JoinHandle<()>> {
     thread::Builder::new().name(name.into()).spawn(move || {
         for bytes in rx {
             let ok = out.write_all(&bytes).is_ok();
@@ -240,11 +245,22 @@ pub struct Closed;
 
 impl Outlet {
     /// A queue of `capacity` chunks to a new writer thread over `out`.
-    pub fn start(name: &str, out: File, capacity: usize) -> std::io::Result<(Outlet, thread::JoinHandle<()>)> {
+    pub fn start(
+        name: &str,
+        out: File,
+        capacity: usize,
+    ) -> std::io::Result<(Outlet, thread::JoinHandle<()>)> {
         let (tx, rx) = bounded(capacity);
         let pending = Arc::new(AtomicUsize::new(0));
         let handle = writer(name, out.try_clone()?, rx, Arc::clone(&pending))?;
-        Ok((Outlet { tx, pending, direct: out }, handle))
+        Ok((
+            Outlet {
+                tx,
+                pending,
+                direct: out,
+            },
+            handle,
+        ))
     }
 
     /// Chunks waiting for the thread.
@@ -252,10 +268,18 @@ impl Outlet {
         self.tx.len()
     }
 
+    /// The queue itself, to wait for room in it.
+    pub fn sender(&self) -> &Sender<Vec<u8>> {
+        &self.tx
+    }
+
     /// Write or queue `bytes`; a full queue drops them (callers send only when there is
     /// room, except for notices).
     pub fn send(&self, bytes: &[u8]) -> Result<(), Closed> {
-        if bytes.len() <= DIRECT_MAX && self.pending.load(Ordering::Acquire) == 0 && writable_now(&self.direct) {
+        if bytes.len() <= DIRECT_MAX
+            && self.pending.load(Ordering::Acquire) == 0
+            && writable_now(&self.direct)
+        {
             return match (&self.direct).write(bytes) {
                 Ok(n) if n == bytes.len() => Ok(()),
                 Ok(n) => self.queue(&bytes[n..]),
@@ -280,5 +304,8 @@ impl Outlet {
 
 fn writable_now(f: &File) -> bool {
     let mut fds = [PollFd::new(f.as_fd(), PollFlags::POLLOUT)];
-    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0) && fds[0].revents().is_some_and(|r| r.contains(PollFlags::POLLOUT))
+    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
+        && fds[0]
+            .revents()
+            .is_some_and(|r| r.contains(PollFlags::POLLOUT))
 }

@@ -350,18 +350,41 @@ impl Hub {
         let control = sel.recv(&rx.control);
         let output = (display_room && !rx.output_closed).then(|| sel.recv(&rx.output));
         let input = (pty_room && !rx.input_closed).then(|| sel.recv(&rx.input));
+        // A full queue wakes the loop the moment it has room again.
+        let room = [
+            (!display_room).then(|| sel.send(self.display.sender())),
+            (!pty_room).then(|| sel.send(self.to_pty.sender())),
+        ];
         let mut wait = self.wait_time();
         if !display_room || !pty_room {
             wait = wait.min(ROOM_POLL);
         }
-        let op = sel.select_timeout(wait).ok()?;
-        match op.index() {
-            i if i == control => op.recv(&rx.control).ok(),
-            i if Some(i) == output => op
-                .recv(&rx.output)
-                .map_err(|_| rx.output_closed = true)
-                .ok(),
-            i if Some(i) == input => op.recv(&rx.input).map_err(|_| rx.input_closed = true).ok(),
+        match sel.ready_timeout(wait).ok()? {
+            i if i == control => rx.control.try_recv().ok(),
+            i if Some(i) == output => match rx.output.try_recv() {
+                Ok(ev) => Some(ev),
+                Err(e) => {
+                    rx.output_closed = e.is_disconnected();
+                    None
+                }
+            },
+            i if Some(i) == input => match rx.input.try_recv() {
+                Ok(ev) => Some(ev),
+                Err(e) => {
+                    rx.input_closed = e.is_disconnected();
+                    None
+                }
+            },
+            i if room.contains(&Some(i)) => {
+                // Room, or a writer that is gone (its full channel is then always
+                // "ready"): do not spin on the latter.
+                let still_full = (Some(i) == room[0] && self.display.queued() >= DISPLAY_QUEUE)
+                    || (Some(i) == room[1] && self.to_pty.queued() >= PTY_QUEUE);
+                if still_full {
+                    std::thread::sleep(ROOM_POLL);
+                }
+                None
+            }
             _ => None,
         }
     }

@@ -133,7 +133,8 @@ pub fn run(plan: Plan) -> Result<Outcome> {
         term::RawMode::title_only(&title)
     };
     let stdout = File::from(std::io::stdout().as_fd().try_clone_to_owned()?);
-    let (display, display_thread) = events::Outlet::start("display", stdout, events::DISPLAY_QUEUE)?;
+    let (display, display_thread) =
+        events::Outlet::start("display", stdout, events::DISPLAY_QUEUE)?;
     let start = Instant::now();
 
     let earlier = if plan.require_operator {
@@ -194,7 +195,8 @@ pub fn run(plan: Plan) -> Result<Outcome> {
             .into());
         }
     };
-    let (to_pty, _) = events::Outlet::start("pty-write", spawned.master.try_clone()?, events::PTY_QUEUE)?;
+    let (to_pty, _) =
+        events::Outlet::start("pty-write", spawned.master.try_clone()?, events::PTY_QUEUE)?;
     events::pty_reader(spawned.master.try_clone()?, inbound.output.0)?;
     events::child_waiter(spawned.child, control)?;
     let hub = Hub::new(HubParts {
