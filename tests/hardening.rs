@@ -154,19 +154,8 @@ fn sixty_four_watchers_and_a_thousand_attaches_leak_nothing() {
         c.join().unwrap();
     }
     owner.expect("line2999");
+    wait_until_no_leak(pid, base);
     owner.send("\r");
-    let start = Instant::now();
-    loop {
-        let now = fds_and_threads(pid);
-        if now.0 <= base.0 && now.1 <= base.1 {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "fds/threads grew from {base:?} to {now:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
     assert_eq!(owner.wait().code(), Some(0));
     let out = String::from_utf8(output_bytes(&env.log())).unwrap();
     assert!(

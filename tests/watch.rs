@@ -6,7 +6,7 @@ mod common;
 
 use std::io::Write;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use breakglass::live::protocol::{self, kind};
 use breakglass::log::record::{Body, Data};
@@ -325,18 +325,7 @@ fn many_watchers_hostile_clients_and_churn_leave_the_session_unharmed() {
         while let Ok(Some(_)) = protocol::read_frame(&mut s) {}
     }
     drop((garbage, huge, early, bad_after, never_reads));
-    let start = Instant::now();
-    loop {
-        let now = fds_and_threads(pid);
-        if now.0 <= base.0 && now.1 <= base.1 {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "fds/threads grew from {base:?} to {now:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until_no_leak(pid, base);
     owner.send("two\r");
     owner.expect("got:two");
     assert_eq!(owner.wait().code(), Some(0));

@@ -431,3 +431,29 @@ pub fn ensure_user(name: &str, group: &str) {
         .unwrap();
     assert!(st.success(), "useradd {name}");
 }
+
+/// A free TCP port on loopback (for a test server).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Wait until the process has no more fds and threads than `base` (nothing leaked).
+pub fn wait_until_no_leak(pid: i32, base: (usize, usize)) {
+    let start = Instant::now();
+    loop {
+        let now = fds_and_threads(pid);
+        assert!(now.0 > 0, "the process {pid} is gone: nothing to count");
+        if now.0 <= base.0 && now.1 <= base.1 {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "fds/threads grew from {base:?} to {now:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
