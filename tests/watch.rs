@@ -238,21 +238,23 @@ fn witness_copy_is_byte_identical_and_catches_a_rewrite() {
     let moved = outside.join(log.file_name().unwrap());
     std::fs::write(&moved, &rewritten).unwrap();
     assert_verdict(&moved, "VERIFIED"); // the chain alone cannot tell
-    let out = env
-        .cmd()
-        .args(["verify"])
-        .arg(&moved)
-        .arg("--witness")
-        .arg(&copy)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("witness copy"));
+    let against_witness = || {
+        let out = env
+            .cmd()
+            .arg("verify")
+            .arg(&moved)
+            .arg("--witness")
+            .arg(&copy)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, stdout) = against_witness();
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("witness copy"));
 
     // Cut after the witness saw it.
     let cut = original[..original.len() - 1]
@@ -261,20 +263,8 @@ fn witness_copy_is_byte_identical_and_catches_a_rewrite() {
         .unwrap()
         + 1;
     std::fs::write(&moved, &original[..cut]).unwrap();
-    let out = env
-        .cmd()
-        .args(["verify"])
-        .arg(&moved)
-        .arg("--witness")
-        .arg(&copy)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (code, stdout) = against_witness();
+    assert_eq!(code, Some(1), "{stdout}");
 }
 
 #[test]

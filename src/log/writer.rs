@@ -268,6 +268,27 @@ pub fn split(data: Data) -> Vec<Data> {
     }
 }
 
+/// A new log at `path` with a minimal genesis of `cols` x `rows`, for tests elsewhere.
+#[cfg(test)]
+pub fn test_log(path: &std::path::Path, cols: u16, rows: u16) -> LogWriter {
+    let f = std::fs::OpenOptions::new()
+        .create_new(true)
+        .append(true)
+        .read(true)
+        .open(path)
+        .unwrap();
+    let g = Genesis {
+        v: 1,
+        cols,
+        rows,
+        session: "aaaaaaaaaaaa".into(),
+        started: "2026-01-01T00:00:00Z".into(),
+        tool: "breakglass 0".into(),
+        ..Genesis::default()
+    };
+    LogWriter::create(f, g, super::chain::ZERO_HASH).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -218,29 +218,13 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log::chain::ZERO_HASH;
     use crate::log::record::{End, Participant};
-    use crate::log::writer::LogWriter;
+    use crate::log::writer::test_log;
 
     /// A log with a full-screen program in the middle and enough output for keyframes.
     fn sample(dir: &Path) -> PathBuf {
         let path = dir.join("s.jsonl");
-        let f = std::fs::OpenOptions::new()
-            .create_new(true)
-            .append(true)
-            .read(true)
-            .open(&path)
-            .unwrap();
-        let g = Genesis {
-            v: 1,
-            cols: 40,
-            rows: 10,
-            session: "aaaaaaaaaaaa".into(),
-            started: "2026-01-01T00:00:00Z".into(),
-            tool: "breakglass 0".into(),
-            ..Genesis::default()
-        };
-        let mut w = LogWriter::create(f, g, ZERO_HASH).unwrap();
+        let mut w = test_log(&path, 40, 10);
         let mut t = 0;
         for i in 0..3000u32 {
             t += 1000;

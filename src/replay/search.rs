@@ -29,30 +29,14 @@ pub fn search(idx: &Index, re: &Regex) -> std::io::Result<Vec<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log::chain::ZERO_HASH;
-    use crate::log::record::{Data, End, Genesis};
-    use crate::log::writer::LogWriter;
+    use crate::log::record::{Data, End};
+    use crate::log::writer::test_log;
 
     #[test]
     fn finds_output_across_records_and_typed_lines_but_not_secrets() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.jsonl");
-        let f = std::fs::OpenOptions::new()
-            .create_new(true)
-            .append(true)
-            .read(true)
-            .open(&path)
-            .unwrap();
-        let g = Genesis {
-            v: 1,
-            cols: 80,
-            rows: 24,
-            session: "aaaaaaaaaaaa".into(),
-            started: "2026-01-01T00:00:00Z".into(),
-            tool: "breakglass 0".into(),
-            ..Genesis::default()
-        };
-        let mut w = LogWriter::create(f, g, ZERO_HASH).unwrap();
+        let mut w = test_log(&path, 80, 24);
         w.output(1, b"$ ").unwrap(); // 1
         for (t, k) in [
             (2, "s"),
