@@ -155,6 +155,54 @@ fn a_stopped_watcher_does_not_slow_the_session_and_the_log_is_whole() {
     watcher.wait();
 }
 
+/// The rows of a terminal of `cols` x `rows` that was sent `bytes`.
+fn rows_after(bytes: &[u8], cols: usize, rows: usize) -> Vec<String> {
+    let mut t = avt::Terminal::new(cols, rows).unwrap();
+    t.feed(String::from_utf8_lossy(bytes).as_ref());
+    t.screen().text()
+}
+
+#[test]
+fn a_watcher_of_a_flood_is_sent_screens_not_every_byte_and_sees_the_owners_screen() {
+    const LINES: u32 = 3_000_000; // 20.9 MB of output
+    let env = Env::new();
+    let go = env.tmp.path().join("go");
+    let script = format!(
+        "while [ ! -e {} ]; do sleep 0.05; done; seq 1 {LINES}; sleep 1",
+        go.display()
+    );
+    let mut owner = env.spawn(&["shell", "-r", "flood", "--", "sh", "-c", &script]);
+    let id = session_id(&env);
+    let mut watcher = Pty::spawn(env.cmd().args(["watch", &id]), 100, 30);
+    wait_record(
+        &env.log(),
+        "join",
+        |b| matches!(b, Body::Participant(p) if p.event == "join"),
+    );
+    std::fs::write(&go, "").unwrap();
+    assert_eq!(owner.wait().code(), Some(0));
+    watcher.wait();
+    let log = env.log();
+    let total = output_bytes(&log).len();
+    assert!(total > 20_000_000, "{total}");
+    assert_verdict(&log, "VERIFIED");
+    // The watcher was paced: far fewer bytes than the session wrote...
+    let seen = watcher.output_len();
+    eprintln!("watcher got {seen} of {total} bytes");
+    assert!(seen < total / 4, "the watcher got {seen} of {total} bytes");
+    // ...and its screen ends exactly as the owner's: the last numbers, in order.
+    let shown = rows_after(watcher.screen().as_bytes(), 100, 30);
+    let last = shown
+        .iter()
+        .position(|r| r.trim() == LINES.to_string())
+        .unwrap_or_else(|| panic!("no {LINES} on the watcher's screen: {shown:#?}"));
+    assert!(last >= 20, "{shown:#?}");
+    for (i, row) in shown[..=last].iter().enumerate() {
+        let want = LINES - (last - i) as u32;
+        assert_eq!(row.trim(), want.to_string(), "row {i} of {shown:#?}");
+    }
+}
+
 #[test]
 fn witness_copy_is_byte_identical_and_catches_a_rewrite() {
     let env = Env::new();

@@ -8,6 +8,7 @@
 pub mod acl;
 pub mod client;
 pub mod keys;
+pub mod pace;
 pub mod protocol;
 pub mod screen;
 pub mod server;
@@ -69,4 +70,6 @@ pub struct WatcherHandle {
     /// Set by the hub when the queue overflowed; the writer asks for a resync once drained.
     pub behind: Arc<AtomicBool>,
     pub stream: UnixStream,
+    /// What it may be sent as it is, and where it is while it skips.
+    pub pace: pace::Pace,
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 
 use super::acl::{Access, Acl, Peer};
+use super::pace::Pace;
 use super::protocol::{self, Ended, Frame, Hello, MAX_MARKER, VERSION, Welcome, kind};
 use super::screen::ScreenService;
 use super::{
@@ -245,6 +246,7 @@ fn admit(
         tx,
         behind,
         stream: h,
+        pace: Pace::new(std::time::Instant::now()),
     };
     if ctx.events.send(Event::Join(Box::new(handle))).is_err() {
         return;

@@ -6,6 +6,7 @@ use std::time::Instant;
 use super::hub::{Ending, Hub};
 use super::ttl::{self, Due};
 use super::{pty, term};
+use crate::live::ToWatcher;
 use crate::log::record::Body;
 
 /// When the log cannot be written, the child gets a hangup and this long to go.
@@ -40,8 +41,12 @@ impl Hub {
         if size == self.size {
             return;
         }
+        // Frames on the old size first, then the new size for everyone.
+        self.audience.pace(self.size.1, Instant::now(), true);
+        self.audience.tracker.resized();
         self.size = size;
         let _ = pty::resize(&self.master, size.0, size.1);
+        self.audience.broadcast(&ToWatcher::Resize(size.0, size.1));
         self.record(
             |w, t| {
                 w.append(

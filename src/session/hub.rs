@@ -4,7 +4,6 @@
 
 use std::fs::File;
 use std::process::ExitStatus;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Select};
@@ -15,7 +14,6 @@ use super::secret::{Piece, SecretFilter};
 use super::term;
 use super::ttl::Ttl;
 use super::watchers::Audience;
-use crate::live::ToWatcher;
 use crate::log::record::{Body, Data};
 use crate::log::writer::LogWriter;
 use crate::witness::syslog::Syslog;
@@ -232,10 +230,7 @@ impl Hub {
             self.witness_output(bytes.len());
             self.secrets.on_output(&bytes);
             self.show(&bytes);
-            if !self.audience.watchers.is_empty() {
-                self.audience
-                    .broadcast(&ToWatcher::Output(Arc::from(bytes)));
-            }
+            self.audience.output(bytes, Instant::now());
         }
     }
 
@@ -281,6 +276,9 @@ impl Hub {
         }
         if let Some(k) = self.kill_at {
             wait = wait.min(k.saturating_duration_since(now));
+        }
+        if let Some(f) = self.audience.next_frame() {
+            wait = wait.min(f.saturating_duration_since(now));
         }
         if let Some(x) = self.exited_at {
             let quiet = (self.last_output.max(x) + DRAIN_QUIET).saturating_duration_since(now);
@@ -398,6 +396,7 @@ impl Hub {
             if let Some(ev) = self.next_event(&mut rx) {
                 self.handle(ev);
             }
+            self.audience.pace(self.size.1, Instant::now(), false);
             self.on_ttl();
             if let Some(k) = self.kill_at
                 && self.status.is_none()
@@ -410,6 +409,7 @@ impl Hub {
                 break;
             }
         }
+        self.audience.pace(self.size.1, Instant::now(), true);
         let res = HubResult {
             status: self.status,
             ending: self.ending,

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use super::hub::{Ending, Hub};
 use super::pty;
 use crate::live::acl::{Access, Peer};
+use crate::live::pace::{CatchUp, Tracker};
 use crate::live::protocol::State;
 use crate::live::{FromWatcher, LiveState, ToWatcher, WatcherHandle, WatcherId};
 use crate::log::record::{Body, Participant};
@@ -31,6 +32,8 @@ pub struct Audience {
     pub reminded: Option<Instant>,
     /// The terminal title without the watcher count.
     pub title: String,
+    /// Follows the output for catch-up frames (fully only while someone watches).
+    pub tracker: Tracker,
 }
 
 impl Audience {
@@ -43,6 +46,7 @@ impl Audience {
             held: Vec::new(),
             reminded: None,
             title,
+            tracker: Tracker::new(),
         }
     }
 
@@ -66,6 +70,51 @@ impl Audience {
         for w in &self.watchers {
             send(w, item.clone());
         }
+    }
+
+    /// Output: to every watcher within its pace; the others skip until their next frame.
+    pub fn output(&mut self, bytes: Vec<u8>, now: Instant) {
+        let mark = self.tracker.mark();
+        self.tracker.push(&bytes);
+        if self.watchers.is_empty() {
+            return;
+        }
+        let chunk: Arc<[u8]> = Arc::from(bytes);
+        for w in &mut self.watchers {
+            if w.pace.admit(chunk.len(), mark, now) {
+                send(w, ToWatcher::Output(Arc::clone(&chunk)));
+            }
+        }
+    }
+
+    /// Send the catch-up frames that are due (all of them with `all`), on a screen of
+    /// `rows`. A watcher for whom no exact frame exists is resynced with a snapshot.
+    pub fn pace(&mut self, rows: u16, now: Instant, all: bool) {
+        for w in &mut self.watchers {
+            let Some(from) = w.pace.due(now, all) else {
+                continue;
+            };
+            match self.tracker.catch_up(from, rows) {
+                CatchUp::Caught => w.pace.reset(),
+                CatchUp::Frame { bytes, to } => {
+                    let caught = to.offset == self.tracker.mark().offset;
+                    w.pace.sent(bytes.len(), to, caught, now);
+                    send(w, ToWatcher::Output(Arc::from(bytes)));
+                }
+                CatchUp::Lost => {
+                    w.pace.reset();
+                    w.behind.store(true, Ordering::Release);
+                }
+            }
+        }
+    }
+
+    /// When the next catch-up frame is due.
+    pub fn next_frame(&self) -> Option<Instant> {
+        self.watchers
+            .iter()
+            .filter_map(|w| w.pace.next_frame())
+            .min()
     }
 }
 
@@ -126,6 +175,7 @@ impl Hub {
         }
         let upto = self.writer.len();
         send(&h, ToWatcher::Snapshot(upto));
+        self.audience.tracker.set_watching(true);
         let (id, name, operate_now) = (h.id, h.peer.name.clone(), h.operate_now);
         let what = if h.access == Access::Operate {
             "operator"
@@ -177,6 +227,9 @@ impl Hub {
         };
         let w = self.audience.watchers.remove(pos);
         let _ = w.stream.shutdown(std::net::Shutdown::Both);
+        if self.audience.watchers.is_empty() {
+            self.audience.tracker.set_watching(false);
+        }
         self.record_now(participant("leave", &w.peer, Some(w.access)));
         self.announce(&format!("{} stopped watching", w.peer.name));
         self.state_changed();
@@ -184,10 +237,11 @@ impl Hub {
 
     pub fn on_resync(&mut self, id: WatcherId) {
         let upto = self.writer.len();
-        if let Some(w) = self.audience.get(id)
+        if let Some(w) = self.audience.watchers.iter_mut().find(|w| w.id == id)
             && w.behind.load(Ordering::Acquire)
             && w.tx.try_send(ToWatcher::Snapshot(upto)).is_ok()
         {
+            w.pace.reset();
             w.behind.store(false, Ordering::Release);
         }
     }
