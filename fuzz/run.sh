@@ -18,7 +18,7 @@ cd "$(dirname "$0")"
 
 secs="${1:-60}"
 shift || true
-all=(verify_log ledger live_protocol watch_keys)
+all=(verify_log ledger live_protocol watch_keys pace)
 if [ "$#" -gt 0 ]; then targets=("$@"); else targets=("${all[@]}"); fi
 jobs="${FUZZ_JOBS:-1}"
 san="${FUZZ_SANITIZER:-none}"

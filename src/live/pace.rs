@@ -29,6 +29,9 @@ pub const FRAME_EVERY: Duration = Duration::from_millis(50);
 /// The newest output kept for catch-up frames: a screenful of the longest lines a terminal
 /// shows (500 columns x 200 rows is 100 KB) fits with room to spare.
 pub const TAIL: usize = 256 * 1024;
+/// The tail buffer is cut back to [`TAIL`] when it reaches this: a larger buffer moves
+/// fewer bytes (one move of TAIL bytes per TRIM_AT - TAIL bytes of output).
+const TRIM_AT: usize = 4 * TAIL;
 /// Colour changes kept from before the tail (since the last reset); more means a resync.
 const MAX_CARRY: usize = 4 * 1024;
 /// Longest CSI parameter string followed (an SGR with 24-bit colours is ~40 bytes).
@@ -99,7 +102,7 @@ impl Default for Tracker {
         Tracker {
             offset: 0,
             lfs: 0,
-            tail: Vec::with_capacity(2 * TAIL),
+            tail: Vec::new(),
             tail_start: 0,
             clean_from: 0,
             margins_full: true,
@@ -120,12 +123,13 @@ impl Default for Tracker {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// Whether any of the 8 bytes is below 0x20 or is 0xC2 (the lead byte of C1 controls).
-fn needs_a_look(x: u64) -> bool {
+/// The high bit of each of the 8 bytes below 0x20 or equal to 0xC2 (the lead byte of C1
+/// controls): non-zero exactly when there is one, the lowest bit set marking the first.
+fn look_mask(x: u64) -> u64 {
     let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
     let v = x ^ (ONES * 0xC2);
     let c2 = v.wrapping_sub(ONES) & !v & HIGHS;
-    (below_space | c2) != 0
+    below_space | c2
 }
 
 /// Controls that plain output may hold: they move the cursor within lines or down.
@@ -154,7 +158,7 @@ impl Tracker {
         }
         self.watching = on;
         self.tail = if on {
-            Vec::with_capacity(2 * TAIL)
+            Vec::with_capacity(TRIM_AT + 64 * 1024)
         } else {
             Vec::new()
         };
@@ -187,11 +191,21 @@ impl Tracker {
         let mut i = 0;
         while i < chunk.len() {
             if self.st == St::Ground && !self.after_c2 {
-                while let Some(w) = chunk.get(i..i + 8) {
-                    if needs_a_look(u64::from_le_bytes(w.try_into().expect("8 bytes"))) {
-                        break;
+                // Text and the controls of plain output: eight bytes at a time, straight
+                // to the first that needs a look, without leaving the loop for CR and LF.
+                loop {
+                    if let Some(w) = chunk.get(i..i + 8) {
+                        let mask = look_mask(u64::from_le_bytes(w.try_into().expect("8 bytes")));
+                        if mask == 0 {
+                            i += 8;
+                            continue;
+                        }
+                        i += (mask.trailing_zeros() / 8) as usize;
                     }
-                    i += 8;
+                    match chunk.get(i) {
+                        Some(&b) if (b >= 0x20 && b != 0xc2) || plain_control(b) => i += 1,
+                        _ => break,
+                    }
                 }
                 if i >= chunk.len() {
                     break;
@@ -201,7 +215,7 @@ impl Tracker {
             i += 1;
         }
         self.offset += chunk.len() as u64;
-        if self.tail.len() > 2 * TAIL {
+        if self.tail.len() > TRIM_AT {
             self.trim();
         }
     }

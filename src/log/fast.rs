@@ -32,12 +32,19 @@ fn number(b: &[u8]) -> Option<(u64, &[u8])> {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// Whether any of the 8 bytes in `x` is a control character (< 0x20), `"` or `\`
-/// (the "has a zero byte" and "has a byte less than n" bit tricks, exact for presence).
+/// Whether any of the 8 bytes in `x` is a control character (< 0x20), `"` or `\`.
 fn needs_a_look(x: u64) -> bool {
+    look_mask(x) != 0
+}
+
+/// The high bit of each of the 8 bytes (little-endian) that is a control character
+/// (< 0x20), `"` or `\`, by the "has a zero byte" and "has a byte less than n" bit tricks.
+/// Non-zero exactly when one is; the lowest bit set marks the first such byte (bits above
+/// it may be set for bytes that are not).
+pub(crate) fn look_mask(x: u64) -> u64 {
     let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
     let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
-    (below_space | zero(x ^ (ONES * u64::from(b'"'))) | zero(x ^ (ONES * u64::from(b'\\')))) != 0
+    below_space | zero(x ^ (ONES * u64::from(b'"'))) | zero(x ^ (ONES * u64::from(b'\\')))
 }
 
 /// The decoded length of a JSON string body if it is escaped exactly as the canonical

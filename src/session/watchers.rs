@@ -79,10 +79,11 @@ impl Audience {
         if self.watchers.is_empty() {
             return;
         }
-        let chunk: Arc<[u8]> = Arc::from(bytes);
+        let mut chunk: Option<Arc<[u8]>> = None; // made once, for the first who takes it
         for w in &mut self.watchers {
-            if w.pace.admit(chunk.len(), mark, now) {
-                send(w, ToWatcher::Output(Arc::clone(&chunk)));
+            if w.pace.admit(bytes.len(), mark, now) {
+                let c = chunk.get_or_insert_with(|| Arc::from(bytes.as_slice()));
+                send(w, ToWatcher::Output(Arc::clone(c)));
             }
         }
     }
