@@ -10,6 +10,8 @@
 
 #![no_main]
 
+use std::sync::Arc;
+
 use breakglass::live::pace::{CatchUp, Tracker};
 use libfuzzer_sys::fuzz_target;
 
@@ -30,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
     let cut = 1 + *cut as usize;
 
     let mut t = Tracker::new();
-    t.push(&output[..skip.min(3)]);
+    t.push(&Arc::new(output[..skip.min(3)].to_vec()));
     t.set_watching(true);
     let mut from = None;
     let mut at = skip.min(3);
@@ -38,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
         if from.is_none() && at >= skip {
             from = Some(t.mark());
         }
-        t.push(piece);
+        t.push(&Arc::new(piece.to_vec()));
         at += piece.len();
     }
     let Some(from) = from else { return };

@@ -10,8 +10,10 @@ pub mod client;
 pub mod keys;
 pub mod pace;
 pub mod protocol;
+pub mod scan;
 pub mod screen;
 pub mod server;
+pub mod tail;
 
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
@@ -40,7 +42,8 @@ pub const MAX_WATCHERS: usize = 64;
 pub enum ToWatcher {
     /// Send a snapshot of the screen as of this log length, then carry on live.
     Snapshot(u64),
-    Output(Arc<[u8]>),
+    /// A chunk of output, shared with the other watchers and the pace tracker.
+    Output(Arc<Vec<u8>>),
     Resize(u16, u16),
     Notice(Arc<str>),
     State(Arc<State>),

@@ -17,7 +17,12 @@
 //!
 //! Pure logic on bytes: the hub owns one [`Tracker`] and a [`Pace`] per watcher.
 
+use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use super::scan::{Scanner, Seen, Skim, is_reset};
+use super::tail::Tail;
 
 /// Output bytes per second a watcher is sent as they are. A person reads a few hundred
 /// bytes a second; a full redraw of a 300x100 terminal in colour is about 100 KiB.
@@ -28,25 +33,9 @@ pub const WATCH_BURST: u64 = 256 * 1024;
 pub const FRAME_EVERY: Duration = Duration::from_millis(50);
 /// The newest output kept for catch-up frames: a screenful of the longest lines a terminal
 /// shows (500 columns x 200 rows is 100 KB) fits with room to spare.
-pub const TAIL: usize = 256 * 1024;
-/// The tail buffer is cut back to [`TAIL`] when it reaches this: a larger buffer moves
-/// fewer bytes (one move of TAIL bytes per TRIM_AT - TAIL bytes of output).
-const TRIM_AT: usize = 4 * TAIL;
+pub const TAIL: u64 = 256 * 1024;
 /// Colour changes kept from before the tail (since the last reset); more means a resync.
 const MAX_CARRY: usize = 4 * 1024;
-/// Longest CSI parameter string followed (an SGR with 24-bit colours is ~40 bytes).
-const MAX_PARAMS: usize = 64;
-
-/// Where the parser is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum St {
-    Ground,
-    Esc,
-    EscInter,
-    Csi,
-    Str,
-    StrEsc,
-}
 
 /// A point in the output stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,80 +58,26 @@ pub enum CatchUp {
 }
 
 /// Follows the output: counts, the newest bytes, and since when it has been plain.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Tracker {
     offset: u64,
     lfs: u64,
-    tail: Vec<u8>,
-    tail_start: u64,
+    scanner: Scanner,
+    tail: Tail,
     /// Everything from here on is plain.
     clean_from: u64,
-    /// DECSTBM last set the whole screen and left/right margins are off.
-    margins_full: bool,
+    /// The scroll region is not the whole screen / left-right margins are on.
+    margins_set: bool,
     lr_margins: bool,
-    st: St,
-    seq_start: u64,
-    params: Vec<u8>,
-    /// The open CSI can still be a plain SGR.
-    csi_sgr: bool,
-    after_c2: bool,
-    /// SGR sequences in the tail: offset and length.
-    sgr: std::collections::VecDeque<(u64, u8)>,
-    /// SGR sequences from before the tail, since the last reset before it.
+    /// Colour changes in the tail: offset and length.
+    colours: VecDeque<(u64, u8)>,
+    /// Colour changes from before the tail, since the last reset before it.
     carry: Vec<(u64, Vec<u8>)>,
     /// Colour changes at or before this offset were dropped from the carry.
     carry_lost: Option<u64>,
     /// Watchers are attached: keep the tail, count lines, note colours. Without them
     /// only escape sequences are parsed (for the margins), at memchr speed.
     watching: bool,
-}
-
-impl Default for Tracker {
-    fn default() -> Self {
-        Tracker {
-            offset: 0,
-            lfs: 0,
-            tail: Vec::new(),
-            tail_start: 0,
-            clean_from: 0,
-            margins_full: true,
-            lr_margins: false,
-            st: St::Ground,
-            seq_start: 0,
-            params: Vec::new(),
-            csi_sgr: false,
-            after_c2: false,
-            sgr: Default::default(),
-            carry: Vec::new(),
-            carry_lost: None,
-            watching: false,
-        }
-    }
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of each of the 8 bytes below 0x20 or equal to 0xC2 (the lead byte of C1
-/// controls): non-zero exactly when there is one, the lowest bit set marking the first.
-fn look_mask(x: u64) -> u64 {
-    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
-    let v = x ^ (ONES * 0xC2);
-    let c2 = v.wrapping_sub(ONES) & !v & HIGHS;
-    below_space | c2
-}
-
-/// Controls that plain output may hold: they move the cursor within lines or down.
-fn plain_control(b: u8) -> bool {
-    matches!(b, b'\r' | b'\n' | b'\t' | 0x08 | 0x07)
-}
-
-/// An SGR whose first parameter is 0 (or absent) resets every attribute.
-fn is_reset(params: &[u8]) -> bool {
-    params
-        .iter()
-        .take_while(|b| b.is_ascii_digit())
-        .all(|&b| b == b'0')
 }
 
 impl Tracker {
@@ -153,22 +88,24 @@ impl Tracker {
 
     /// Start or stop following everything (when the first watcher joins, the last leaves).
     pub fn set_watching(&mut self, on: bool) {
-        if on == self.watching {
-            return;
+        if on != self.watching {
+            self.watching = on;
+            self.tail = Tail::at(self.offset);
+            self.forget_before(self.offset);
         }
-        self.watching = on;
-        self.tail = if on {
-            Vec::with_capacity(TRIM_AT + 64 * 1024)
-        } else {
-            Vec::new()
-        };
-        self.tail_start = self.offset;
-        self.dirty_keep_state(self.offset);
     }
 
     /// The terminal was resized: lines skipped before this do not count after it.
     pub fn resized(&mut self) {
-        self.dirty_keep_state(self.offset);
+        self.forget_before(self.offset);
+    }
+
+    /// Output before `end` cannot be fast-forwarded over.
+    fn forget_before(&mut self, end: u64) {
+        self.clean_from = end;
+        self.colours.clear();
+        self.carry.clear();
+        self.carry_lost = None;
     }
 
     /// The stream as it is now.
@@ -176,211 +113,59 @@ impl Tracker {
         Mark {
             offset: self.offset,
             lfs: self.lfs,
-            ground: self.st == St::Ground && !self.after_c2,
+            ground: self.scanner.in_ground(),
         }
     }
 
-    /// Follow one chunk of output.
-    pub fn push(&mut self, chunk: &[u8]) {
-        if !self.watching {
-            return self.follow_sequences(chunk);
-        }
+    /// Follow one chunk of output (shared with the watchers, not copied).
+    pub fn push(&mut self, chunk: &Arc<Vec<u8>>) {
         let base = self.offset;
-        self.tail.extend_from_slice(chunk);
-        self.lfs += memchr::memchr_iter(b'\n', chunk).count() as u64;
-        let mut i = 0;
-        while i < chunk.len() {
-            if self.st == St::Ground && !self.after_c2 {
-                // Text and the controls of plain output: eight bytes at a time, straight
-                // to the first that needs a look, without leaving the loop for CR and LF.
-                loop {
-                    if let Some(w) = chunk.get(i..i + 8) {
-                        let mask = look_mask(u64::from_le_bytes(w.try_into().expect("8 bytes")));
-                        if mask == 0 {
-                            i += 8;
-                            continue;
-                        }
-                        i += (mask.trailing_zeros() / 8) as usize;
-                    }
-                    match chunk.get(i) {
-                        Some(&b) if (b >= 0x20 && b != 0xc2) || plain_control(b) => i += 1,
-                        _ => break,
-                    }
-                }
-                if i >= chunk.len() {
-                    break;
-                }
-            }
-            self.step(chunk[i], base + i as u64);
-            i += 1;
-        }
         self.offset += chunk.len() as u64;
-        if self.tail.len() > TRIM_AT {
-            self.trim();
-        }
-    }
-
-    /// Without watchers: only what can start a sequence (ESC, and 0xC2 for C1 controls)
-    /// is looked at in the ground state.
-    fn follow_sequences(&mut self, chunk: &[u8]) {
-        let base = self.offset;
-        let mut i = 0;
-        while i < chunk.len() {
-            if self.st == St::Ground && !self.after_c2 {
-                match memchr::memchr2(0x1b, 0xc2, &chunk[i..]) {
-                    Some(n) => i += n,
-                    None => break,
-                }
-            }
-            self.step(chunk[i], base + i as u64);
-            i += 1;
-        }
-        self.offset += chunk.len() as u64;
-    }
-
-    /// A sequence that is not plain ended at `end`: everything from there on is plain again.
-    fn dirty(&mut self, end: u64) {
-        self.dirty_keep_state(end);
-        self.st = St::Ground;
-    }
-
-    /// Forget the colour changes before `end`, from which the output counts as plain.
-    fn dirty_keep_state(&mut self, end: u64) {
-        self.clean_from = end;
-        self.sgr.clear();
-        self.carry.clear();
-        self.carry_lost = None;
-    }
-
-    fn step(&mut self, b: u8, pos: u64) {
-        match self.st {
-            St::Ground => {
-                if self.after_c2 {
-                    self.after_c2 = false;
-                    if (0x80..=0x9f).contains(&b) {
-                        return self.dirty(pos + 1);
-                    }
-                }
-                match b {
-                    0x1b => {
-                        self.st = St::Esc;
-                        self.seq_start = pos;
-                        self.csi_sgr = true;
-                    }
-                    0xc2 => self.after_c2 = true,
-                    _ if b < 0x20 && !plain_control(b) => self.dirty(pos + 1),
-                    _ => {}
-                }
-            }
-            St::Esc => match b {
-                // Stays a candidate SGR unless a control came between ESC and `[`.
-                b'[' => {
-                    self.st = St::Csi;
-                    self.params.clear();
-                }
-                b']' | b'P' | b'X' | b'^' | b'_' => self.st = St::Str,
-                0x20..=0x2f => self.st = St::EscInter,
-                0x1b => {
-                    self.seq_start = pos;
-                    self.csi_sgr = true;
-                }
-                b'c' => {
-                    self.margins_full = true;
-                    self.lr_margins = false;
-                    self.dirty(pos + 1);
-                }
-                0x18 | 0x1a => self.dirty(pos + 1),
-                0x00..=0x1f => self.csi_sgr = false,
-                _ => self.dirty(pos + 1),
-            },
-            St::EscInter => match b {
-                0x20..=0x2f | 0x00..=0x1a | 0x1c..=0x1f => {}
-                0x1b => {
-                    self.dirty(pos);
-                    self.st = St::Esc;
-                    self.seq_start = pos;
-                    self.csi_sgr = true;
-                }
-                _ => self.dirty(pos + 1),
-            },
-            St::Csi => self.csi(b, pos),
-            St::Str => match b {
-                0x07 | 0x18 | 0x1a => self.dirty(pos + 1),
-                0x1b => self.st = St::StrEsc,
-                _ => {}
-            },
-            St::StrEsc => {
-                self.dirty(pos + 1);
-                if b != b'\\' {
-                    // The ESC ended the string and starts a sequence of its own.
-                    self.clean_from = pos - 1;
-                    self.st = St::Esc;
-                    self.seq_start = pos - 1;
-                    self.csi_sgr = true;
-                    self.step(b, pos);
-                }
+        let skim = if self.watching {
+            self.tail.push(chunk);
+            self.lfs += memchr::memchr_iter(b'\n', chunk).count() as u64;
+            Skim::Controls
+        } else {
+            Skim::Sequences
+        };
+        let mut events = std::mem::take(&mut self.scanner);
+        events.scan(chunk, base, skim, &mut |seen| self.on_seen(seen));
+        self.scanner = events;
+        if self.watching {
+            let point = self.tail.trim_point(TAIL);
+            if point > self.tail.start() {
+                self.trim(point);
             }
         }
     }
 
-    fn csi(&mut self, b: u8, pos: u64) {
-        match b {
-            0x30..=0x3f => {
-                if self.params.len() < MAX_PARAMS {
-                    self.params.push(b);
+    fn on_seen(&mut self, seen: Seen) {
+        match seen {
+            Seen::NotPlain(end) => self.forget_before(end),
+            Seen::Margins { full } => self.margins_set = !full,
+            Seen::LeftRight { on } => self.lr_margins = on,
+            Seen::Reset => (self.margins_set, self.lr_margins) = (false, false),
+            Seen::Colour { start, len } if self.watching => {
+                if start < self.tail.start() {
+                    self.forget_before(start + u64::from(len));
                 } else {
-                    self.csi_sgr = false;
-                }
-                if !matches!(b, b'0'..=b'9' | b';' | b':') {
-                    self.csi_sgr = false;
+                    self.colours.push_back((start, len));
                 }
             }
-            0x20..=0x2f => self.csi_sgr = false,
-            // A colour change: noted while watched if all of it is in the tail.
-            b'm' if self.csi_sgr => {
-                self.st = St::Ground;
-                if self.watching && self.seq_start < self.tail_start {
-                    self.dirty(pos + 1);
-                } else if self.watching {
-                    let len = (pos + 1 - self.seq_start) as u8;
-                    self.sgr.push_back((self.seq_start, len));
-                }
-            }
-            0x40..=0x7e => {
-                if b == b'r' && self.csi_sgr {
-                    self.margins_full = self.params.is_empty();
-                }
-                if (b == b'h' || b == b'l') && self.params.starts_with(b"?") {
-                    let modes = self.params[1..].split(|&c| c == b';');
-                    if modes.into_iter().any(|m| m == b"69") {
-                        self.lr_margins = b == b'h';
-                    }
-                }
-                self.dirty(pos + 1);
-            }
-            0x1b => {
-                self.dirty(pos);
-                self.st = St::Esc;
-                self.seq_start = pos;
-                self.csi_sgr = true;
-            }
-            0x18 | 0x1a => self.dirty(pos + 1),
-            // Other controls are carried out in the middle of the sequence.
-            _ => self.csi_sgr = false,
+            Seen::Colour { .. } => {}
         }
     }
 
-    /// Drop all but the newest [`TAIL`] bytes; colour changes leaving the tail go to the carry.
-    fn trim(&mut self) {
-        let new_start = self.offset - TAIL as u64;
-        while let Some(&(off, len)) = self.sgr.front() {
-            if off >= new_start {
+    /// Drop the tail before `point`; colour changes leaving it go to the carry.
+    fn trim(&mut self, point: u64) {
+        while let Some(&(off, len)) = self.colours.front() {
+            if off >= point {
                 break;
             }
-            self.sgr.pop_front();
-            let at = (off - self.tail_start) as usize;
-            let seq = self.tail[at..at + len as usize].to_vec();
-            if is_reset(&seq[2..seq.len() - 1]) {
+            self.colours.pop_front();
+            let mut seq = Vec::with_capacity(len.into());
+            self.tail.copy(off, off + u64::from(len), &mut seq);
+            if is_reset(&seq) {
                 self.carry.clear();
             }
             self.carry.push((off, seq));
@@ -389,52 +174,46 @@ impl Tracker {
                 self.carry.clear();
             }
         }
-        self.tail.drain(..(new_start - self.tail_start) as usize);
-        self.tail_start = new_start;
+        self.tail.trim_to(point);
     }
 
     /// The newest point between sequences (None if the open sequence began before the tail).
     fn ground(&self) -> Option<Mark> {
-        if self.st == St::Ground {
+        let Some(open) = self.scanner.open_since() else {
             return Some(self.mark());
+        };
+        if open < self.tail.start() {
+            return None;
         }
-        let open = self
-            .tail
-            .get(self.seq_start.checked_sub(self.tail_start)? as usize..)?;
         Some(Mark {
-            offset: self.seq_start,
-            lfs: self.lfs - memchr::memchr_iter(b'\n', open).count() as u64,
+            offset: open,
+            lfs: self.lfs - self.tail.count_lfs(open, self.offset),
             ground: true,
         })
     }
 
-    fn bytes(&self, from: u64, to: u64) -> &[u8] {
-        &self.tail[(from - self.tail_start) as usize..(to - self.tail_start) as usize]
-    }
-
     /// What brings a watcher that has all output before `from` up to date on a screen of
-    /// `rows` rows: the newest bytes if they are all in the tail, else (or if shorter) a
-    /// fast-forward frame, else nothing exact exists.
+    /// `rows` rows: a fast-forward frame, or the newest bytes as they are if they are all
+    /// in the tail and fewer; else nothing exact exists.
     pub fn catch_up(&self, from: Mark, rows: u16) -> CatchUp {
         if from.offset >= self.offset {
             return CatchUp::Caught;
         }
-        let raw = (from.offset >= self.tail_start).then(|| CatchUp::Frame {
-            bytes: self.bytes(from.offset, self.offset).to_vec(),
-            to: self.mark(),
-        });
         let ff = self.fast_forward(from, rows);
-        match (raw, ff) {
-            (Some(CatchUp::Frame { bytes: r, to: rt }), Some((f, ft))) => {
-                if f.len() < r.len() {
-                    CatchUp::Frame { bytes: f, to: ft }
-                } else {
-                    CatchUp::Frame { bytes: r, to: rt }
-                }
-            }
-            (Some(raw), None) => raw,
-            (None, Some((bytes, to))) => CatchUp::Frame { bytes, to },
-            _ => CatchUp::Lost,
+        let raw_len = self.offset - from.offset;
+        if from.offset >= self.tail.start()
+            && ff.as_ref().is_none_or(|(f, _)| raw_len <= f.len() as u64)
+        {
+            let mut bytes = Vec::with_capacity(raw_len as usize);
+            self.tail.copy(from.offset, self.offset, &mut bytes);
+            return CatchUp::Frame {
+                bytes,
+                to: self.mark(),
+            };
+        }
+        match ff {
+            Some((bytes, to)) => CatchUp::Frame { bytes, to },
+            None => CatchUp::Lost,
         }
     }
 
@@ -444,52 +223,47 @@ impl Tracker {
         if !from.ground || from.offset < self.clean_from || lost {
             return None;
         }
-        if !self.margins_full || self.lr_margins {
+        if self.margins_set || self.lr_margins {
             return None;
         }
         let end = self.ground()?;
         let rows = u64::from(rows.max(1));
-        let window = self.bytes(self.tail_start.max(from.offset), end.offset);
-        let base = end.offset - window.len() as u64;
+        let since = self.tail.start().max(from.offset);
         // From the newest line back: the latest CR LF with a full screen of lines after it.
-        let mut after = 0u64;
-        let mut p = None;
-        for i in memchr::memrchr_iter(b'\n', window) {
-            if after >= rows && i > 0 && window[i - 1] == b'\r' {
-                p = Some(base + i as u64 + 1);
-                break;
-            }
-            after += 1;
-        }
-        let p = p?;
+        let p = self
+            .tail
+            .lfs_back(since, end.offset)
+            .enumerate()
+            .find(|&(after, lf)| {
+                after as u64 >= rows && lf > since && self.tail.byte(lf - 1) == Some(b'\r')
+            });
+        let (after, lf) = p?;
+        let p = lf + 1;
         // The skipped part must itself scroll a full screen, so the cursor is on the
         // bottom row at `p` for the owner as it will be for the watcher.
-        if end.lfs.saturating_sub(after + from.lfs) < rows {
+        if end.lfs.saturating_sub(after as u64 + from.lfs) < rows {
             return None;
         }
         let mut out = b"\r\n".repeat(rows as usize);
-        let colours = self
-            .carry
+        let mut colours: Vec<Vec<u8>> = Vec::new();
+        let tail_colours = self
+            .colours
             .iter()
-            .filter(|(off, _)| *off >= from.offset)
-            .map(|(_, s)| s.as_slice())
-            .chain(
-                self.sgr
-                    .iter()
-                    .filter(|(off, _)| *off >= from.offset && *off < p)
-                    .map(|&(off, len)| self.bytes(off, off + u64::from(len))),
-            );
-        let mut kept: Vec<&[u8]> = Vec::new();
-        for s in colours {
-            if is_reset(&s[2..s.len() - 1]) {
-                kept.clear();
+            .filter(|(off, _)| *off >= from.offset && *off < p)
+            .map(|&(off, len)| {
+                let mut s = Vec::with_capacity(len.into());
+                self.tail.copy(off, off + u64::from(len), &mut s);
+                s
+            });
+        let carried = self.carry.iter().filter(|(off, _)| *off >= from.offset);
+        for s in carried.map(|(_, s)| s.clone()).chain(tail_colours) {
+            if is_reset(&s) {
+                colours.clear();
             }
-            kept.push(s);
+            colours.push(s);
         }
-        for s in kept {
-            out.extend_from_slice(s);
-        }
-        out.extend_from_slice(self.bytes(p, end.offset));
+        colours.iter().for_each(|s| out.extend_from_slice(s));
+        self.tail.copy(p, end.offset, &mut out);
         Some((out, end))
     }
 }

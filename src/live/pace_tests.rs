@@ -3,6 +3,8 @@
 
 use super::*;
 
+use std::sync::Arc;
+
 const COLS: usize = 40;
 const ROWS: u16 = 8;
 
@@ -17,6 +19,13 @@ fn feed(t: &mut avt::Terminal, b: &[u8]) {
 /// The screen, colours, cursor and pen, as the emulator would recreate them.
 fn state(t: &avt::Terminal) -> String {
     t.dump()
+}
+
+/// Output in reads of at most 64 KiB, as the PTY reader makes them.
+fn push(t: &mut Tracker, b: &[u8]) {
+    for piece in b.chunks(64 * 1024) {
+        t.push(&Arc::new(piece.to_vec()));
+    }
 }
 
 fn watched() -> Tracker {
@@ -74,7 +83,7 @@ fn skip_and_catch_up(stream: &[u8], chunk: usize, verbatim: usize) -> (String, S
         } else if from.is_none() {
             from = Some(t.mark());
         }
-        t.push(piece);
+        t.push(&Arc::new(piece.to_vec()));
     }
     let from = from.unwrap_or(t.mark());
     match t.catch_up(from, ROWS) {
@@ -95,7 +104,7 @@ fn skip_and_catch_up(stream: &[u8], chunk: usize, verbatim: usize) -> (String, S
 #[test]
 fn plain_text_fast_forwards_exactly() {
     let stream = plain(&mut Rng(7), 40_000);
-    assert!(stream.len() > 4 * TAIL);
+    assert!(stream.len() > 4 * TAIL as usize);
     let (real, watcher, ok) = skip_and_catch_up(&stream, 4096, 8192);
     assert!(ok);
     assert_eq!(real, watcher);
@@ -106,7 +115,7 @@ fn the_frame_is_a_screenful_not_the_skipped_bytes() {
     let stream = plain(&mut Rng(8), 40_000);
     let mut t = watched();
     let from = t.mark();
-    t.push(&stream);
+    push(&mut t, &stream);
     let CatchUp::Frame { bytes, .. } = t.catch_up(from, ROWS) else {
         panic!("no frame")
     };
@@ -117,9 +126,9 @@ fn the_frame_is_a_screenful_not_the_skipped_bytes() {
 fn small_skips_are_sent_as_they_were() {
     let stream = b"one\r\n\x1b[2J\x1b[Htwo".to_vec();
     let mut t = watched();
-    t.push(b"zero\r\n");
+    push(&mut t, b"zero\r\n");
     let from = t.mark();
-    t.push(&stream);
+    push(&mut t, &stream);
     assert_eq!(
         t.catch_up(from, ROWS),
         CatchUp::Frame {
@@ -197,7 +206,10 @@ fn a_scroll_region_left_set_stops_fast_forward() {
 fn colours_set_long_before_the_tail_carry_over() {
     let mut stream = b"x\r\n\x1b[1m\x1b[44m".to_vec();
     stream.extend(b"plain line without colour changes\r\n".repeat(40_000));
-    assert!(stream.len() > 4 * TAIL, "long enough to be trimmed");
+    assert!(
+        stream.len() > 4 * TAIL as usize,
+        "long enough to be trimmed"
+    );
     let (real, watcher, ok) = skip_and_catch_up(&stream, 4096, 2);
     assert!(ok);
     assert_eq!(real, watcher);
@@ -244,30 +256,30 @@ fn pace_admits_a_burst_then_skips_and_frames_every_interval() {
 fn margins_set_before_anyone_watched_are_known_when_they_join() {
     let mut rng = Rng(10);
     let mut t = Tracker::new();
-    t.push(b"\x1b[2;");
-    t.push(b"6r some text\r\n");
+    push(&mut t, b"\x1b[2;");
+    push(&mut t, b"6r some text\r\n");
     t.set_watching(true);
     let from = t.mark();
-    t.push(&plain(&mut rng, 30_000));
+    push(&mut t, &plain(&mut rng, 30_000));
     assert_eq!(t.catch_up(from, ROWS), CatchUp::Lost);
     // Reset by the program: fast forward works again.
-    t.push(b"\x1b[r");
+    push(&mut t, b"\x1b[r");
     let from = t.mark();
-    t.push(&plain(&mut rng, 30_000));
+    push(&mut t, &plain(&mut rng, 30_000));
     assert!(matches!(t.catch_up(from, ROWS), CatchUp::Frame { .. }));
 }
 
 #[test]
 fn a_tracker_joined_inside_a_colour_change_resyncs_until_it_ends() {
     let mut t = Tracker::new();
-    t.push(b"\x1b[3");
+    push(&mut t, b"\x1b[3");
     t.set_watching(true);
     let inside = t.mark();
     assert!(!inside.ground);
-    t.push(b"1m");
+    push(&mut t, b"1m");
     let after = t.mark();
     let body = plain(&mut Rng(11), 30_000);
-    t.push(&body);
+    push(&mut t, &body);
     assert_eq!(t.catch_up(inside, ROWS), CatchUp::Lost);
     assert!(matches!(t.catch_up(after, ROWS), CatchUp::Frame { .. }));
 }

@@ -75,15 +75,11 @@ impl Audience {
     /// Output: to every watcher within its pace; the others skip until their next frame.
     pub fn output(&mut self, bytes: Vec<u8>, now: Instant) {
         let mark = self.tracker.mark();
-        self.tracker.push(&bytes);
-        if self.watchers.is_empty() {
-            return;
-        }
-        let mut chunk: Option<Arc<[u8]>> = None; // made once, for the first who takes it
+        let chunk = Arc::new(bytes);
+        self.tracker.push(&chunk);
         for w in &mut self.watchers {
-            if w.pace.admit(bytes.len(), mark, now) {
-                let c = chunk.get_or_insert_with(|| Arc::from(bytes.as_slice()));
-                send(w, ToWatcher::Output(Arc::clone(c)));
+            if w.pace.admit(chunk.len(), mark, now) {
+                send(w, ToWatcher::Output(Arc::clone(&chunk)));
             }
         }
     }
@@ -100,7 +96,7 @@ impl Audience {
                 CatchUp::Frame { bytes, to } => {
                     let caught = to.offset == self.tracker.mark().offset;
                     w.pace.sent(bytes.len(), to, caught, now);
-                    send(w, ToWatcher::Output(Arc::from(bytes)));
+                    send(w, ToWatcher::Output(Arc::new(bytes)));
                 }
                 CatchUp::Lost => {
                     w.pace.reset();

@@ -1,0 +1,349 @@
+//! Which session output is "plain": a small escape-sequence parser that reports what a
+//! catch-up frame (see `pace.rs`) must know about, and nothing else. Plain output is
+//! printable text, CR, LF, TAB, BS, BEL and colour changes (SGR); every other control or
+//! sequence is reported as the end of a stretch of output that is not plain, and the
+//! scroll-region and left/right-margin settings are followed.
+//!
+//! Pure logic on bytes, fed in pieces of any size: its state carries over between them.
+
+/// Longest CSI parameter string followed (an SGR with two 24-bit colours is ~40 bytes).
+const MAX_PARAMS: usize = 64;
+
+/// What the scanner saw, with stream offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// Output that is not plain ended at this offset.
+    NotPlain(u64),
+    /// A colour change (a whole `ESC [ ... m`) at `start`, `len` bytes long.
+    Colour { start: u64, len: u8 },
+    /// The scroll region was set: to the whole screen, or not.
+    Margins { full: bool },
+    /// Left/right margins (DECLRMM) turned on or off.
+    LeftRight { on: bool },
+    /// A full reset (RIS): margins are the whole screen again.
+    Reset,
+}
+
+/// How the ground state is skimmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skim {
+    /// Look at every control character (to find the end of plain output).
+    Controls,
+    /// Look only at what starts a sequence: ESC, and 0xC2 for C1 controls.
+    Sequences,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum St {
+    Ground,
+    Esc,
+    EscInter,
+    Csi,
+    Str,
+    StrEsc,
+}
+
+/// The parser's state between pieces.
+#[derive(Debug)]
+pub struct Scanner {
+    st: St,
+    /// Where the open sequence began.
+    seq_start: u64,
+    params: Vec<u8>,
+    /// The open sequence can still be a colour change.
+    sgr: bool,
+    /// The last byte was 0xC2: the next may make a C1 control.
+    after_c2: bool,
+}
+
+impl Default for Scanner {
+    fn default() -> Self {
+        Scanner {
+            st: St::Ground,
+            seq_start: 0,
+            params: Vec::new(),
+            sgr: false,
+            after_c2: false,
+        }
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each of the 8 bytes below 0x20 or equal to 0xC2: non-zero exactly when
+/// there is one, the lowest bit set marking the first (bits above it may be spurious).
+fn look_mask(x: u64) -> u64 {
+    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+    let v = x ^ (ONES * 0xC2);
+    let c2 = v.wrapping_sub(ONES) & !v & HIGHS;
+    below_space | c2
+}
+
+/// Controls that plain output may hold: they move the cursor within lines or down.
+fn plain_control(b: u8) -> bool {
+    matches!(b, b'\r' | b'\n' | b'\t' | 0x08 | 0x07)
+}
+
+/// Whether a byte needs no look in the ground state.
+fn plain_byte(b: u8) -> bool {
+    (b >= 0x20 && b != 0xc2) || plain_control(b)
+}
+
+/// An SGR whose first parameter is 0 (or absent) resets every attribute.
+pub fn is_reset(sgr: &[u8]) -> bool {
+    let params = sgr.get(2..sgr.len().saturating_sub(1)).unwrap_or_default();
+    params
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .all(|&b| b == b'0')
+}
+
+impl Scanner {
+    /// Between sequences (and not after a lone 0xC2).
+    pub fn in_ground(&self) -> bool {
+        self.st == St::Ground && !self.after_c2
+    }
+
+    /// Where the open sequence began, if one is open.
+    pub fn open_since(&self) -> Option<u64> {
+        (self.st != St::Ground).then_some(self.seq_start)
+    }
+
+    /// Scan `chunk`, which starts at stream offset `base`.
+    pub fn scan(&mut self, chunk: &[u8], base: u64, skim: Skim, seen: &mut impl FnMut(Seen)) {
+        let mut i = 0;
+        while i < chunk.len() {
+            if self.in_ground() {
+                i = match skim {
+                    Skim::Controls => skip_plain(chunk, i),
+                    Skim::Sequences => {
+                        memchr::memchr2(0x1b, 0xc2, &chunk[i..]).map_or(chunk.len(), |n| i + n)
+                    }
+                };
+                if i >= chunk.len() {
+                    break;
+                }
+            }
+            self.step(chunk[i], base + i as u64, seen);
+            i += 1;
+        }
+    }
+
+    /// A sequence that is not plain ended at `end`.
+    fn not_plain(&mut self, end: u64, seen: &mut impl FnMut(Seen)) {
+        self.st = St::Ground;
+        seen(Seen::NotPlain(end));
+    }
+
+    fn open(&mut self, pos: u64) {
+        self.st = St::Esc;
+        self.seq_start = pos;
+        self.sgr = true;
+    }
+
+    fn step(&mut self, b: u8, pos: u64, seen: &mut impl FnMut(Seen)) {
+        match self.st {
+            St::Ground => {
+                if std::mem::take(&mut self.after_c2) && (0x80..=0x9f).contains(&b) {
+                    return self.not_plain(pos + 1, seen);
+                }
+                match b {
+                    0x1b => self.open(pos),
+                    0xc2 => self.after_c2 = true,
+                    _ if !plain_byte(b) => self.not_plain(pos + 1, seen),
+                    _ => {}
+                }
+            }
+            St::Esc => match b {
+                // Stays a candidate colour change unless a control came before the `[`.
+                b'[' => {
+                    self.st = St::Csi;
+                    self.params.clear();
+                }
+                b']' | b'P' | b'X' | b'^' | b'_' => self.st = St::Str,
+                0x20..=0x2f => self.st = St::EscInter,
+                0x1b => self.open(pos),
+                b'c' => {
+                    seen(Seen::Reset);
+                    self.not_plain(pos + 1, seen);
+                }
+                0x18 | 0x1a => self.not_plain(pos + 1, seen),
+                // Other controls are carried out in the middle of the sequence.
+                0x00..=0x1f => self.sgr = false,
+                _ => self.not_plain(pos + 1, seen),
+            },
+            St::EscInter => match b {
+                0x1b => {
+                    self.not_plain(pos, seen);
+                    self.open(pos);
+                }
+                0x00..=0x2f => {}
+                _ => self.not_plain(pos + 1, seen),
+            },
+            St::Csi => self.csi(b, pos, seen),
+            St::Str => match b {
+                0x07 | 0x18 | 0x1a => self.not_plain(pos + 1, seen),
+                0x1b => self.st = St::StrEsc,
+                _ => {}
+            },
+            St::StrEsc => {
+                if b == b'\\' {
+                    self.not_plain(pos + 1, seen);
+                } else {
+                    // The ESC ended the string and starts a sequence of its own.
+                    self.not_plain(pos - 1, seen);
+                    self.open(pos - 1);
+                    self.step(b, pos, seen);
+                }
+            }
+        }
+    }
+
+    fn csi(&mut self, b: u8, pos: u64, seen: &mut impl FnMut(Seen)) {
+        match b {
+            0x30..=0x3f => {
+                if self.params.len() < MAX_PARAMS {
+                    self.params.push(b);
+                } else {
+                    self.sgr = false;
+                }
+                if !matches!(b, b'0'..=b'9' | b';' | b':') {
+                    self.sgr = false;
+                }
+            }
+            0x20..=0x2f => self.sgr = false,
+            b'm' if self.sgr => {
+                self.st = St::Ground;
+                let len = (pos + 1 - self.seq_start) as u8; // at most 3 + MAX_PARAMS
+                seen(Seen::Colour {
+                    start: self.seq_start,
+                    len,
+                });
+            }
+            0x40..=0x7e => {
+                if b == b'r' && self.sgr {
+                    seen(Seen::Margins {
+                        full: self.params.is_empty(),
+                    });
+                }
+                if matches!(b, b'h' | b'l') && self.params.first() == Some(&b'?') {
+                    let mut modes = self.params[1..].split(|&c| c == b';');
+                    if modes.any(|m| m == b"69") {
+                        seen(Seen::LeftRight { on: b == b'h' });
+                    }
+                }
+                self.not_plain(pos + 1, seen);
+            }
+            0x1b => {
+                self.not_plain(pos, seen);
+                self.open(pos);
+            }
+            0x18 | 0x1a => self.not_plain(pos + 1, seen),
+            _ => self.sgr = false,
+        }
+    }
+}
+
+/// From `i`, the first byte of `chunk` that is not plain text or a plain control: eight
+/// bytes at a time, straight to the first that needs a look.
+fn skip_plain(chunk: &[u8], mut i: usize) -> usize {
+    loop {
+        if let Some(w) = chunk.get(i..i + 8) {
+            let mask = look_mask(u64::from_le_bytes(w.try_into().expect("8 bytes")));
+            if mask == 0 {
+                i += 8;
+                continue;
+            }
+            i += (mask.trailing_zeros() / 8) as usize;
+        }
+        match chunk.get(i) {
+            Some(&b) if plain_byte(b) => i += 1,
+            _ => return i,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(input: &[&[u8]], skim: Skim) -> Vec<Seen> {
+        let mut s = Scanner::default();
+        let mut out = Vec::new();
+        let mut base = 0;
+        for piece in input {
+            s.scan(piece, base, skim, &mut |e| out.push(e));
+            base += piece.len() as u64;
+        }
+        out
+    }
+
+    #[test]
+    fn text_and_plain_controls_report_nothing() {
+        let text: &[u8] = "héllo\tworld\x08!\x07\r\n°C\r\n".as_bytes();
+        assert_eq!(seen(&[text], Skim::Controls), vec![]);
+    }
+
+    #[test]
+    fn colours_are_reported_whole_even_across_pieces() {
+        let want = vec![
+            Seen::Colour { start: 1, len: 7 },
+            Seen::Colour { start: 9, len: 3 },
+        ];
+        assert_eq!(seen(&[b"a\x1b[1;31mb\x1b[m"], Skim::Controls), want);
+        assert_eq!(
+            seen(&[b"a\x1b[1;", b"31mb\x1b", b"[m"], Skim::Controls),
+            want
+        );
+        assert!(is_reset(b"\x1b[m") && is_reset(b"\x1b[00;1m") && !is_reset(b"\x1b[01m"));
+    }
+
+    #[test]
+    fn everything_else_ends_plain_output_where_it_ends() {
+        for (input, end) in [
+            (&b"ab\x1b[5;1Hc"[..], 8),
+            (b"\x1b]0;title\x07x", 10),
+            (b"\x1b]0;t\x1b\\x", 7),
+            (b"\x1b7", 2),
+            (b"\x1b(0", 3),
+            (b"x\x0e", 2),
+            ("\u{9b}".as_bytes(), 2),
+            (b"\x1b[?1049h", 8),
+            (b"\x1b[3\n1m", 6),
+        ] {
+            assert_eq!(
+                seen(&[input], Skim::Controls),
+                vec![Seen::NotPlain(end)],
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn margins_and_resets_are_followed_when_skimming_for_sequences_only() {
+        let input: &[&[u8]] = &[b"x\x0e\x1b[2;", b"6r..\x1b[r\x1b[?69h\x1bc"];
+        let got = seen(input, Skim::Sequences);
+        assert_eq!(
+            got,
+            vec![
+                Seen::Margins { full: false },
+                Seen::NotPlain(8),
+                Seen::Margins { full: true },
+                Seen::NotPlain(13),
+                Seen::LeftRight { on: true },
+                Seen::NotPlain(19),
+                Seen::Reset,
+                Seen::NotPlain(21),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_string_cut_by_an_escape_starts_the_next_sequence() {
+        assert_eq!(
+            seen(&[b"\x1b]0;t\x1b[1mx"], Skim::Controls),
+            vec![Seen::NotPlain(5), Seen::Colour { start: 5, len: 4 }]
+        );
+    }
+}
