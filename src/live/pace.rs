@@ -204,12 +204,15 @@ impl Tracker {
         if from.offset >= self.tail.start()
             && ff.as_ref().is_none_or(|(f, _)| raw_len <= f.len() as u64)
         {
-            let mut bytes = Vec::with_capacity(raw_len as usize);
-            self.tail.copy(from.offset, self.offset, &mut bytes);
-            return CatchUp::Frame {
-                bytes,
-                to: self.mark(),
-            };
+            // Up to the newest point between sequences when there is one after `from`, so
+            // that the next frame can fast-forward from there.
+            let to = self
+                .ground()
+                .filter(|g| g.offset > from.offset)
+                .unwrap_or_else(|| self.mark());
+            let mut bytes = Vec::with_capacity((to.offset - from.offset) as usize);
+            self.tail.copy(from.offset, to.offset, &mut bytes);
+            return CatchUp::Frame { bytes, to };
         }
         match ff {
             Some((bytes, to)) => CatchUp::Frame { bytes, to },
@@ -293,14 +296,16 @@ impl Pace {
     }
 
     /// Whether a chunk of `n` bytes may go to the watcher as it is; if not, the watcher
-    /// skips from `mark` (the stream before the chunk) until a catch-up frame.
+    /// skips from `mark` (the stream before the chunk) until a catch-up frame. A chunk
+    /// that begins inside an escape sequence always goes (on credit): a skip must start
+    /// between sequences for a fast-forward to be exact.
     pub fn admit(&mut self, n: usize, mark: Mark, now: Instant) -> bool {
         if self.skip.is_some() {
             return false;
         }
         self.refill(now);
-        if self.credit >= n as u64 {
-            self.credit -= n as u64;
+        if self.credit >= n as u64 || !mark.ground {
+            self.credit = self.credit.saturating_sub(n as u64);
             return true;
         }
         self.skip = Some((mark, now));

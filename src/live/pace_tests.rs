@@ -230,6 +230,26 @@ fn a_skip_that_starts_inside_a_sequence_is_resynced_unless_it_is_short() {
 }
 
 #[test]
+fn a_frame_as_it_was_stops_before_an_open_sequence() {
+    let mut t = watched();
+    push(&mut t, b"a\r\n");
+    let from = t.mark();
+    push(&mut t, b"b\r\nc\x1b[3");
+    let CatchUp::Frame { bytes, to } = t.catch_up(from, ROWS) else {
+        panic!("no frame");
+    };
+    assert_eq!(
+        (bytes.as_slice(), to.offset, to.ground),
+        (&b"b\r\nc"[..], 7, true)
+    );
+    push(&mut t, b"1mred\r\n");
+    let CatchUp::Frame { bytes, .. } = t.catch_up(to, ROWS) else {
+        panic!("no frame");
+    };
+    assert_eq!(bytes, b"\x1b[31mred\r\n");
+}
+
+#[test]
 fn pace_admits_a_burst_then_skips_and_frames_every_interval() {
     let t0 = Instant::now();
     let mut p = Pace::new(t0);
@@ -249,7 +269,13 @@ fn pace_admits_a_burst_then_skips_and_frames_every_interval() {
     assert_eq!(p.next_frame(), None);
     // 50 ms earn 50 KiB at 1 MiB/s (less the 100-byte frame).
     assert!(p.admit(52_000, m(5000), t1));
-    assert!(!p.admit(1024, m(5000), t1));
+    // A chunk that starts inside a sequence goes anyway: skips start between sequences.
+    let inside = Mark {
+        ground: false,
+        ..m(57_000)
+    };
+    assert!(p.admit(1024, inside, t1));
+    assert!(!p.admit(1024, m(58_024), t1));
 }
 
 #[test]

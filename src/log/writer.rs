@@ -1,6 +1,6 @@
 //! The session log writer: one record per line, each line one write(2) with its LF last,
 //! chained by hash, payloads split so no line nears the 1 MiB limit, flushed as it goes and
-//! fsynced in the background at least every [`SYNC_INTERVAL`].
+//! fsynced in the background at least every [`SYNC_INTERVAL`] and every [`SYNC_BYTES`].
 //!
 //! A failed or short write truncates the file back to its last whole line and is reported:
 //! the caller ends the session, since a session that cannot be recorded must not go on.
@@ -25,6 +25,10 @@ pub const MAX_PAYLOAD: usize = 64 * 1024;
 /// The log reaches the disk at least this often while a session runs.
 pub const SYNC_INTERVAL: Duration = Duration::from_secs(1);
 
+/// ...and after this much has been written, so that heavy output reaches the disk while the
+/// session runs and the final fsync at its end has little left to do.
+pub const SYNC_BYTES: u64 = 4 * 1024 * 1024;
+
 /// Shared between the writer and its background syncer.
 #[derive(Default)]
 struct SyncState {
@@ -47,6 +51,8 @@ pub struct LogWriter {
     line: Vec<u8>,
     sync: Arc<SyncState>,
     syncer: Option<std::thread::JoinHandle<()>>,
+    /// Bytes written since the syncer was last woken for them.
+    unsynced: u64,
 }
 
 impl LogWriter {
@@ -64,6 +70,7 @@ impl LogWriter {
             line: Vec::with_capacity(MAX_PAYLOAD * 2),
             sync: Arc::default(),
             syncer: None,
+            unsynced: 0,
         };
         w.append(0, Body::Genesis(Box::new(genesis)))?;
         w.file.sync_data()?;
@@ -152,6 +159,13 @@ impl LogWriter {
         self.seq += 1;
         self.last_t = t;
         self.sync.dirty.store(true, Ordering::Release);
+        self.unsynced += self.line.len() as u64;
+        if self.unsynced >= SYNC_BYTES {
+            self.unsynced = 0;
+            if let Some(h) = &self.syncer {
+                h.thread().unpark();
+            }
+        }
         Ok(())
     }
 
