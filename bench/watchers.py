@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Output throughput of `breakglass shell` with watchers attached: none, eight that keep
 up, and one that is stopped (SIGSTOP) and never reads; next to script(1), in the same
-rounds. Then `breakglass verify` throughput on the log of one of those sessions.
+rounds; on the 100 MiB text, then 0 and 8 watchers and script on the 8 MiB of random
+bytes. Then `breakglass verify` throughput on the log of one of the text sessions.
 
-Every variant runs `sh -c 'while [ ! -e GO ]; do sleep 0.01; done; cat FILE'` (the 100 MiB
-text input of throughput.py) on a PTY that a minimal runner drains. The harness waits
+Every variant runs `sh -c 'while [ ! -e GO ]; do sleep 0.01; done; cat FILE'` (an input of
+throughput.py) on a PTY that a minimal runner drains. The harness waits
 until the inner shell is waiting for GO and, for breakglass, until the log has one `join`
 record per watcher; then it creates GO. Time runs from GO to the exit of the whole tree.
 Each watcher (`breakglass watch`) has a PTY of its own, whose master a `wc -c` of the
@@ -39,6 +40,7 @@ N_WATCHERS = 8
 SETTLE_S = 0.05  # after everything is ready, before GO: let start-up output drain
 
 VARIANTS = ("bg-0", "bg-8", "bg-stopped", "script")
+RANDOM_VARIANTS = ("bg-0", "bg-8", "script")
 WATCHERS = {"bg-0": 0, "bg-8": N_WATCHERS, "bg-stopped": 1, "script": 0}
 
 
@@ -55,14 +57,15 @@ def count_joins(logfile: str) -> int:
 
 
 class Bench:
-    def __init__(self, args, inp: dict):
+    def __init__(self, args, inp: dict, variants: tuple[str, ...]):
         self.args = args
+        self.variants = variants
         self.bin = args.bin
         self.inp = inp
         self.script = need("watchers.py", "script")
         self.cat = need("watchers.py", "cat")
         self.sh = need("watchers.py", "sh")
-        self.workdir = fresh_workdir(args.out, "runs-watchers")
+        self.workdir = fresh_workdir(args.out, f"runs-watchers-{inp['name']}")
         self.env = bench_env(self.workdir)
         self.kept: str | None = None  # a 0-watcher data dir, for the verify benchmark
 
@@ -165,7 +168,7 @@ class Bench:
 
     def run(self) -> list[dict]:
         results = []
-        order = list(VARIANTS)
+        order = list(self.variants)
         total = self.args.warmup + self.args.runs
         for i in range(total):
             warm = i < self.args.warmup
@@ -204,10 +207,11 @@ class Bench:
         return {"log_size": size, "runs": runs}
 
 
-def report(inp: dict, results: list[dict], vb: dict, facts: dict,
-           runs: int) -> tuple[str, list[dict]]:
-    out = ["## Machine\n", *facts_lines(facts)]
-    by = {v: [r for r in results if r["variant"] == v] for v in VARIANTS}
+def report(inp: dict, results: list[dict], vb: dict, facts: dict, runs: int,
+           variants: tuple[str, ...], first: bool) -> tuple[str, list[dict]]:
+    out = ["## Machine\n", *facts_lines(facts)] if first else []
+    label = "" if inp["name"] == "text" else f"{inp['name']}: "
+    by = {v: [r for r in results if r["variant"] == v] for v in variants}
     med = {v: statistics.median(r["wall"] for r in rs) for v, rs in by.items() if rs}
 
     def paired(a: str, b: str) -> list[float]:
@@ -215,10 +219,10 @@ def report(inp: dict, results: list[dict], vb: dict, facts: dict,
         rb = {r["round"]: r["wall"] for r in by[b]}
         return [rb[r["round"]] / r["wall"] for r in by[a] if r["round"] in rb]
 
-    out.append(f"\n## Throughput with watchers ({runs} runs per variant, alternating; "
-               f"{inp['out_size'] / MIB:.2f} MiB of PTY output)\n")
+    out.append(f"\n## Throughput with watchers, {inp['name']} ({runs} runs per variant, "
+               f"alternating; {inp['out_size'] / MIB:.2f} MiB of PTY output)\n")
     rows = []
-    for v in VARIANTS:
+    for v in variants:
         rs = by[v]
         if not rs:
             continue
@@ -285,7 +289,7 @@ def report(inp: dict, results: list[dict], vb: dict, facts: dict,
     verdicts = []
     if "bg-8" in med and "script" in med:
         x = med["script"] / med["bg-8"]
-        verdicts.append(verdict("watchers", f"8 watchers: throughput >= "
+        verdicts.append(verdict("watchers", f"{label}8 watchers: throughput >= "
                                 f"{TARGET_8_VS_SCRIPT:.2f}x script", f"{x:.3f}x",
                                 x >= TARGET_8_VS_SCRIPT))
     if "bg-stopped" in med and "bg-0" in med:
@@ -307,18 +311,26 @@ def main() -> int:
     args = parse_args("watchers.py", __doc__)
     facts = machine_facts()
     log_facts(facts)
-    inp = prepare_inputs(args.out, args.seed, args.text_mib, args.random_mib, only=("text",))
-    inp = inp["text"]
-    bench = Bench(args, inp)
-    results = bench.run()
-    vb = bench.verify_bench()
-    end_facts(facts)
-    text, verdicts = report(inp, results, vb, facts, args.runs)
+    inputs = prepare_inputs(args.out, args.seed, args.text_mib, args.random_mib)
+    texts, verdicts, raw, checks_ok = [], [], {}, True
+    for name, variants in (("text", VARIANTS), ("random", RANDOM_VARIANTS)):
+        inp = dict(inputs[name], name=name)
+        log(f"-- {name}")
+        bench = Bench(args, inp, variants)
+        results = bench.run()
+        vb = bench.verify_bench() if name == "text" else {}
+        if name == "random":
+            end_facts(facts)
+        text, v = report(inp, results, vb, facts, args.runs, variants, name == "text")
+        texts.append(text)
+        verdicts += v
+        raw[name] = {"input": inp, "results": results, "verify": vb}
+        checks_ok &= all(r["ok"] for r in results)
+        checks_ok &= all(x["exit"] == 0 for x in vb.get("runs", []))
+        shutil.rmtree(bench.workdir, ignore_errors=True)
+    text = "\n".join(texts)
     print(text)
-    checks_ok = all(r["ok"] for r in results) and all(v["exit"] == 0 for v in vb.get("runs", []))
-    save_report(args, "watchers", text, {"input": inp, "results": results, "verify": vb},
-                verdicts, facts, checks_ok)
-    shutil.rmtree(bench.workdir, ignore_errors=True)
+    save_report(args, "watchers", text, raw, verdicts, facts, checks_ok)
     return 0 if checks_ok else 1
 
 

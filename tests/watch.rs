@@ -204,6 +204,42 @@ fn a_watcher_of_a_flood_is_sent_screens_not_every_byte_and_sees_the_owners_scree
 }
 
 #[test]
+fn a_watcher_of_binary_output_waits_for_a_pause_and_then_sees_the_screen() {
+    let env = Env::new();
+    let go = env.tmp.path().join("go");
+    let script = format!(
+        "while [ ! -e {} ]; do sleep 0.05; done; head -c 6000000 /dev/urandom; sleep 0.6; \
+         printf '\\033c'; echo after''wards; sleep 1",
+        go.display()
+    );
+    let mut owner = env.spawn(&["shell", "-r", "binary", "--", "sh", "-c", &script]);
+    let id = session_id(&env);
+    let mut watcher = Pty::spawn(env.cmd().args(["watch", &id]), 100, 30);
+    wait_record(
+        &env.log(),
+        "join",
+        |b| matches!(b, Body::Participant(p) if p.event == "join"),
+    );
+    std::fs::write(&go, "").unwrap();
+    assert_eq!(owner.wait().code(), Some(0));
+    watcher.wait();
+    let log = env.log();
+    assert_verdict(&log, "VERIFIED");
+    let seen = watcher.screen();
+    assert!(
+        seen.contains("too fast to show"),
+        "no notice: {}",
+        &seen[seen.len().saturating_sub(2000)..]
+    );
+    assert!(seen.contains("afterwards"), "the screen did not catch up");
+    assert!(
+        seen.len() < 3_000_000,
+        "the watcher got {} bytes of a 6 MB flood",
+        seen.len()
+    );
+}
+
+#[test]
 fn witness_copy_is_byte_identical_and_catches_a_rewrite() {
     let env = Env::new();
     let mut owner = env.spawn(&[

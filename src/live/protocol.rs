@@ -19,7 +19,9 @@
 //! 3. Watching: the session sends `SCREEN` (a terminal snapshot: escape sequences that
 //!    recreate the screen), then `OUTPUT`, `RESIZE`, `NOTICE`, `STATE` and, when asked
 //!    for with `save`, `LOG` (the log's bytes, whole lines, from offset 0), then `END`.
-//!    A watcher that falls behind gets a fresh `SCREEN` instead of what it missed.
+//!    Above 1 MiB/s of output, `OUTPUT` carries catch-up frames (see `pace.rs`) that
+//!    leave the watcher's screen as the owner's is, 20 times a second; a watcher that
+//!    falls behind, or for whom no exact frame exists, gets a fresh `SCREEN` instead.
 //! 4. The client may send `INPUT` (acted on only while it holds the keyboard), `TAKE`,
 //!    `RETURN`, `KILL`, `MARK` (text) and `DETACH`.
 //!

@@ -13,7 +13,7 @@ use super::pty;
 use super::secret::{Piece, SecretFilter};
 use super::term;
 use super::ttl::Ttl;
-use super::watchers::Audience;
+use super::watchers::{Audience, RESYNC_QUIET};
 use crate::log::record::{Body, Data};
 use crate::log::writer::LogWriter;
 use crate::witness::syslog::Syslog;
@@ -99,7 +99,7 @@ pub struct Hub {
     pub(super) size: (u16, u16),
     pub(super) status: Option<ExitStatus>,
     exited_at: Option<Instant>,
-    last_output: Instant,
+    pub(super) last_output: Instant,
     output_done: bool,
     pub(super) ending: Option<Ending>,
     pub(super) kill_at: Option<Instant>,
@@ -280,6 +280,10 @@ impl Hub {
         if let Some(f) = self.audience.next_frame() {
             wait = wait.min(f.saturating_duration_since(now));
         }
+        if !self.audience.resync_wanted.is_empty() {
+            let quiet = self.last_output + RESYNC_QUIET;
+            wait = wait.min(quiet.saturating_duration_since(now));
+        }
         if let Some(x) = self.exited_at {
             let quiet = (self.last_output.max(x) + DRAIN_QUIET).saturating_duration_since(now);
             wait = wait.min(quiet);
@@ -397,6 +401,7 @@ impl Hub {
                 self.handle(ev);
             }
             self.audience.pace(self.size.1, Instant::now(), false);
+            self.grant_resyncs();
             self.on_ttl();
             if let Some(k) = self.kill_at
                 && self.status.is_none()

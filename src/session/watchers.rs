@@ -17,6 +17,10 @@ use crate::log::record::{Body, Participant};
 
 /// Owner keystrokes held while an operator is required but absent, at most this many.
 const MAX_HELD: usize = 64 * 1024;
+/// A watcher that fell behind gets its fresh screen once the output has paused this long:
+/// output that cannot be fast-forwarded (binary data, full-screen programs) only reaches
+/// a screen through the emulator, which plays ~36 MB/s, and must not race a flood.
+pub const RESYNC_QUIET: Duration = Duration::from_millis(200);
 /// The owner is reminded that their keys are not sent at most this often.
 const REMIND_EVERY: Duration = Duration::from_secs(5);
 
@@ -34,6 +38,8 @@ pub struct Audience {
     pub title: String,
     /// Follows the output for catch-up frames (fully only while someone watches).
     pub tracker: Tracker,
+    /// Watchers that fell behind and wait for the output to pause to get a fresh screen.
+    pub resync_wanted: Vec<WatcherId>,
 }
 
 impl Audience {
@@ -47,6 +53,7 @@ impl Audience {
             reminded: None,
             title,
             tracker: Tracker::new(),
+            resync_wanted: Vec::new(),
         }
     }
 
@@ -233,6 +240,17 @@ impl Hub {
     }
 
     pub fn on_resync(&mut self, id: WatcherId) {
+        if self.last_output.elapsed() < RESYNC_QUIET {
+            if !self.audience.resync_wanted.contains(&id) {
+                self.audience.resync_wanted.push(id);
+                let why =
+                    "the output is too fast to show here: your screen catches up when it pauses";
+                if let Some(w) = self.audience.get(id) {
+                    let _ = w.tx.try_send(ToWatcher::Notice(Arc::from(why)));
+                }
+            }
+            return;
+        }
         let upto = self.writer.len();
         if let Some(w) = self.audience.watchers.iter_mut().find(|w| w.id == id)
             && w.behind.load(Ordering::Acquire)
@@ -240,6 +258,15 @@ impl Hub {
         {
             w.pace.reset();
             w.behind.store(false, Ordering::Release);
+        }
+    }
+
+    /// Fresh screens for the watchers that waited for the output to pause.
+    pub fn grant_resyncs(&mut self) {
+        if !self.audience.resync_wanted.is_empty() && self.last_output.elapsed() >= RESYNC_QUIET {
+            for id in std::mem::take(&mut self.audience.resync_wanted) {
+                self.on_resync(id);
+            }
         }
     }
 
