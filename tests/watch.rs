@@ -137,7 +137,7 @@ fn a_stopped_watcher_does_not_slow_the_session_and_the_log_is_whole() {
         go.display()
     );
     let mut owner = env.spawn(&["shell", "-r", "flood", "--", "sh", "-c", &script]);
-    let id = session_id(&env);
+    let id = live_session_id(&env);
     let mut watcher = Pty::spawn(env.cmd().args(["watch", &id]), 80, 24);
     wait_record(
         &env.log(),
@@ -172,7 +172,7 @@ fn a_watcher_of_a_flood_is_sent_screens_not_every_byte_and_sees_the_owners_scree
         go.display()
     );
     let mut owner = env.spawn(&["shell", "-r", "flood", "--", "sh", "-c", &script]);
-    let id = session_id(&env);
+    let id = live_session_id(&env);
     let mut watcher = Pty::spawn(env.cmd().args(["watch", &id]), 100, 30);
     wait_record(
         &env.log(),
@@ -213,7 +213,7 @@ fn a_watcher_of_binary_output_waits_for_a_pause_and_then_sees_the_screen() {
         go.display()
     );
     let mut owner = env.spawn(&["shell", "-r", "binary", "--", "sh", "-c", &script]);
-    let id = session_id(&env);
+    let id = live_session_id(&env);
     let mut watcher = Pty::spawn(env.cmd().args(["watch", &id]), 100, 30);
     wait_record(
         &env.log(),
@@ -237,6 +237,43 @@ fn a_watcher_of_binary_output_waits_for_a_pause_and_then_sees_the_screen() {
         "the watcher got {} bytes of a 6 MB flood",
         seen.len()
     );
+}
+
+#[test]
+fn watchers_learn_when_the_owner_resizes() {
+    let env = Env::new();
+    let mut owner = env.spawn(&[
+        "shell",
+        "-r",
+        "resize",
+        "--",
+        "sh",
+        "-c",
+        "echo rea''dy; read x",
+    ]);
+    owner.expect("ready");
+    let id = session_id(&env);
+    let mut watcher = Pty::spawn(env.cmd().args(["watch", &id]), 100, 30);
+    wait_record(
+        &env.log(),
+        "join",
+        |b| matches!(b, Body::Participant(p) if p.event == "join"),
+    );
+    owner.resize(120, 40);
+    owner.signal(libc::SIGWINCH);
+    wait_record(&env.log(), "resize", |b| {
+        matches!(
+            b,
+            Body::Resize {
+                cols: 120,
+                rows: 40
+            }
+        )
+    });
+    watcher.expect("the session is 120x40");
+    owner.send("done\r");
+    assert_eq!(owner.wait().code(), Some(0));
+    watcher.wait();
 }
 
 #[test]

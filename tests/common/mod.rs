@@ -336,6 +336,18 @@ pub fn session_id(env: &Env) -> String {
     }
 }
 
+/// The id of the session once its live socket is listening (the log comes first).
+pub fn live_session_id(env: &Env) -> String {
+    let id = session_id(env);
+    let sock = env.dir().join("live").join(format!("{id}.sock"));
+    let start = Instant::now();
+    while !sock.exists() {
+        assert!(start.elapsed() < DEADLINE, "the session never listened");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    id
+}
+
 /// Wait until the session's log has a record matching `pred`.
 pub fn wait_record(path: &Path, what: &str, pred: impl Fn(&Body) -> bool) {
     let start = Instant::now();
