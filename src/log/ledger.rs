@@ -15,8 +15,8 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::chain::{self, Hash, ZERO_HASH, line_hash};
+use super::json::push_str;
 use super::lines::{Item, LineReader};
-use super::record::push_str;
 use super::verify::Problem;
 
 /// How far back from the end the last ledger line is looked for; ledger lines are a few

@@ -5,6 +5,7 @@
 
 pub mod chain;
 pub mod fast;
+pub mod json;
 pub mod ledger;
 pub mod lines;
 pub mod parse;

@@ -8,6 +8,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 
+use super::json::push_str;
+
 /// The recording format version written in the genesis line.
 pub const FORMAT_VERSION: u64 = 1;
 
@@ -117,56 +119,6 @@ pub struct Record {
     pub t: u64,
     pub prev: crate::log::chain::Hash,
     pub body: Body,
-}
-
-/// Append a JSON string with serde_json's escaping (the canonical one): `\"`, `\\`, the
-/// short forms `\b \f \n \r \t`, `\u00xx` (lower-case hex) for other controls, and
-/// everything else as it is. Runs of plain bytes are found eight bytes at a time and
-/// copied whole.
-pub fn push_str(out: &mut Vec<u8>, s: &str) {
-    let b = s.as_bytes();
-    out.reserve(b.len() + 2);
-    out.push(b'"');
-    let (mut start, mut i) = (0, 0);
-    while let Some(w) = b.get(i..i + 8) {
-        let mask = crate::log::fast::look_mask(u64::from_le_bytes(w.try_into().expect("8")));
-        if mask == 0 {
-            i += 8;
-            continue;
-        }
-        let at = i + (mask.trailing_zeros() / 8) as usize;
-        out.extend_from_slice(&b[start..at]);
-        push_escaped(out, b[at]);
-        i = at + 1;
-        start = i;
-    }
-    out.extend_from_slice(&b[start..i]);
-    b[i..].iter().for_each(|&c| push_escaped(out, c));
-    out.push(b'"');
-}
-
-/// One byte of a JSON string, escaped if it must be.
-#[inline]
-fn push_escaped(out: &mut Vec<u8>, c: u8) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    match c {
-        b'"' => out.extend_from_slice(b"\\\""),
-        b'\\' => out.extend_from_slice(b"\\\\"),
-        b'\n' => out.extend_from_slice(b"\\n"),
-        b'\r' => out.extend_from_slice(b"\\r"),
-        b'\t' => out.extend_from_slice(b"\\t"),
-        0x08 => out.extend_from_slice(b"\\b"),
-        0x0c => out.extend_from_slice(b"\\f"),
-        0x00..=0x1f => out.extend_from_slice(&[
-            b'\\',
-            b'u',
-            b'0',
-            b'0',
-            HEX[usize::from(c >> 4)],
-            HEX[usize::from(c & 15)],
-        ]),
-        _ => out.push(c),
-    }
 }
 
 fn push_u64(out: &mut Vec<u8>, n: u64) {
@@ -368,26 +320,6 @@ mod tests {
             &mut out,
         );
         String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn strings_are_escaped_exactly_as_serde_json_escapes_them() {
-        let mut all: String = (0u8..0x80).map(char::from).collect();
-        all.push_str("é\u{7f}\u{2028}😀 \\\"end");
-        let mut cases = vec![all.clone(), String::new(), "plain".into()];
-        for cut in 0..all.len() {
-            if all.is_char_boundary(cut) {
-                cases.push(format!("{}{}", &all[cut..], &all[..cut]));
-            }
-        }
-        for s in cases {
-            let mut ours = Vec::new();
-            push_str(&mut ours, &s);
-            assert_eq!(
-                String::from_utf8(ours).unwrap(),
-                serde_json::to_string(&s).unwrap()
-            );
-        }
     }
 
     #[test]

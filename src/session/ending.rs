@@ -3,11 +3,31 @@
 
 use std::time::Instant;
 
-use super::hub::{Ending, Hub};
+use super::hub::Hub;
 use super::ttl::{self, Due};
 use super::{pty, term};
 use crate::live::ToWatcher;
 use crate::log::record::Body;
+
+/// Why the session ended, when breakglass ended it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Ttl,
+    Killed,
+    Hangup,
+    Error,
+}
+
+impl Ending {
+    pub fn cause(self) -> &'static str {
+        match self {
+            Ending::Ttl => "ttl",
+            Ending::Killed => "killed",
+            Ending::Hangup => "hangup",
+            Ending::Error => "error",
+        }
+    }
+}
 
 /// When the log cannot be written, the child gets a hangup and this long to go.
 const ERROR_GRACE: std::time::Duration = std::time::Duration::from_secs(1);

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Select};
 
+pub use super::ending::Ending;
 use super::events::{DISPLAY_QUEUE, Event, Outlet, PTY_QUEUE};
 use super::pty;
 use super::secret::{Piece, SecretFilter};
@@ -27,26 +28,6 @@ const DRAIN_MAX: Duration = Duration::from_secs(2);
 const ROOM_POLL: Duration = Duration::from_millis(5);
 /// Longest sleep of the loop; nothing in it needs finer ticks than what it computes.
 const MAX_WAIT: Duration = Duration::from_secs(1);
-
-/// Why the session ended, when breakglass ended it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ending {
-    Ttl,
-    Killed,
-    Hangup,
-    Error,
-}
-
-impl Ending {
-    pub fn cause(self) -> &'static str {
-        match self {
-            Ending::Ttl => "ttl",
-            Ending::Killed => "killed",
-            Ending::Hangup => "hangup",
-            Ending::Error => "error",
-        }
-    }
-}
 
 /// The hub's three inbound channels.
 pub struct Inputs {
