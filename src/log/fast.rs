@@ -5,6 +5,7 @@
 //! never change a verdict.
 
 use super::chain::{Hash, from_hex};
+use super::plain::plain_prefix;
 
 /// What the fast path reads off a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,22 +30,13 @@ fn number(b: &[u8]) -> Option<(u64, &[u8])> {
     Some((n, &b[digits..]))
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Whether any of the 8 bytes in `x` is a control character (< 0x20), `"` or `\`.
-fn needs_a_look(x: u64) -> bool {
-    look_mask(x) != 0
-}
-
-/// The high bit of each of the 8 bytes (little-endian) that is a control character
-/// (< 0x20), `"` or `\`, by the "has a zero byte" and "has a byte less than n" bit tricks.
-/// Non-zero exactly when one is; the lowest bit set marks the first such byte (bits above
-/// it may be set for bytes that are not).
-pub(crate) fn look_mask(x: u64) -> u64 {
-    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
-    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
-    below_space | zero(x ^ (ONES * u64::from(b'"'))) | zero(x ^ (ONES * u64::from(b'\\')))
+/// The value of a lower-case hex digit.
+fn lower_hex(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    }
 }
 
 /// The decoded length of a JSON string body if it is escaped exactly as the canonical
@@ -54,42 +46,28 @@ fn canonical_string(b: &[u8]) -> Option<u64> {
     let mut len = 0u64;
     let mut i = 0;
     while i < b.len() {
-        // Eight plain bytes at a time: no control character, quote or backslash among them.
-        if let Some(chunk) = b.get(i..i + 8) {
-            let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-            if !needs_a_look(x) {
-                i += 8;
-                len += 8;
-                continue;
-            }
+        let plain = plain_prefix(&b[i..]);
+        i += plain;
+        len += plain as u64;
+        let Some(&c) = b.get(i) else { break };
+        // Not plain: a quote or control character unescaped, or an escape.
+        if c != b'\\' {
+            return None;
         }
-        match b[i] {
-            b'"' | 0x00..=0x1f => return None,
-            b'\\' => {
-                match *b.get(i + 1)? {
-                    b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
-                    b'u' => {
-                        let hex = b.get(i + 2..i + 6)?;
-                        if hex[0] != b'0'
-                            || hex[1] != b'0'
-                            || !hex[2..]
-                                .iter()
-                                .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
-                        {
-                            return None;
-                        }
-                        let v =
-                            u8::from_str_radix(std::str::from_utf8(&hex[2..]).ok()?, 16).ok()?;
-                        // Only control characters without a short escape are written \u00XX.
-                        if v >= 0x20 || matches!(v, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d) {
-                            return None;
-                        }
-                        i += 6;
-                    }
+        match *b.get(i + 1)? {
+            b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+            b'u' => {
+                let v = match *b.get(i + 2..i + 6)? {
+                    [b'0', b'0', hi, lo] => lower_hex(hi)? << 4 | lower_hex(lo)?,
                     _ => return None,
+                };
+                // Only control characters without a short escape are written \u00XX.
+                if v >= 0x20 || matches!(v, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d) {
+                    return None;
                 }
+                i += 6;
             }
-            _ => i += 1,
+            _ => return None,
         }
         len += 1;
     }
@@ -156,22 +134,6 @@ mod tests {
                 }
             );
         }
-    }
-
-    #[test]
-    fn the_eight_byte_test_misses_nothing() {
-        for special in [0u8, 0x1f, b'"', b'\\'] {
-            for at in 0..8 {
-                let mut b = *b"abcdefgh";
-                b[at] = special;
-                assert!(needs_a_look(u64::from_le_bytes(b)), "{special:#x} at {at}");
-            }
-        }
-        assert!(!needs_a_look(u64::from_le_bytes(*b"plain \x7f!")));
-        assert!(!needs_a_look(u64::from_le_bytes([
-            0xe2, 0x82, 0xac, 0x20, 0x7f, 0xff, 0x80, 0x21
-        ])));
-        assert!(!needs_a_look(u64::from_le_bytes(*b"        ")));
     }
 
     #[test]

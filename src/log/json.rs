@@ -1,31 +1,26 @@
 //! JSON strings in the log's canonical spelling, which is serde_json's: `\"`, `\\`, the
 //! short forms `\b \f \n \r \t`, `\u00xx` (lower-case hex) for other controls, and every
 //! other character as it is. This is the hot path of recording text output, so runs of
-//! bytes that need no escape are found eight at a time and copied whole.
+//! bytes that need no escape are found 16 at a time (log/plain.rs) and copied whole.
+
+use super::plain::plain_prefix;
 
 /// Append a JSON string with serde_json's escaping (the canonical one): `\"`, `\\`, the
 /// short forms `\b \f \n \r \t`, `\u00xx` (lower-case hex) for other controls, and
-/// everything else as it is. Runs of plain bytes are found eight bytes at a time and
-/// copied whole.
+/// everything else as it is.
 pub fn push_str(out: &mut Vec<u8>, s: &str) {
     let b = s.as_bytes();
     out.reserve(b.len() + 2);
     out.push(b'"');
-    let (mut start, mut i) = (0, 0);
-    while let Some(w) = b.get(i..i + 8) {
-        let mask = crate::log::fast::look_mask(u64::from_le_bytes(w.try_into().expect("8")));
-        if mask == 0 {
-            i += 8;
-            continue;
-        }
-        let at = i + (mask.trailing_zeros() / 8) as usize;
-        out.extend_from_slice(&b[start..at]);
-        push_escaped(out, b[at]);
-        i = at + 1;
-        start = i;
+    let mut i = 0;
+    loop {
+        let plain = plain_prefix(&b[i..]);
+        out.extend_from_slice(&b[i..i + plain]);
+        i += plain;
+        let Some(&c) = b.get(i) else { break };
+        push_escaped(out, c);
+        i += 1;
     }
-    out.extend_from_slice(&b[start..i]);
-    b[i..].iter().for_each(|&c| push_escaped(out, c));
     out.push(b'"');
 }
 

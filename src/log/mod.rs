@@ -9,6 +9,7 @@ pub mod json;
 pub mod ledger;
 pub mod lines;
 pub mod parse;
+pub mod plain;
 pub mod read;
 pub mod record;
 pub mod report;

@@ -28,6 +28,11 @@ const DRAIN_MAX: Duration = Duration::from_secs(2);
 const ROOM_POLL: Duration = Duration::from_millis(5);
 /// Longest sleep of the loop; nothing in it needs finer ticks than what it computes.
 const MAX_WAIT: Duration = Duration::from_secs(1);
+/// After a keystroke reaches the PTY, the loop looks for its echo this long without going
+/// to sleep: waking a sleeping thread through a channel costs tens of microseconds, a
+/// large part of what breakglass adds to echo latency. Only a keystroke starts this, so
+/// the cost is at most this much CPU per key typed, never during output.
+const ECHO_WATCH: Duration = Duration::from_micros(400);
 
 /// The hub's three inbound channels.
 pub struct Inputs {
@@ -81,6 +86,8 @@ pub struct Hub {
     pub(super) status: Option<ExitStatus>,
     exited_at: Option<Instant>,
     pub(super) last_output: Instant,
+    /// A keystroke was just sent: until then, look for its echo without sleeping.
+    echo_watch: Option<Instant>,
     output_done: bool,
     pub(super) ending: Option<Ending>,
     pub(super) kill_at: Option<Instant>,
@@ -132,6 +139,7 @@ impl Hub {
             status: None,
             exited_at: None,
             last_output: p.start,
+            echo_watch: None,
             output_done: false,
             ending: None,
             kill_at: None,
@@ -207,6 +215,7 @@ impl Hub {
 
     fn on_output(&mut self, bytes: Vec<u8>, at: Instant) {
         self.last_output = Instant::now();
+        self.echo_watch = None;
         if self.record(|w, t| w.output(t, &bytes), at) {
             self.witness_output(bytes.len());
             self.secrets.on_output(&bytes);
@@ -246,6 +255,7 @@ impl Hub {
         }
         // There is room: input is only taken while the PTY queue has some.
         let _ = self.to_pty.send(&bytes);
+        self.echo_watch = Some(Instant::now() + ECHO_WATCH);
     }
 
     /// When the loop must wake up next at the latest.
@@ -329,6 +339,14 @@ impl Hub {
     fn next_event(&self, rx: &mut Inputs) -> Option<Event> {
         let display_room = !self.show || self.display.queued() < DISPLAY_QUEUE;
         let pty_room = self.pty_has_room();
+        if let Some(until) = self.echo_watch {
+            while Instant::now() < until {
+                if let Some(ev) = Self::poll_once(rx, display_room, pty_room) {
+                    return Some(ev);
+                }
+                std::thread::yield_now();
+            }
+        }
         let mut sel = Select::new();
         let control = sel.recv(&rx.control);
         let output = (display_room && !rx.output_closed).then(|| sel.recv(&rx.output));
@@ -344,20 +362,8 @@ impl Hub {
         }
         match sel.ready_timeout(wait).ok()? {
             i if i == control => rx.control.try_recv().ok(),
-            i if Some(i) == output => match rx.output.try_recv() {
-                Ok(ev) => Some(ev),
-                Err(e) => {
-                    rx.output_closed = e.is_disconnected();
-                    None
-                }
-            },
-            i if Some(i) == input => match rx.input.try_recv() {
-                Ok(ev) => Some(ev),
-                Err(e) => {
-                    rx.input_closed = e.is_disconnected();
-                    None
-                }
-            },
+            i if Some(i) == output => Self::take_from(&rx.output, &mut rx.output_closed),
+            i if Some(i) == input => Self::take_from(&rx.input, &mut rx.input_closed),
             i if room.contains(&Some(i)) => {
                 // Room, or a writer that is gone (its full channel is then always
                 // "ready"): do not spin on the latter.
@@ -369,6 +375,35 @@ impl Hub {
                 None
             }
             _ => None,
+        }
+    }
+
+    /// An event that is already waiting, without blocking: control first, then output and
+    /// keystrokes where there is room for them.
+    fn poll_once(rx: &mut Inputs, display_room: bool, pty_room: bool) -> Option<Event> {
+        if let Ok(ev) = rx.control.try_recv() {
+            return Some(ev);
+        }
+        if display_room
+            && !rx.output_closed
+            && let Some(ev) = Self::take_from(&rx.output, &mut rx.output_closed)
+        {
+            return Some(ev);
+        }
+        if pty_room && !rx.input_closed {
+            return Self::take_from(&rx.input, &mut rx.input_closed);
+        }
+        None
+    }
+
+    /// One event from `from` if it has one; notes in `closed` that it is gone.
+    fn take_from(from: &Receiver<Event>, closed: &mut bool) -> Option<Event> {
+        match from.try_recv() {
+            Ok(ev) => Some(ev),
+            Err(e) => {
+                *closed = e.is_disconnected();
+                None
+            }
         }
     }
 
