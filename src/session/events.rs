@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use std::fs::File;
-use std::io::{Read, Write};
-use std::os::fd::{AsFd, FromRawFd};
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::process::{Child, ExitStatus};
 use std::thread;
 use std::time::Instant;
@@ -228,7 +229,9 @@ pub fn drain_display(handle: thread::JoinHandle<()>, limit: std::time::Duration)
 
 /// Small writes (a keystroke, its echo) go straight to the fd when nothing is queued
 /// ahead of them and it can take them now: two thread hand-offs fewer per keystroke.
-/// This much at most, well under what a terminal or PTY with room takes at once.
+/// This much at most, well under what a terminal or PTY with room takes at once. (On a
+/// terminal opened without blocking, writes of any size go straight, see
+/// [`Outlet::start_terminal`].)
 const DIRECT_MAX: usize = 256;
 
 /// A writer thread's queue, with the direct path for small writes.
@@ -237,6 +240,8 @@ pub struct Outlet {
     /// Chunks queued or being written by the thread.
     pending: Arc<AtomicUsize>,
     direct: File,
+    /// `direct` never blocks: any write may try it, and what it does not take is queued.
+    nonblocking: bool,
 }
 
 /// The writer thread is gone (its fd failed).
@@ -258,9 +263,28 @@ impl Outlet {
                 tx,
                 pending,
                 direct: out,
+                nonblocking: false,
             },
             handle,
         ))
+    }
+
+    /// As [`Outlet::start`], for the user's terminal: when `out` is a terminal, it is
+    /// opened once more without blocking, so output of any size is written by the caller
+    /// itself while the terminal keeps up (one thread hand-off fewer per chunk), and only
+    /// what it cannot take at once waits for the thread. The new open file description is
+    /// breakglass's own: the non-blocking flag never reaches the user's shell.
+    pub fn start_terminal(
+        name: &str,
+        out: File,
+        capacity: usize,
+    ) -> std::io::Result<(Outlet, thread::JoinHandle<()>)> {
+        let (mut outlet, handle) = Outlet::start(name, out, capacity)?;
+        if let Some(f) = reopen_nonblocking(&outlet.direct) {
+            outlet.direct = f;
+            outlet.nonblocking = true;
+        }
+        Ok((outlet, handle))
     }
 
     /// Chunks waiting for the thread.
@@ -276,13 +300,15 @@ impl Outlet {
     /// Write or queue `bytes`; a full queue drops them (callers send only when there is
     /// room, except for notices).
     pub fn send(&self, bytes: &[u8]) -> Result<(), Closed> {
-        if bytes.len() <= DIRECT_MAX
-            && self.pending.load(Ordering::Acquire) == 0
-            && writable_now(&self.direct)
+        if self.pending.load(Ordering::Acquire) == 0
+            && (self.nonblocking || bytes.len() <= DIRECT_MAX && writable_now(&self.direct))
         {
             return match (&self.direct).write(bytes) {
                 Ok(n) if n == bytes.len() => Ok(()),
                 Ok(n) => self.queue(&bytes[n..]),
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
+                    self.queue(bytes)
+                }
                 Err(_) => Err(Closed),
             };
         }
@@ -302,10 +328,69 @@ impl Outlet {
     }
 }
 
+/// The terminal `f` is, opened again for writing without blocking; None if `f` is not a
+/// terminal or cannot be opened again.
+fn reopen_nonblocking(f: &File) -> Option<File> {
+    if !nix::unistd::isatty(f.as_fd()).unwrap_or(false) {
+        return None;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
+        .open(format!("/proc/self/fd/{}", f.as_raw_fd()))
+        .ok()
+}
+
 fn writable_now(f: &File) -> bool {
     let mut fds = [PollFd::new(f.as_fd(), PollFlags::POLLOUT)];
     matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
         && fds[0]
             .revents()
             .is_some_and(|r| r.contains(PollFlags::POLLOUT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
+
+    /// A terminal that reads slowly takes part of each write at once and the queue the
+    /// rest: the reader still gets every byte, in order.
+    #[test]
+    fn a_slow_terminal_gets_every_byte_in_order() {
+        let pty = nix::pty::openpty(None, None).unwrap();
+        let mut mode = tcgetattr(&pty.slave).unwrap();
+        cfmakeraw(&mut mode);
+        tcsetattr(&pty.slave, SetArg::TCSANOW, &mode).unwrap();
+        let (outlet, thread) = Outlet::start_terminal("test", File::from(pty.slave), 64).unwrap();
+        assert!(outlet.nonblocking, "a terminal is written without blocking");
+        let want: Vec<u8> = (0..2_000_000u32).map(|i| (i % 251) as u8).collect();
+        let mut master = File::from(pty.master);
+        let reader = thread::spawn(move || {
+            let mut got = Vec::new();
+            let mut buf = [0u8; 4096];
+            while got.len() < 2_000_000 {
+                match master.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+                if got.len() < 200_000 {
+                    thread::sleep(std::time::Duration::from_micros(200));
+                }
+            }
+            got
+        });
+        for chunk in want.chunks(16 * 1024) {
+            while outlet.queued() >= 64 {
+                thread::sleep(std::time::Duration::from_millis(1));
+            }
+            outlet.send(chunk).unwrap();
+        }
+        // Every copy of the terminal closed: the reader sees the end after the last byte.
+        drop(outlet);
+        thread.join().unwrap();
+        let got = reader.join().unwrap();
+        assert_eq!(got.len(), want.len());
+        assert!(got == want, "bytes out of order");
+    }
 }

@@ -134,7 +134,7 @@ pub fn run(plan: Plan) -> Result<Outcome> {
     };
     let stdout = File::from(std::io::stdout().as_fd().try_clone_to_owned()?);
     let (display, display_thread) =
-        events::Outlet::start("display", stdout, events::DISPLAY_QUEUE)?;
+        events::Outlet::start_terminal("display", stdout, events::DISPLAY_QUEUE)?;
     let start = Instant::now();
 
     let earlier = if plan.require_operator {
