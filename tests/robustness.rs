@@ -181,3 +181,37 @@ fn the_last_output_reaches_the_terminal_before_the_summary() {
         assert!(last < summary, "the summary came before the last output");
     }
 }
+
+#[test]
+fn ctrl_c_gets_through_a_flood_of_output() {
+    let env = Env::new();
+    let mut pty = env.spawn(&[
+        "shell",
+        "-r",
+        "flood",
+        "--",
+        "sh",
+        "-c",
+        "yes; echo unreachable",
+    ]);
+    while pty.output_len() < 1_000_000 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let start = Instant::now();
+    pty.send("\x03");
+    let status = pty.wait();
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "Ctrl-C took {:?}",
+        start.elapsed()
+    );
+    // sh was interrupted with `yes`: 128 + SIGINT, and the key is in the log as typed.
+    assert_eq!(status.code(), Some(130));
+    let log = env.log();
+    assert_verdict(&log, "VERIFIED");
+    let typed = records(&log).into_iter().any(|r| {
+        matches!(&r.body, breakglass::log::record::Body::Input { data, .. }
+            if matches!(data, breakglass::log::record::Data::Text(t) if t == "\u{3}"))
+    });
+    assert!(typed, "no Ctrl-C input record");
+}

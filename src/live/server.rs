@@ -20,6 +20,7 @@ use super::screen::ScreenService;
 use super::{
     FromWatcher, LiveState, MAX_WATCHERS, ToWatcher, WATCHER_QUEUE, WatcherHandle, WatcherId,
 };
+use crate::session::bell::Tx;
 use crate::session::events::Event;
 
 /// How often a `--save` watcher's writer looks for new log lines, and how soon a watcher
@@ -40,7 +41,7 @@ pub struct ServerCtx {
     /// The changing part: keyboard holder, watchers, size.
     pub live: LiveState,
     pub log_path: PathBuf,
-    pub events: crossbeam_channel::Sender<Event>,
+    pub events: Tx,
     screen: Mutex<Option<ScreenService>>,
     next_id: AtomicU64,
     /// Watchers whose connection is open (admitted, or being admitted).
@@ -48,13 +49,7 @@ pub struct ServerCtx {
 }
 
 impl ServerCtx {
-    pub fn new(
-        acl: Acl,
-        welcome: Welcome,
-        live: LiveState,
-        log_path: PathBuf,
-        events: crossbeam_channel::Sender<Event>,
-    ) -> Self {
+    pub fn new(acl: Acl, welcome: Welcome, live: LiveState, log_path: PathBuf, events: Tx) -> Self {
         ServerCtx {
             acl,
             welcome,

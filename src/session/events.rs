@@ -1,7 +1,8 @@
 //! The threads around the hub. Producers turn one blocking source each into [`Event`]s on
-//! three channels: PTY output, the owner's keystrokes, and everything else (signals, the
-//! child's exit, watchers). Consumers are the display (the owner's terminal) and the PTY
-//! writer, each behind a bounded queue.
+//! two channels, PTY output and everything else (signals, the child's exit, watchers), and
+//! ring the hub's bell (session/bell.rs); the hub reads the owner's keystrokes itself.
+//! Consumers are the display (the owner's terminal) and the PTY writer, each behind a
+//! bounded queue.
 //!
 //! The hub takes output only while the display has room, and keystrokes only while the
 //! PTY writer has room: a stalled terminal or a child that reads no input slows its own
@@ -14,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd};
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::process::{Child, ExitStatus};
 use std::thread;
@@ -22,6 +23,7 @@ use std::time::Instant;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
+use super::bell::{Bell, Tx};
 use crate::live::acl::Peer;
 use crate::live::{FromWatcher, WatcherHandle, WatcherId};
 use crate::log::writer::MAX_PAYLOAD;
@@ -29,8 +31,6 @@ use crate::log::writer::MAX_PAYLOAD;
 /// Output reads in flight to the hub. A full queue makes the PTY reader wait, and so the
 /// child: output is never dropped. 16 reads of up to 64 KiB bound the memory to 1 MiB.
 pub const OUTPUT_QUEUE: usize = 16;
-/// Keystroke reads in flight to the hub; a full queue makes the stdin reader wait.
-pub const INPUT_QUEUE: usize = 16;
 /// Everything else in flight: signals, the exit, watchers' requests. The hub always takes
 /// these, so the queue only absorbs bursts (many watchers at once).
 pub const CONTROL_QUEUE: usize = 1024;
@@ -42,9 +42,6 @@ pub const PTY_QUEUE: usize = 64;
 /// One PTY read; reads that are already waiting are joined up to this size, so a busy
 /// session makes few large records (the kernel hands out at most 4 KiB per read).
 const READ_SIZE: usize = MAX_PAYLOAD;
-
-/// Bytes read from the user's terminal at once.
-const INPUT_READ: usize = 4096;
 
 /// What the hub hears about.
 #[derive(Debug)]
@@ -82,31 +79,28 @@ fn spawn_named(name: &str, f: impl FnOnce() + Send + 'static) -> std::io::Result
         .map(|_| ())
 }
 
-/// The three inbound channels of a session.
+/// The two inbound channels of a session, and the bell their senders ring.
 pub struct Inbound {
-    pub output: (Sender<Event>, Receiver<Event>),
-    pub input: (Sender<Event>, Receiver<Event>),
-    pub control: (Sender<Event>, Receiver<Event>),
+    pub output: (Tx, Receiver<Event>),
+    pub control: (Tx, Receiver<Event>),
+    pub bell: Bell,
 }
 
 impl Inbound {
-    pub fn new() -> Inbound {
-        Inbound {
-            output: bounded(OUTPUT_QUEUE),
-            input: bounded(INPUT_QUEUE),
-            control: bounded(CONTROL_QUEUE),
-        }
-    }
-}
-
-impl Default for Inbound {
-    fn default() -> Self {
-        Self::new()
+    pub fn new() -> std::io::Result<Inbound> {
+        let bell = Bell::new()?;
+        let (output, output_rx) = bounded(OUTPUT_QUEUE);
+        let (control, control_rx) = bounded(CONTROL_QUEUE);
+        Ok(Inbound {
+            output: (Tx::new(output, bell.clone()), output_rx),
+            control: (Tx::new(control, bell.clone()), control_rx),
+            bell,
+        })
     }
 }
 
 /// Read the PTY until it closes, joining reads that are already available.
-pub fn pty_reader(mut master: File, tx: Sender<Event>) -> std::io::Result<()> {
+pub fn pty_reader(mut master: File, tx: Tx) -> std::io::Result<()> {
     spawn_named("pty-read", move || {
         loop {
             let mut buf = vec![0u8; READ_SIZE];
@@ -137,31 +131,8 @@ fn readable_now(f: &File) -> bool {
             .is_some_and(|r| r.contains(PollFlags::POLLIN))
 }
 
-/// Read the owner's keystrokes as raw bytes.
-pub fn stdin_reader(tx: Sender<Event>) -> std::io::Result<()> {
-    spawn_named("stdin-read", move || {
-        // SAFETY: fd 0 is open for the life of the process; ManuallyDrop keeps it open.
-        let mut stdin = std::mem::ManuallyDrop::new(unsafe { File::from_raw_fd(0) });
-        let mut buf = [0u8; INPUT_READ];
-        loop {
-            match stdin.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if tx
-                        .send(Event::Input(buf[..n].to_vec(), Instant::now()))
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-            }
-        }
-        let _ = tx.send(Event::InputEnd);
-    })
-}
-
 /// Forward the signals breakglass handles.
-pub fn signal_forwarder(tx: Sender<Event>) -> std::io::Result<()> {
+pub fn signal_forwarder(tx: Tx) -> std::io::Result<()> {
     // SIGXFSZ is ignored, so a log past the file size limit fails to write (EFBIG) and
     // ends the session cleanly; the child gets the default back before it starts.
     // SAFETY: setting a signal disposition to SIG_IGN involves no handler code.
@@ -192,7 +163,7 @@ pub const HANDLED_SIGNALS: [i32; 10] = [
 ];
 
 /// Wait for the child.
-pub fn child_waiter(mut child: Child, tx: Sender<Event>) -> std::io::Result<()> {
+pub fn child_waiter(mut child: Child, tx: Tx) -> std::io::Result<()> {
     spawn_named("child-wait", move || {
         let _ = tx.send(Event::Exited(child.wait()));
     })
@@ -206,9 +177,12 @@ pub fn writer(
     mut out: File,
     rx: Receiver<Vec<u8>>,
     pending: Arc<AtomicUsize>,
+    bell: Bell,
 ) -> std::io::Result<thread::JoinHandle<()>> {
     thread::Builder::new().name(name.into()).spawn(move || {
         for bytes in rx {
+            // There is room in the queue now: a hub waiting for it wakes.
+            bell.ring();
             let ok = out.write_all(&bytes).is_ok();
             pending.fetch_sub(1, Ordering::AcqRel);
             if !ok {
@@ -249,15 +223,23 @@ pub struct Outlet {
 pub struct Closed;
 
 impl Outlet {
-    /// A queue of `capacity` chunks to a new writer thread over `out`.
+    /// A queue of `capacity` chunks to a new writer thread over `out`, which rings `bell`
+    /// whenever it takes a chunk.
     pub fn start(
         name: &str,
         out: File,
         capacity: usize,
+        bell: &Bell,
     ) -> std::io::Result<(Outlet, thread::JoinHandle<()>)> {
         let (tx, rx) = bounded(capacity);
         let pending = Arc::new(AtomicUsize::new(0));
-        let handle = writer(name, out.try_clone()?, rx, Arc::clone(&pending))?;
+        let handle = writer(
+            name,
+            out.try_clone()?,
+            rx,
+            Arc::clone(&pending),
+            bell.clone(),
+        )?;
         Ok((
             Outlet {
                 tx,
@@ -278,8 +260,9 @@ impl Outlet {
         name: &str,
         out: File,
         capacity: usize,
+        bell: &Bell,
     ) -> std::io::Result<(Outlet, thread::JoinHandle<()>)> {
-        let (mut outlet, handle) = Outlet::start(name, out, capacity)?;
+        let (mut outlet, handle) = Outlet::start(name, out, capacity, bell)?;
         if let Some(f) = reopen_nonblocking(&outlet.direct) {
             outlet.direct = f;
             outlet.nonblocking = true;
@@ -362,7 +345,9 @@ mod tests {
         let mut mode = tcgetattr(&pty.slave).unwrap();
         cfmakeraw(&mut mode);
         tcsetattr(&pty.slave, SetArg::TCSANOW, &mode).unwrap();
-        let (outlet, thread) = Outlet::start_terminal("test", File::from(pty.slave), 64).unwrap();
+        let bell = Bell::new().unwrap();
+        let (outlet, thread) =
+            Outlet::start_terminal("test", File::from(pty.slave), 64, &bell).unwrap();
         assert!(outlet.nonblocking, "a terminal is written without blocking");
         let want: Vec<u8> = (0..2_000_000u32).map(|i| (i % 251) as u8).collect();
         let mut master = File::from(pty.master);

@@ -3,8 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Select};
+use crossbeam_channel::Receiver;
 
+use super::bell::{self, Bell, Woke};
 use super::events::{Event, Outlet};
 use super::hub::Ending;
 use crate::live::acl::Access;
@@ -27,7 +28,7 @@ fn say(out: &Outlet, text: &str) {
 /// Wait for an operator to join, keeping every other event for the hub.
 pub fn wait_for_operator(
     control: &Receiver<Event>,
-    input: &Receiver<Event>,
+    bell: &Bell,
     out: &Outlet,
     id: &str,
     ttl: Duration,
@@ -43,15 +44,16 @@ pub fn wait_for_operator(
     let mut pending = Vec::new();
     let mut input_open = true;
     loop {
-        let mut sel = Select::new();
-        sel.recv(control);
-        if input_open {
-            sel.recv(input);
-        }
-        let ev = match sel.select_timeout(TICK.min(ttl.saturating_sub(start.elapsed()))) {
-            Ok(op) if op.index() == 0 => op.recv(control).ok(),
-            Ok(op) => op.recv(input).map_err(|_| input_open = false).ok(),
-            Err(_) => None,
+        let ev = match control.try_recv() {
+            Ok(ev) => Some(ev),
+            Err(_) => match bell::sleep(
+                bell,
+                input_open,
+                TICK.min(ttl.saturating_sub(start.elapsed())),
+            ) {
+                Woke::Keys => bell::read_keys(&mut input_open),
+                Woke::Other => None,
+            },
         };
         match ev {
             Some(Event::Join(h)) => {

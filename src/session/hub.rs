@@ -6,8 +6,9 @@ use std::fs::File;
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Select};
+use crossbeam_channel::Receiver;
 
+use super::bell::{self, Bell, Woke};
 pub use super::ending::Ending;
 use super::events::{DISPLAY_QUEUE, Event, Outlet, PTY_QUEUE};
 use super::pty;
@@ -34,27 +35,25 @@ const MAX_WAIT: Duration = Duration::from_secs(1);
 /// the cost is at most this much CPU per key typed, never during output.
 const ECHO_WATCH: Duration = Duration::from_micros(400);
 
-/// The hub's three inbound channels.
+/// Where the hub's events come from: two channels, the bell their senders ring, and the
+/// owner's stdin.
 pub struct Inputs {
     pub control: Receiver<Event>,
     pub output: Receiver<Event>,
-    pub input: Receiver<Event>,
+    pub bell: Bell,
     pub output_closed: bool,
-    pub input_closed: bool,
+    /// Stdin has not reached its end.
+    pub stdin_open: bool,
 }
 
 impl Inputs {
-    pub fn new(
-        control: Receiver<Event>,
-        output: Receiver<Event>,
-        input: Receiver<Event>,
-    ) -> Inputs {
+    pub fn new(control: Receiver<Event>, output: Receiver<Event>, bell: Bell) -> Inputs {
         Inputs {
             control,
             output,
-            input,
+            bell,
             output_closed: false,
-            input_closed: false,
+            stdin_open: true,
         }
     }
 }
@@ -339,59 +338,41 @@ impl Hub {
     fn next_event(&self, rx: &mut Inputs) -> Option<Event> {
         let display_room = !self.show || self.display.queued() < DISPLAY_QUEUE;
         let pty_room = self.pty_has_room();
+        let keys = pty_room && rx.stdin_open;
+        // Keystrokes first: a flood of output must not hold up a Ctrl-C.
+        if keys && bell::keys_waiting() {
+            return bell::read_keys(&mut rx.stdin_open);
+        }
+        if let Some(ev) = Self::poll_once(rx, display_room) {
+            return Some(ev);
+        }
         if let Some(until) = self.echo_watch {
             while Instant::now() < until {
-                if let Some(ev) = Self::poll_once(rx, display_room, pty_room) {
+                if let Some(ev) = Self::poll_once(rx, display_room) {
                     return Some(ev);
                 }
                 std::thread::yield_now();
             }
         }
-        let mut sel = Select::new();
-        let control = sel.recv(&rx.control);
-        let output = (display_room && !rx.output_closed).then(|| sel.recv(&rx.output));
-        let input = (pty_room && !rx.input_closed).then(|| sel.recv(&rx.input));
-        // A full queue wakes the loop the moment it has room again.
-        let room = [
-            (!display_room).then(|| sel.send(self.display.sender())),
-            (!pty_room).then(|| sel.send(self.to_pty.sender())),
-        ];
         let mut wait = self.wait_time();
         if !display_room || !pty_room {
+            // The writer threads ring when they take a chunk; this is only a safety net.
             wait = wait.min(ROOM_POLL);
         }
-        match sel.ready_timeout(wait).ok()? {
-            i if i == control => rx.control.try_recv().ok(),
-            i if Some(i) == output => Self::take_from(&rx.output, &mut rx.output_closed),
-            i if Some(i) == input => Self::take_from(&rx.input, &mut rx.input_closed),
-            i if room.contains(&Some(i)) => {
-                // Room, or a writer that is gone (its full channel is then always
-                // "ready"): do not spin on the latter.
-                let still_full = (Some(i) == room[0] && self.display.queued() >= DISPLAY_QUEUE)
-                    || (Some(i) == room[1] && self.to_pty.queued() >= PTY_QUEUE);
-                if still_full {
-                    std::thread::sleep(ROOM_POLL);
-                }
-                None
-            }
-            _ => None,
+        match bell::sleep(&rx.bell, keys, wait) {
+            Woke::Keys => bell::read_keys(&mut rx.stdin_open),
+            Woke::Other => None,
         }
     }
 
-    /// An event that is already waiting, without blocking: control first, then output and
-    /// keystrokes where there is room for them.
-    fn poll_once(rx: &mut Inputs, display_room: bool, pty_room: bool) -> Option<Event> {
+    /// An event that is already waiting, without blocking: control first, then output if
+    /// there is room for it.
+    fn poll_once(rx: &mut Inputs, display_room: bool) -> Option<Event> {
         if let Ok(ev) = rx.control.try_recv() {
             return Some(ev);
         }
-        if display_room
-            && !rx.output_closed
-            && let Some(ev) = Self::take_from(&rx.output, &mut rx.output_closed)
-        {
-            return Some(ev);
-        }
-        if pty_room && !rx.input_closed {
-            return Self::take_from(&rx.input, &mut rx.input_closed);
+        if display_room && !rx.output_closed {
+            return Self::take_from(&rx.output, &mut rx.output_closed);
         }
         None
     }

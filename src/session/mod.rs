@@ -4,6 +4,7 @@
 //! Thread layout (docs/ARCHITECTURE.md has the picture): producers (PTY reader, stdin
 //! reader, signals, child waiter) → one channel → the hub → log, terminal, PTY writer.
 
+pub mod bell;
 pub mod ending;
 pub mod events;
 pub mod gate;
@@ -121,10 +122,10 @@ pub fn run(plan: Plan) -> Result<Outcome> {
         .start_syncer()
         .map_err(|e| Failure::tool(format!("cannot start the log syncer: {e}")))?;
 
-    let inbound = events::Inbound::new();
+    let inbound = events::Inbound::new()?;
+    let bell = inbound.bell;
     let (control, control_rx) = inbound.control;
     let (ctx, live, _socket) = setup::start_live(&plan, &id, size, &file, &control);
-    events::stdin_reader(inbound.input.0)?;
     events::signal_forwarder(control.clone())?;
     let title = format!("\u{25cf} REC breakglass {} ({id})", plan.host);
     let guard = if interactive {
@@ -134,18 +135,11 @@ pub fn run(plan: Plan) -> Result<Outcome> {
     };
     let stdout = File::from(std::io::stdout().as_fd().try_clone_to_owned()?);
     let (display, display_thread) =
-        events::Outlet::start_terminal("display", stdout, events::DISPLAY_QUEUE)?;
+        events::Outlet::start_terminal("display", stdout, events::DISPLAY_QUEUE, &bell)?;
     let start = Instant::now();
 
     let earlier = if plan.require_operator {
-        match gate::wait_for_operator(
-            &control_rx,
-            &inbound.input.1,
-            &display,
-            &id,
-            plan.ttl,
-            interactive,
-        ) {
+        match gate::wait_for_operator(&control_rx, &bell, &display, &id, plan.ttl, interactive) {
             Gate::Open(earlier) => earlier,
             Gate::Closed(ending) => {
                 drop(guard);
@@ -195,8 +189,12 @@ pub fn run(plan: Plan) -> Result<Outcome> {
             .into());
         }
     };
-    let (to_pty, _) =
-        events::Outlet::start("pty-write", spawned.master.try_clone()?, events::PTY_QUEUE)?;
+    let (to_pty, _) = events::Outlet::start(
+        "pty-write",
+        spawned.master.try_clone()?,
+        events::PTY_QUEUE,
+        &bell,
+    )?;
     events::pty_reader(spawned.master.try_clone()?, inbound.output.0)?;
     events::child_waiter(spawned.child, control)?;
     let hub = Hub::new(HubParts {
@@ -216,7 +214,7 @@ pub fn run(plan: Plan) -> Result<Outcome> {
     });
     let (res, writer) = hub.run(
         earlier,
-        hub::Inputs::new(control_rx, inbound.output.1, inbound.input.1),
+        hub::Inputs::new(control_rx, inbound.output.1, bell),
     );
     // The hub is gone, and with it the display's sender: let the display finish.
     events::drain_display(display_thread, END_FLUSH);

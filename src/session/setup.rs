@@ -5,7 +5,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 use std::sync::{Arc, Mutex};
 
-use super::events;
+use super::bell::Tx;
 use super::hub::Ending;
 use super::{Plan, hostname, login_name, now_rfc3339, pty};
 use crate::error::EXIT_TOOL;
@@ -21,7 +21,7 @@ pub fn start_live(
     id: &str,
     size: (u16, u16),
     file: &std::path::Path,
-    tx: &crossbeam_channel::Sender<events::Event>,
+    tx: &Tx,
 ) -> (Arc<ServerCtx>, LiveState, Option<SocketGuard>) {
     let live = Arc::new(Mutex::new((
         State {
