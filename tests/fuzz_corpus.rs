@@ -94,6 +94,53 @@ fn key_inputs() {
     }
 }
 
+/// The `pace` target's check: output up to where the watcher began to skip, then the
+/// catch-up frame, then the rest shows the same screen as every byte (avt judges).
+#[test]
+fn pace_inputs() {
+    use breakglass::live::pace::{CatchUp, Tracker};
+    use std::sync::Arc;
+    const COLS: usize = 20;
+    let screen = |bytes: &[u8], rows: usize| {
+        let mut t = avt::Terminal::new(COLS, rows).unwrap();
+        t.feed(String::from_utf8_lossy(bytes).as_ref());
+        t.dump()
+    };
+    let all = inputs("pace");
+    assert!(!all.is_empty(), "no seeds for pace");
+    for (path, data) in all {
+        let [r, skip, cut, output @ ..] = &data[..] else {
+            continue;
+        };
+        let rows = 1 + (*r % 6) as u16;
+        let skip = (*skip as usize * output.len()) / 256;
+        let mut t = Tracker::new();
+        t.push(&Arc::new(output[..skip.min(3)].to_vec()));
+        t.set_watching(true);
+        let (mut from, mut at) = (None, skip.min(3));
+        for piece in output[at..].chunks(1 + *cut as usize) {
+            if from.is_none() && at >= skip {
+                from = Some(t.mark());
+            }
+            t.push(&Arc::new(piece.to_vec()));
+            at += piece.len();
+        }
+        let Some(from) = from else { continue };
+        let CatchUp::Frame { bytes, to } = t.catch_up(from, rows) else {
+            continue;
+        };
+        let mut watcher = output[..from.offset as usize].to_vec();
+        watcher.extend_from_slice(&bytes);
+        watcher.extend_from_slice(&output[to.offset as usize..]);
+        assert_eq!(
+            screen(output, rows.into()),
+            screen(&watcher, rows.into()),
+            "{}",
+            path.display()
+        );
+    }
+}
+
 /// A reader that hands out at most 7 bytes at a time.
 struct ShortReads<'a>(&'a [u8]);
 

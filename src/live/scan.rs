@@ -52,6 +52,12 @@ pub struct Scanner {
     params: Vec<u8>,
     /// The open sequence can still be a colour change.
     sgr: bool,
+    /// The open CSI has no private marker and no intermediate byte (so far): what its
+    /// final byte means is the plain one (`r` sets the scroll region). Controls carried
+    /// out inside it do not change that.
+    plain_csi: bool,
+    /// The open CSI's parameters were longer than [`MAX_PARAMS`]: `params` holds a part.
+    overflow: bool,
     /// The last byte was 0xC2: the next may make a C1 control.
     after_c2: bool,
 }
@@ -63,6 +69,8 @@ impl Default for Scanner {
             seq_start: 0,
             params: Vec::new(),
             sgr: false,
+            plain_csi: false,
+            overflow: false,
             after_c2: false,
         }
     }
@@ -160,6 +168,8 @@ impl Scanner {
                 b'[' => {
                     self.st = St::Csi;
                     self.params.clear();
+                    self.plain_csi = true;
+                    self.overflow = false;
                 }
                 b']' | b'P' | b'X' | b'^' | b'_' => self.st = St::Str,
                 0x20..=0x2f => self.st = St::EscInter,
@@ -207,12 +217,17 @@ impl Scanner {
                     self.params.push(b);
                 } else {
                     self.sgr = false;
+                    self.overflow = true;
                 }
                 if !matches!(b, b'0'..=b'9' | b';' | b':') {
                     self.sgr = false;
+                    self.plain_csi = false;
                 }
             }
-            0x20..=0x2f => self.sgr = false,
+            0x20..=0x2f => {
+                self.sgr = false;
+                self.plain_csi = false;
+            }
             b'm' if self.sgr => {
                 self.st = St::Ground;
                 let len = (pos + 1 - self.seq_start) as u8; // at most 3 + MAX_PARAMS
@@ -222,15 +237,19 @@ impl Scanner {
                 });
             }
             0x40..=0x7e => {
-                if b == b'r' && self.sgr {
+                // Where a part of the parameters is unknown, assume the worst: margins
+                // that are not the whole screen, left/right margins turned on.
+                if b == b'r' && self.plain_csi {
                     seen(Seen::Margins {
-                        full: self.params.is_empty(),
+                        full: self.params.is_empty() && !self.overflow,
                     });
                 }
                 if matches!(b, b'h' | b'l') && self.params.first() == Some(&b'?') {
                     let mut modes = self.params[1..].split(|&c| c == b';');
                     if modes.any(|m| m == b"69") {
                         seen(Seen::LeftRight { on: b == b'h' });
+                    } else if self.overflow && b == b'h' {
+                        seen(Seen::LeftRight { on: true });
                     }
                 }
                 self.not_plain(pos + 1, seen);
@@ -336,6 +355,29 @@ mod tests {
                 Seen::Reset,
                 Seen::NotPlain(21),
             ]
+        );
+    }
+
+    #[test]
+    fn margins_are_followed_through_controls_inside_and_overlong_parameters() {
+        // A terminal carries out a control inside a CSI and goes on with the sequence.
+        let nul = seen(&[b"\x1b[2\x00\x00;4rx"], Skim::Controls);
+        assert_eq!(nul, vec![Seen::Margins { full: false }, Seen::NotPlain(8)]);
+        // Parameters too long to keep: margins assumed not full, DECLRMM assumed on.
+        let long = format!("\x1b[{}r", "0".repeat(MAX_PARAMS + 5));
+        assert_eq!(
+            seen(&[long.as_bytes()], Skim::Sequences)[0],
+            Seen::Margins { full: false }
+        );
+        let modes = format!("\x1b[?{}h", "1;".repeat(MAX_PARAMS));
+        assert_eq!(
+            seen(&[modes.as_bytes()], Skim::Sequences)[0],
+            Seen::LeftRight { on: true }
+        );
+        // A private marker or an intermediate makes `r` something else.
+        assert_eq!(
+            seen(&[b"\x1b[?2;4r", b"\x1b[2 r"], Skim::Controls),
+            vec![Seen::NotPlain(7), Seen::NotPlain(12)]
         );
     }
 
