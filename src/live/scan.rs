@@ -2,7 +2,8 @@
 //! catch-up frame (see `pace.rs`) must know about, and nothing else. Plain output is
 //! printable text, CR, LF, TAB, BS, BEL and colour changes (SGR); every other control or
 //! sequence is reported as the end of a stretch of output that is not plain, and the
-//! scroll-region and left/right-margin settings are followed.
+//! scroll-region and left/right-margin settings are followed. C1 controls (U+0080..U+009F
+//! in UTF-8) act as their ESC forms do, in any state, as a terminal decoding UTF-8 does.
 //!
 //! Pure logic on bytes, fed in pieces of any size: its state carries over between them.
 
@@ -58,6 +59,8 @@ pub struct Scanner {
     plain_csi: bool,
     /// The open CSI's parameters were longer than [`MAX_PARAMS`]: `params` holds a part.
     overflow: bool,
+    /// The open string is an OSC, which BEL ends too (DCS, SOS, PM and APC end only at ST).
+    osc: bool,
     /// The last byte was 0xC2: the next may make a C1 control.
     after_c2: bool,
 }
@@ -71,6 +74,7 @@ impl Default for Scanner {
             sgr: false,
             plain_csi: false,
             overflow: false,
+            osc: false,
             after_c2: false,
         }
     }
@@ -151,18 +155,20 @@ impl Scanner {
     }
 
     fn step(&mut self, b: u8, pos: u64, seen: &mut impl FnMut(Seen)) {
+        // A C1 control (U+0080..U+009F, 0xC2 and one byte in UTF-8) acts in every state.
+        if std::mem::take(&mut self.after_c2) && (0x80..=0x9f).contains(&b) {
+            return self.c1(b, pos - 1, seen);
+        }
+        if b == 0xc2 {
+            self.after_c2 = true;
+            return;
+        }
         match self.st {
-            St::Ground => {
-                if std::mem::take(&mut self.after_c2) && (0x80..=0x9f).contains(&b) {
-                    return self.not_plain(pos + 1, seen);
-                }
-                match b {
-                    0x1b => self.open(pos),
-                    0xc2 => self.after_c2 = true,
-                    _ if !plain_byte(b) => self.not_plain(pos + 1, seen),
-                    _ => {}
-                }
-            }
+            St::Ground => match b {
+                0x1b => self.open(pos),
+                _ if !plain_byte(b) => self.not_plain(pos + 1, seen),
+                _ => {}
+            },
             St::Esc => match b {
                 // Stays a candidate colour change unless a control came before the `[`.
                 b'[' => {
@@ -171,7 +177,10 @@ impl Scanner {
                     self.plain_csi = true;
                     self.overflow = false;
                 }
-                b']' | b'P' | b'X' | b'^' | b'_' => self.st = St::Str,
+                b']' | b'P' | b'X' | b'^' | b'_' => {
+                    self.st = St::Str;
+                    self.osc = b == b']';
+                }
                 0x20..=0x2f => self.st = St::EscInter,
                 0x1b => self.open(pos),
                 b'c' => {
@@ -193,7 +202,8 @@ impl Scanner {
             },
             St::Csi => self.csi(b, pos, seen),
             St::Str => match b {
-                0x07 | 0x18 | 0x1a => self.not_plain(pos + 1, seen),
+                0x07 if self.osc => self.not_plain(pos + 1, seen),
+                0x18 | 0x1a => self.not_plain(pos + 1, seen),
                 0x1b => self.st = St::StrEsc,
                 _ => {}
             },
@@ -206,6 +216,32 @@ impl Scanner {
                     self.open(pos - 1);
                     self.step(b, pos, seen);
                 }
+            }
+        }
+    }
+
+    /// The C1 control `b`, whose 0xC2 was at `start`: it cuts off any open sequence, as
+    /// ESC does. CSI, DCS, SOS, OSC, PM and APC start a sequence like their ESC forms (a
+    /// C1 CSI is never taken for a colour change); ST and the rest are done at once.
+    fn c1(&mut self, b: u8, start: u64, seen: &mut impl FnMut(Seen)) {
+        if !matches!(b, 0x90 | 0x98 | 0x9b | 0x9d | 0x9e | 0x9f) {
+            return self.not_plain(start + 2, seen);
+        }
+        if self.st != St::Ground {
+            self.not_plain(start, seen);
+        }
+        self.seq_start = start;
+        match b {
+            0x9b => {
+                self.st = St::Csi;
+                self.params.clear();
+                self.sgr = false;
+                self.plain_csi = true;
+                self.overflow = false;
+            }
+            _ => {
+                self.st = St::Str;
+                self.osc = b == 0x9d;
             }
         }
     }
@@ -327,7 +363,10 @@ mod tests {
             (b"\x1b7", 2),
             (b"\x1b(0", 3),
             (b"x\x0e", 2),
-            ("\u{9b}".as_bytes(), 2),
+            ("\u{85}".as_bytes(), 2),
+            ("\u{9b}1m".as_bytes(), 4),
+            ("\u{9f}x\x07y\u{9c}".as_bytes(), 7),
+            ("\u{9d}0;t\x07".as_bytes(), 6),
             (b"\x1b[?1049h", 8),
             (b"\x1b[3\n1m", 6),
         ] {
