@@ -83,18 +83,19 @@ pub fn sleep(bell: &Bell, keys: bool, timeout: Duration) -> Woke {
         fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
     }
     let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
-    let woke = match poll(
-        &mut fds,
-        PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
-    ) {
-        Ok(n) if n > 0 => fds
-            .get(1)
-            .and_then(|f| f.revents())
-            .is_some_and(|r| !r.is_empty()),
-        _ => false,
+    let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
+    let polled = matches!(poll(&mut fds, timeout), Ok(n) if n > 0);
+    let ready = |i: usize| {
+        polled
+            && fds
+                .get(i)
+                .and_then(|f| f.revents())
+                .is_some_and(|r| !r.is_empty())
     };
-    bell.quiet();
-    if woke { Woke::Keys } else { Woke::Other }
+    if ready(0) {
+        bell.quiet();
+    }
+    if ready(1) { Woke::Keys } else { Woke::Other }
 }
 
 /// Whether stdin has keystrokes (or its end) to read right now.

@@ -340,7 +340,7 @@ impl Hub {
         let pty_room = self.pty_has_room();
         let keys = pty_room && rx.stdin_open;
         // Keystrokes first: a flood of output must not hold up a Ctrl-C.
-        if keys && bell::keys_waiting() {
+        if keys && !rx.output.is_empty() && bell::keys_waiting() {
             return bell::read_keys(&mut rx.stdin_open);
         }
         if let Some(ev) = Self::poll_once(rx, display_room) {
