@@ -160,8 +160,11 @@ impl Scanner {
             return self.c1(b, pos - 1, seen);
         }
         if b == 0xc2 {
+            // In a sequence it is also a byte the sequence cannot hold.
             self.after_c2 = true;
-            return;
+            if self.st == St::Ground {
+                return;
+            }
         }
         match self.st {
             St::Ground => match b {
@@ -417,6 +420,15 @@ mod tests {
         assert_eq!(
             seen(&[b"\x1b[?2;4r", b"\x1b[2 r"], Skim::Controls),
             vec![Seen::NotPlain(7), Seen::NotPlain(12)]
+        );
+    }
+
+    #[test]
+    fn a_colour_change_with_other_bytes_inside_is_none() {
+        // A terminal ignores the whole sequence: it neither sets nor resets a colour.
+        assert_eq!(
+            seen(&[b"\x1b[\xc2\xc20m"], Skim::Controls),
+            vec![Seen::NotPlain(6)]
         );
     }
 
