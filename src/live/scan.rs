@@ -102,13 +102,16 @@ fn plain_byte(b: u8) -> bool {
     (b >= 0x20 && b != 0xc2) || plain_control(b)
 }
 
-/// An SGR whose first parameter is 0 (or absent) resets every attribute.
+/// An SGR whose first parameter is 0 (or absent) resets every attribute. One with
+/// sub-parameters (`:`) anywhere is not taken for a reset: terminals read those in
+/// different ways, and replaying a colour change too many is harmless.
 pub fn is_reset(sgr: &[u8]) -> bool {
     let params = sgr.get(2..sgr.len().saturating_sub(1)).unwrap_or_default();
-    params
-        .iter()
-        .take_while(|b| b.is_ascii_digit())
-        .all(|&b| b == b'0')
+    !params.contains(&b':')
+        && params
+            .iter()
+            .take_while(|&&b| b != b';')
+            .all(|&b| b == b'0')
 }
 
 impl Scanner {
@@ -354,7 +357,8 @@ mod tests {
             seen(&[b"a\x1b[1;", b"31mb\x1b", b"[m"], Skim::Controls),
             want
         );
-        assert!(is_reset(b"\x1b[m") && is_reset(b"\x1b[00;1m") && !is_reset(b"\x1b[01m"));
+        assert!(is_reset(b"\x1b[m") && is_reset(b"\x1b[00;1m") && is_reset(b"\x1b[;5m"));
+        assert!(!is_reset(b"\x1b[01m") && !is_reset(b"\x1b[:1;m") && !is_reset(b"\x1b[0;4:3m"));
     }
 
     #[test]
