@@ -131,7 +131,20 @@ impl Scanner {
         while i < chunk.len() {
             if self.in_ground() {
                 i = match skim {
-                    Skim::Controls => skip_plain(chunk, i),
+                    Skim::Controls => {
+                        i = skip_plain(chunk, i);
+                        // Controls that are not plain, up to the next sequence, make one
+                        // stretch that is not plain, ending after the last of them.
+                        if chunk.get(i).is_some_and(|&b| b != 0x1b && b != 0xc2) {
+                            let next = memchr::memchr2(0x1b, 0xc2, &chunk[i..])
+                                .map_or(chunk.len(), |n| i + n);
+                            let last = chunk[i..next].iter().rposition(|&c| !plain_byte(c));
+                            self.not_plain(base + (i + last.unwrap_or(0)) as u64 + 1, seen);
+                            i = next;
+                            continue;
+                        }
+                        i
+                    }
                     Skim::Sequences => {
                         memchr::memchr2(0x1b, 0xc2, &chunk[i..]).map_or(chunk.len(), |n| i + n)
                     }
