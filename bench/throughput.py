@@ -34,6 +34,7 @@ GEN_VERSION = 2  # bump when the generators change, so cached inputs are rebuilt
 
 TARGET_THROUGHPUT = 0.95  # breakglass throughput / script throughput, at least
 TARGET_RSS_MIB = 12.0  # breakglass peak RSS, at most
+TARGET_CPU = 1.5  # breakglass CPU seconds / script's, at most
 TARGET_LOG = {"text": 1.10, "random": 1.40}  # log size / output size, at most
 
 VARIANTS = ("breakglass", "script", "bare")
@@ -429,6 +430,7 @@ def report(inputs: dict, results: list[dict], checks: list[dict], facts: dict,
                      f"{cpu:.2f}", f"{b['rss']:.1f} / {s['rss']:.1f}"])
         target(name, f"throughput >= {TARGET_THROUGHPUT:.2f}x script", f"{tp:.4f}x",
                tp >= TARGET_THROUGHPUT)
+        target(name, f"CPU <= {TARGET_CPU:.1f}x script", f"{cpu:.2f}x", cpu <= TARGET_CPU)
         target(name, f"peak RSS <= {TARGET_RSS_MIB:.0f} MiB", f"{b['rss']:.1f} MiB",
                b["rss"] <= TARGET_RSS_MIB)
         lim = TARGET_LOG[name]
