@@ -6,14 +6,12 @@
 //! stdin, which the hub reads itself. A keystroke thus wakes the hub directly, as it would
 //! wake script(1), with no thread in between: one thread hand-off fewer on every key.
 
-use std::fs::File;
-use std::io::{ErrorKind, Read};
-use std::mem::ManuallyDrop;
-use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{SendError, Sender};
+use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::eventfd::{EfdFlags, EventFd};
 
@@ -75,9 +73,7 @@ pub enum Woke {
 
 /// Sleep until the bell rings, stdin is readable (if `keys`), or `timeout` has passed.
 pub fn sleep(bell: &Bell, keys: bool, timeout: Duration) -> Woke {
-    // SAFETY: fd 0 is open for the life of the process (it may be /dev/null), and it is
-    // only borrowed here, never closed.
-    let stdin = ManuallyDrop::new(unsafe { OwnedFd::from_raw_fd(0) });
+    let stdin = std::io::stdin();
     let mut fds = vec![PollFd::new(bell.0.as_fd(), PollFlags::POLLIN)];
     if keys {
         fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
@@ -100,8 +96,7 @@ pub fn sleep(bell: &Bell, keys: bool, timeout: Duration) -> Woke {
 
 /// Whether stdin has keystrokes (or its end) to read right now.
 pub fn keys_waiting() -> bool {
-    // SAFETY: as in `sleep`: fd 0 is borrowed, and ManuallyDrop never closes it.
-    let stdin = ManuallyDrop::new(unsafe { OwnedFd::from_raw_fd(0) });
+    let stdin = std::io::stdin();
     let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
     matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
 }
@@ -109,15 +104,13 @@ pub fn keys_waiting() -> bool {
 /// Read what the owner typed, once stdin is readable: keystrokes, or the end of the input
 /// (`open` becomes false). None if there was nothing after all.
 pub fn read_keys(open: &mut bool) -> Option<Event> {
-    // SAFETY: as in `sleep`: fd 0 is borrowed, and ManuallyDrop never closes it.
-    let mut stdin = ManuallyDrop::new(unsafe { File::from_raw_fd(0) });
+    // Straight from fd 0: std's buffered stdin could keep keys where poll(2) cannot see
+    // them.
     let mut buf = [0u8; INPUT_READ];
-    match stdin.read(&mut buf) {
+    match nix::unistd::read(std::io::stdin().as_fd(), &mut buf) {
         Ok(0) => {}
         Ok(n) => return Some(Event::Input(buf[..n].to_vec(), Instant::now())),
-        Err(e) if matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::WouldBlock) => {
-            return None;
-        }
+        Err(Errno::EINTR | Errno::EAGAIN) => return None,
         Err(_) => {}
     }
     *open = false;

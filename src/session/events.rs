@@ -275,11 +275,6 @@ impl Outlet {
         self.tx.len()
     }
 
-    /// The queue itself, to wait for room in it.
-    pub fn sender(&self) -> &Sender<Vec<u8>> {
-        &self.tx
-    }
-
     /// Write or queue `bytes`; a full queue drops them (callers send only when there is
     /// room, except for notices).
     pub fn send(&self, bytes: &[u8]) -> Result<(), Closed> {
