@@ -46,30 +46,12 @@ pub fn who<'a>(by: &'a str, user: &'a str) -> &'a str {
 
 /// How a control character reads: `^C`, `<ESC>`, `<TAB>`, `<DEL>`, `<U+0085>`.
 pub fn control_name(c: char) -> String {
-    match c {
-        '\t' => "<TAB>".into(),
-        '\x1b' => "<ESC>".into(),
-        '\x7f' => "<DEL>".into(),
-        '\0'..='\x1f' => format!("^{}", char::from(c as u8 + 0x40)),
-        _ => format!("<U+{:04X}>", c as u32),
-    }
+    crate::safe::name(c)
 }
 
-/// Text from the log made safe to print: control characters (which could drive the
-/// reader's terminal) shown by name instead.
+/// Text from the log made safe to print (see [`crate::safe`]).
 pub fn visible(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
-        return s.to_string();
-    }
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                control_name(c)
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    crate::safe::text(s).into_owned()
 }
 
 #[cfg(test)]
