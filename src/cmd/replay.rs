@@ -68,11 +68,12 @@ pub fn run(args: &ReplayArgs, store: &Store) -> Result<i32> {
     let (tx, rx) = std::sync::mpsc::channel();
     spawn_inputs(tx)?;
     let _raw = term::RawMode::enter(&format!("breakglass replay {}", sf.id))?;
-    // The replay draws on the normal screen, as the session did: its own switches to the
-    // alternate screen then work as they did, and each redraw starts from the normal one.
-    let _screen = ScreenGuard;
+    // The replay draws the session's screen from an emulator on the alternate screen, so
+    // the reviewer's own screen comes back as it was.
+    let _screen = ScreenGuard::enter();
     let mut r = Replay {
         upto: idx.upto_time(start),
+        clock: start.min(idx.length()),
         idx,
         paused: args.at.is_some(),
         speed,
@@ -88,6 +89,7 @@ pub fn run(args: &ReplayArgs, store: &Store) -> Result<i32> {
         show_who: false,
         out: std::io::stdout(),
         last_status: Instant::now() - MESSAGE_FOR,
+        ui: Default::default(),
     };
     r.render();
     r.run(rx)?;

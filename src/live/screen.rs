@@ -93,6 +93,11 @@ impl Player {
         }
     }
 
+    /// The emulator itself, to draw from its cells.
+    pub fn terminal(&self) -> &avt::Terminal {
+        &self.term
+    }
+
     /// The visible text, one string per row (for tests).
     pub fn text(&self) -> Vec<String> {
         self.term.screen().text()

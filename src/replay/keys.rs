@@ -18,7 +18,12 @@ pub enum Command {
     Faster,
     Slower,
     ToggleWho,
+    /// Hide or show the status line (a terminal of the session's size then shows it all).
+    ToggleStatus,
+    /// The help, a page at a time.
     Help,
+    /// Esc on its own: close what the status line says.
+    Dismiss,
     Quit,
     /// A prompt opened, changed or closed: show this text (empty: closed).
     Prompt(String),
@@ -122,14 +127,20 @@ impl Keys {
                 if SEQUENCES.iter().any(|(s, _)| s.starts_with(rest)) {
                     break; // an incomplete sequence: wait for the rest
                 }
-                // Some other sequence: skip it whole (CSI up to its final byte).
-                i += if rest.get(1) == Some(&b'[') {
-                    rest.iter()
+                // Some other sequence: skip it whole (CSI up to its final byte, SS3 and
+                // its letter). Esc before anything else is the Esc key alone: the key
+                // after it is a key of its own.
+                i += match rest.get(1) {
+                    Some(b'[') => rest
+                        .iter()
                         .skip(2)
                         .position(|b| (0x40..=0x7e).contains(b))
-                        .map_or(rest.len(), |p| p + 3)
-                } else {
-                    2.min(rest.len())
+                        .map_or(rest.len(), |p| p + 3),
+                    Some(b'O') => 3.min(rest.len()),
+                    _ => {
+                        out.push(Command::Dismiss);
+                        1
+                    }
                 };
                 continue;
             }
@@ -146,6 +157,7 @@ impl Keys {
                 b'+' | b'=' => Some(Command::Faster),
                 b'-' | b'_' => Some(Command::Slower),
                 b'i' => Some(Command::ToggleWho),
+                b's' => Some(Command::ToggleStatus),
                 b'?' | b'h' => Some(Command::Help),
                 b'q' | 0x03 => Some(Command::Quit),
                 b'g' => {
@@ -182,11 +194,6 @@ pub fn pop_char(text: &mut Vec<u8>) {
         }
     }
 }
-
-/// The help text.
-pub const HELP: &str = "space pause/play  . next frame  , previous frame  \u{2190}/\u{2192} 5s  shift or </> 30s  \
-g go to time  [/] previous/next marker, event or Enter  / search  n/N next/previous match  \
-+/- speed  i who typed  q quit";
 
 #[cfg(test)]
 mod tests {
@@ -228,6 +235,23 @@ mod tests {
             k.feed(b"\x1b[A q"),
             vec![Command::TogglePause, Command::Quit],
             "unknown sequences are skipped"
+        );
+    }
+
+    #[test]
+    fn esc_alone_does_not_swallow_the_next_key() {
+        let mut k = Keys::default();
+        assert_eq!(k.feed(b"\x1bq"), vec![Command::Dismiss, Command::Quit]);
+        assert_eq!(k.feed(b"\x1b"), vec![], "maybe the start of an arrow");
+        assert_eq!(k.feed(b"q"), vec![Command::Dismiss, Command::Quit]);
+        assert_eq!(
+            k.feed(b"\x1b\x1b[C"),
+            vec![Command::Dismiss, Command::Seek(5)]
+        );
+        assert_eq!(
+            k.feed(b"\x1bOAs"),
+            vec![Command::ToggleStatus],
+            "SS3 skipped whole"
         );
     }
 

@@ -6,4 +6,6 @@ pub mod keys;
 pub mod nav;
 pub mod player;
 pub mod search;
+pub mod status;
 pub mod timing;
+pub mod view;

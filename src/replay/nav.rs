@@ -1,5 +1,6 @@
-//! Where replay commands go, pure: every position is `upto`, the number of records applied
-//! to the screen (1 = the genesis only). The UI only draws the screen at the answer.
+//! Where replay commands go, pure. The position is a time into the session (the clock),
+//! so a seek into a pause shows the pause at that time; the screen at a time is `upto`,
+//! the number of records applied (1 = the genesis only). The UI only draws the answer.
 
 use super::index::Entry;
 
@@ -32,12 +33,17 @@ pub fn step_forward(entries: &[Entry], upto: usize) -> usize {
         .map_or(entries.len(), |i| i + 1)
 }
 
-/// Arrows and `<`/`>`: `secs` seconds from the time shown now.
-pub fn seek_by(entries: &[Entry], upto: usize, secs: i64) -> usize {
-    let target = (time_at(entries, upto) as i64)
-        .saturating_add(secs.saturating_mul(1_000_000))
-        .max(0);
-    at_time(entries, target as u64)
+/// Arrows and `<`/`>`: the time `secs` seconds from the clock `now`, within the session
+/// (0 to the time of its last record).
+pub fn seek_by(entries: &[Entry], now: u64, secs: i64) -> u64 {
+    let length = entries.last().map_or(0, |e| e.t);
+    let delta = secs.saturating_mul(1_000_000);
+    let target = if delta < 0 {
+        now.saturating_sub(delta.unsigned_abs())
+    } else {
+        now.saturating_add(delta as u64)
+    };
+    target.min(length)
 }
 
 /// `]`: the next mark at or after the position (it is shown applied).
@@ -82,24 +88,45 @@ mod tests {
         .collect()
     }
 
+    const S: u64 = 1_000_000;
+
     #[test]
     fn seek_targets() {
         let e = entries();
         assert_eq!(at_time(&e, 0), 1);
         assert_eq!(at_time(&e, 3_500_000), 4);
+        assert_eq!(seek_by(&e, 3 * S, 5), 8 * S, "3 s + 5 s = 8 s");
+        assert_eq!(at_time(&e, 8 * S), 5, "at 8 s the marker at 4 s is applied");
+        assert_eq!(seek_by(&e, 10 * S, -5), 5 * S);
+        assert_eq!(seek_by(&e, S, -30), 0, "never before the start");
+        assert_eq!(seek_by(&e, S, 30), 11 * S, "never past the end");
+        assert_eq!(time_at(&e, 6), 10 * S);
+    }
+
+    #[test]
+    fn the_arrow_crosses_a_pause_longer_than_its_step() {
+        // The first command after 19 s of nothing: five presses of 5 s reach it.
+        let e: Vec<Entry> = [(0, b'g'), (19, b'o'), (30, b'x')]
+            .iter()
+            .map(|&(s, kind)| Entry {
+                t: s * S,
+                offset: 0,
+                len: 0,
+                kind,
+            })
+            .collect();
+        let mut now = 0;
+        let mut shown = Vec::new();
+        for _ in 0..5 {
+            now = seek_by(&e, now, 5);
+            shown.push((now / S, at_time(&e, now)));
+        }
         assert_eq!(
-            seek_by(&e, 4, 5),
-            5,
-            "3 s + 5 s = 8 s: the marker at 4 s is applied"
+            shown,
+            [(5, 1), (10, 1), (15, 1), (20, 2), (25, 2)],
+            "each press moves the clock; the pause shows until 19 s"
         );
-        assert_eq!(
-            seek_by(&e, 6, -5),
-            5,
-            "10 s - 5 s = 5 s: everything up to the marker at 4 s"
-        );
-        assert_eq!(seek_by(&e, 2, -30), 1, "never before the start");
-        assert_eq!(seek_by(&e, 2, 30), 7, "never past the end");
-        assert_eq!(time_at(&e, 6), 10_000_000);
+        assert_eq!(seek_by(&e, 22 * S, -5), 17 * S, "back into the pause");
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! The replay's terminal side: reads keys and signals, plays records with their timing,
-//! draws the screen at a position from the index, and keeps a status line at the bottom.
+//! The replay's terminal side: reads keys and signals, plays records with their timing
+//! into an emulator, draws it through a viewport that follows the cursor when the
+//! terminal is smaller than the session, and keeps a status line at the bottom (`s`
+//! hides it, so a terminal of the session's size shows all of it).
 
 use std::io::{Read, Write};
 use std::sync::mpsc;
@@ -9,17 +11,25 @@ use anyhow::Result;
 use regex::Regex;
 
 use super::index::Index;
-use super::keys::{Command, HELP, Keys};
+use super::keys::{Command, Keys};
 use super::nav;
 use super::search::search;
+use super::status;
 use super::timing::{delay, format_time, parse_time, step_speed};
-use crate::log::record::Body;
+use super::view::{self, Viewport};
+use crate::live::screen::Player;
+use crate::log::parse::decode;
+use crate::log::record::{Body, Record};
 use crate::session::term;
+use crate::{review, safe};
 
 /// How often `--follow` looks for new records, and the longest idle wait of the loop.
 pub const POLL: Duration = Duration::from_millis(200);
 /// How long a message stays on the status line.
 pub const MESSAGE_FOR: Duration = Duration::from_secs(4);
+/// The most often the screen is redrawn while playing: smooth to the eye, and a burst of
+/// small records costs one redraw, not one each.
+pub const FRAME: Duration = Duration::from_millis(33);
 
 pub enum Msg {
     Keys(Vec<u8>),
@@ -59,26 +69,48 @@ pub fn spawn_inputs(tx: mpsc::Sender<Msg>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Puts the screen back in order when the replay ends: the recording may have left the
-/// terminal on its alternate screen, with a scroll region, a hidden cursor or colours.
+/// The replay draws on the alternate screen, and puts the terminal back when it ends.
 pub struct ScreenGuard;
+
+impl ScreenGuard {
+    /// Switch to the alternate screen for the life of the guard.
+    pub fn enter() -> ScreenGuard {
+        let mut o = std::io::stdout();
+        let _ = o.write_all(b"\x1b[?1049h\x1b[?25l");
+        let _ = o.flush();
+        ScreenGuard
+    }
+}
 
 impl Drop for ScreenGuard {
     fn drop(&mut self) {
-        let rows = term::user_size().1;
         let mut o = std::io::stdout();
-        let _ = write!(
-            o,
-            "\x1b[r\x1b[0m\x1b[?25h\x1b[?1049l\x1b[{rows};1H\x1b[2K\r\n"
-        );
+        let _ = o.write_all(b"\x1b[r\x1b[0m\x1b[?25h\x1b[?1049l");
         let _ = o.flush();
     }
+}
+
+/// What is on the reviewer's screen besides the position.
+#[derive(Default)]
+pub struct ViewState {
+    /// The emulator at the position, drawn through the viewport.
+    pub screen: Option<Player>,
+    pub view: Viewport,
+    /// `s` hid the status line: the whole terminal shows the session.
+    pub status_hidden: bool,
+    /// The help page on show.
+    pub help_page: Option<usize>,
+    /// Records were played since the last draw.
+    pub dirty: bool,
+    pub last_draw: Option<Instant>,
 }
 
 pub struct Replay {
     pub idx: Index,
     /// Entries applied to the screen so far.
     pub upto: usize,
+    /// The time shown, into the session: seeks move it, playing a record sets it.
+    pub clock: u64,
     pub paused: bool,
     pub speed: f64,
     pub idle: Duration,
@@ -93,6 +125,7 @@ pub struct Replay {
     pub show_who: bool,
     pub out: std::io::Stdout,
     pub last_status: Instant,
+    pub ui: ViewState,
 }
 
 impl Replay {
@@ -105,50 +138,65 @@ impl Replay {
         self.status();
     }
 
-    /// Redraw the screen as it was after `self.upto` entries.
+    /// The rows the session may use: all of them when the status line is hidden.
+    fn screen_rows(&self) -> usize {
+        let rows = usize::from(term::user_size().1);
+        if self.ui.status_hidden {
+            rows
+        } else {
+            rows.saturating_sub(1).max(1)
+        }
+    }
+
+    /// Rebuild the screen at `self.upto` from the index, then draw it.
     pub fn render(&mut self) {
         match self.idx.screen_at(self.upto) {
-            Ok(p) => {
-                let snap = p.snapshot();
-                let (_, rows) = term::user_size();
-                let region = snap.rows.min(rows.saturating_sub(1)).max(1);
-                self.write(b"\x1b[?1049l\x1b[r\x1b[0m\x1b[H\x1b[2J");
-                self.write(format!("\x1b[1;{region}r").as_bytes());
-                self.write(snap.dump.as_bytes());
-                if snap.rows >= rows || snap.cols > term::user_size().0 {
-                    let (c, r) = term::user_size();
-                    self.message = Some((
-                        format!(
-                            "your terminal ({c}x{r}) is smaller than the session ({}x{}) plus a status line: enlarge it",
-                            snap.cols, snap.rows
-                        ),
-                        Instant::now(),
-                    ));
-                }
-            }
+            Ok(p) => self.ui.screen = Some(p),
             Err(e) => self.message = Some((format!("cannot read the log: {e}"), Instant::now())),
+        }
+        self.draw();
+    }
+
+    /// Draw the screen through the viewport, then the status line.
+    fn draw(&mut self) {
+        self.ui.dirty = false;
+        self.ui.last_draw = Some(Instant::now());
+        let (cols, rows) = (usize::from(term::user_size().0), self.screen_rows());
+        if let Some(p) = &self.ui.screen {
+            let t = p.terminal();
+            let c = t.cursor();
+            self.ui.view = Viewport::place(self.ui.view, (c.col, c.row), (cols, rows), t.size());
+            let bytes = view::draw(t, &self.ui.view, rows);
+            self.write(bytes.as_bytes());
         }
         self.status();
     }
 
     fn status(&mut self) {
         self.last_status = Instant::now();
+        if self.ui.status_hidden {
+            let _ = self.out.flush();
+            return;
+        }
         let (cols, rows) = term::user_size();
-        let now = self.idx.time_at(self.upto);
-        let state = if self.paused {
-            "\u{23f8} paused"
-        } else {
-            "\u{25b6}"
-        };
-        let mut text = match (&self.prompt, &self.message) {
-            (Some(p), _) => p.clone(),
-            (None, Some((m, at))) if at.elapsed() < MESSAGE_FOR => m.clone(),
+        let mut pos = status::position(self.paused, self.clock, self.idx.length(), self.speed);
+        if let Some(cut) = self
+            .ui
+            .screen
+            .as_ref()
+            .and_then(|p| self.ui.view.cut(p.terminal().size()))
+        {
+            pos = format!("{pos} {cut}");
+        }
+        let user = &self.idx.genesis.user;
+        let text = match (&self.prompt, self.ui.help_page, &self.message) {
+            (Some(p), _, _) => safe::text(p).into_owned(),
+            (None, Some(k), _) => self.help(k),
+            (None, None, Some((m, at))) if at.elapsed() < MESSAGE_FOR => m.clone(),
+            _ if self.show_who => self.last_typed(),
             _ => format!(
-                "{state} {} / {}  {}x  keyboard: {}  {}{}  ? help",
-                format_time(now),
-                format_time(self.idx.length()),
-                self.speed,
-                self.idx.driver_at(self.upto),
+                "keyboard: {}  {}{}  ? help",
+                safe::text(review::who(self.idx.driver_at(self.upto), user)),
                 self.verdict_text,
                 if self.follow && !self.idx.ended {
                     "  following"
@@ -157,10 +205,7 @@ impl Replay {
                 }
             ),
         };
-        if self.show_who && self.prompt.is_none() {
-            text = format!("{}  | {text}", self.last_typed());
-        }
-        let text: String = text.chars().take(cols as usize).collect();
+        let text = status::line(&pos, &text, cols.into());
         let colour = if self.tampered {
             "\x1b[1;97;41m"
         } else {
@@ -171,7 +216,24 @@ impl Replay {
         let _ = self.out.flush();
     }
 
-    /// Who typed last, and what.
+    /// Draw help page `k` above the status line; what the status line says about it.
+    fn help(&mut self, k: usize) -> String {
+        let (cols, rows) = term::user_size();
+        let lines = status::help_lines(cols.into());
+        let per = usize::from(rows).saturating_sub(1).max(1);
+        let pages: Vec<&[String]> = lines.chunks(per).collect();
+        let page = pages[k % pages.len()];
+        let first = usize::from(rows) - page.len();
+        let mut out = String::new();
+        for (r, l) in page.iter().enumerate() {
+            out.push_str(&format!("\x1b[{};1H\x1b[0;7m\x1b[2K{l}\x1b[0m", first + r));
+        }
+        self.write(out.as_bytes());
+        status::help_title(k % pages.len(), pages.len())
+    }
+
+    /// Who typed last, and what, by the name `ls` and `show` give them; controls shown
+    /// by name.
     fn last_typed(&self) -> String {
         let Some(i) = (0..self.upto)
             .rev()
@@ -182,11 +244,12 @@ impl Replay {
         match self.idx.record(i).map(|r| r.body) {
             Ok(Body::Input { by, data }) => {
                 let what = match data.bytes() {
-                    Some(b) => String::from_utf8_lossy(b).escape_debug().to_string(),
+                    Some(b) => safe::bytes(b),
                     None => format!("[redacted {} bytes]", data.byte_len()),
                 };
                 format!(
-                    "{by} typed {what} at {}",
+                    "{} typed {what} at {}",
+                    safe::text(review::who(&by, &self.idx.genesis.user)),
                     format_time(self.idx.entries[i].t)
                 )
             }
@@ -198,28 +261,36 @@ impl Replay {
     fn play_next(&mut self) {
         let i = self.upto;
         self.upto += 1;
-        let Ok(rec) = self.idx.record(i) else { return };
+        self.clock = self.clock.max(self.idx.entries[i].t);
+        let Ok(line) = self.idx.line(i) else { return };
+        let Ok(rec) = decode(&line) else { return };
         match rec.body {
-            Body::Output(d) => {
-                if let Some(b) = d.bytes() {
-                    let b = b.to_vec();
-                    self.write(&b);
+            Body::Output(_) | Body::Resize { .. } => {
+                if let Some(p) = &mut self.ui.screen {
+                    p.line(&line);
+                }
+                self.ui.dirty = true;
+            }
+            Body::Marker { .. } | Body::Participant(_) | Body::End(_) => {
+                if let Some(m) = self.event_text(&rec) {
+                    self.say(m);
                 }
             }
-            Body::Resize { .. } => self.render(),
-            Body::Marker { by, text } => self.say(format!("marker by {by}: {text}")),
-            Body::Participant(p) => self.say(format!("{} {}", p.who, p.event)),
-            Body::End(x) => self.say(format!(
-                "the session ended ({}) at {}",
-                x.cause,
-                format_time(rec.t)
-            )),
             _ => {}
         }
     }
 
+    /// Show the moment after the first `upto` entries, the clock at its time.
     fn seek_to(&mut self, upto: usize) {
         self.upto = upto.clamp(1.min(self.idx.entries.len()), self.idx.entries.len());
+        self.clock = self.idx.time_at(self.upto);
+        self.render();
+    }
+
+    /// Show the session at time `t`: in a pause, the pause.
+    fn seek_time(&mut self, t: u64) {
+        self.clock = t.min(self.idx.length());
+        self.upto = self.idx.upto_time(self.clock);
         self.render();
     }
 
@@ -229,11 +300,13 @@ impl Replay {
             let wait = if self.paused || at_end {
                 POLL
             } else {
-                let gap = self.idx.entries[self.upto]
-                    .t
-                    .saturating_sub(self.idx.time_at(self.upto));
+                let gap = self.idx.entries[self.upto].t.saturating_sub(self.clock);
                 delay(gap, self.speed, self.idle)
             };
+            let since = self.ui.last_draw.map_or(FRAME, |d| d.elapsed());
+            if self.ui.dirty && (wait >= FRAME || since >= FRAME) {
+                self.draw();
+            }
             match rx.recv_timeout(wait) {
                 Ok(Msg::Keys(b)) => {
                     for cmd in self.keys.feed(&b) {
@@ -264,6 +337,9 @@ impl Replay {
 
     /// Act on a command; false to quit.
     fn command(&mut self, cmd: Command) -> Result<bool> {
+        if !matches!(cmd, Command::Help) && self.ui.help_page.take().is_some() {
+            self.draw(); // the rows the help covered
+        }
         match cmd {
             Command::Quit => return Ok(false),
             Command::TogglePause => {
@@ -276,16 +352,18 @@ impl Replay {
                 while self.upto < to {
                     self.play_next();
                 }
-                self.status();
+                self.draw();
             }
             Command::StepBack => {
                 self.paused = true;
                 self.seek_to(nav::step_back(&self.idx.entries, self.upto));
             }
-            Command::Seek(secs) => self.seek_to(nav::seek_by(&self.idx.entries, self.upto, secs)),
+            Command::Seek(secs) => {
+                self.seek_time(nav::seek_by(&self.idx.entries, self.clock, secs))
+            }
             Command::GoTo(t) => match parse_time(&t) {
-                Some(us) => self.seek_to(nav::at_time(&self.idx.entries, us)),
-                None => self.say(format!("`{t}` is not a time such as 12:30")),
+                Some(us) => self.seek_time(us),
+                None => self.say(format!("`{}` is not a time such as 12:30", safe::text(&t))),
             },
             Command::NextMark => match nav::next_mark(&self.idx.marks, self.upto) {
                 Some(m) => self.seek_to_mark(m),
@@ -300,10 +378,10 @@ impl Replay {
                     self.hits = search(&self.idx, &re)?;
                     match nav::first_hit_from(&self.hits, self.upto) {
                         Some(k) => self.goto_hit(k),
-                        None => self.say(format!("no match for /{p}/")),
+                        None => self.say(format!("no match for /{}/", safe::text(&p))),
                     }
                 }
-                Err(e) => self.say(format!("bad pattern: {e}")),
+                Err(e) => self.say(format!("bad pattern: {}", safe::text(&e.to_string()))),
             },
             Command::NextHit | Command::PrevHit if self.hits.is_empty() => {
                 self.say("no search yet: press / to search")
@@ -316,11 +394,21 @@ impl Replay {
             }
             Command::ToggleWho => {
                 self.show_who = !self.show_who;
+                self.message = None;
                 self.status();
+            }
+            Command::ToggleStatus => {
+                self.ui.status_hidden = !self.ui.status_hidden;
+                self.render();
             }
             Command::Help => {
                 self.paused = true;
-                self.say(HELP);
+                self.ui.help_page = Some(self.ui.help_page.map_or(0, |k| k + 1));
+                self.status();
+            }
+            Command::Dismiss => {
+                self.message = None;
+                self.status();
             }
             Command::Prompt(p) => {
                 self.prompt = (!p.is_empty()).then_some(p);
@@ -335,13 +423,30 @@ impl Replay {
         self.paused = true;
         self.seek_to(m + 1);
         let at = format_time(self.idx.entries[m].t);
-        let what = match self.idx.record(m).map(|r| r.body) {
-            Ok(Body::Marker { by, text }) => format!("marker by {by}: {text}"),
-            Ok(Body::Participant(p)) => format!("{} {}", p.who, p.event),
-            Ok(Body::Input { by, .. }) => format!("Enter typed by {by}"),
-            _ => String::new(),
-        };
+        let what = self
+            .idx
+            .record(m)
+            .ok()
+            .and_then(|r| self.event_text(&r))
+            .unwrap_or_default();
         self.say(format!("{at} {what}"));
+    }
+
+    /// What an event record says on the status line, names as `ls` and `show` give them,
+    /// untrusted text made safe.
+    fn event_text(&self, rec: &Record) -> Option<String> {
+        let name = |by: &str| safe::text(review::who(by, &self.idx.genesis.user)).into_owned();
+        Some(match &rec.body {
+            Body::Marker { by, text } => format!("marker by {}: {}", name(by), safe::text(text)),
+            Body::Participant(p) => format!("{} {}", name(&p.who), safe::text(&p.event)),
+            Body::Input { by, .. } => format!("Enter typed by {}", name(by)),
+            Body::End(x) => format!(
+                "the session ended ({}) at {}",
+                safe::text(&x.cause),
+                format_time(rec.t)
+            ),
+            _ => return None,
+        })
     }
 
     fn goto_hit(&mut self, k: usize) {

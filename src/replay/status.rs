@@ -1,0 +1,103 @@
+//! Replay's status line, pure: the position and speed always first, then whatever is
+//! being said (a prompt, a message, who typed) or the session's state, cut to the
+//! terminal's width; and the key help as lines that fit that width.
+
+use super::timing::format_time;
+
+/// The keys, each a help item; pages are packed from these whole.
+pub const HELP_ITEMS: &[&str] = &[
+    "space pause/play",
+    ". next frame",
+    ", previous frame",
+    "\u{2190}/\u{2192} 5s",
+    "shift or </> 30s",
+    "g go to time",
+    "[/] previous/next marker, event or Enter",
+    "/ search",
+    "n/N next/previous match",
+    "+/- speed",
+    "i who typed",
+    "s hide/show this line",
+    "q quit",
+];
+
+/// The part that never leaves the line: `paused 00:12 / 01:00 1x`.
+pub fn position(paused: bool, now: u64, length: u64, speed: f64) -> String {
+    format!(
+        "{} {} / {} {speed}x",
+        if paused { "paused" } else { "playing" },
+        format_time(now),
+        format_time(length)
+    )
+}
+
+/// The status line: `position | text`, cut to `cols` characters.
+pub fn line(position: &str, text: &str, cols: usize) -> String {
+    let full = if text.is_empty() {
+        position.to_string()
+    } else {
+        format!("{position} | {text}")
+    };
+    full.chars().take(cols).collect()
+}
+
+/// Between two help items.
+const SEP: &str = "   ";
+
+/// The help as lines that each fit `width` characters, items whole (an item wider than
+/// a line gets a line of its own, cut). Shown above the status line, a page of lines at
+/// a time when the terminal is short.
+pub fn help_lines(width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for item in HELP_ITEMS {
+        match lines.last_mut() {
+            Some(l) if l.chars().count() + SEP.len() + item.chars().count() <= width => {
+                l.push_str(SEP);
+                l.push_str(item);
+            }
+            _ => lines.push(item.chars().take(width).collect()),
+        }
+    }
+    lines
+}
+
+/// What the status line says while the help is open: which page, and how to go on.
+pub fn help_title(page: usize, pages: usize) -> String {
+    if pages > 1 {
+        format!("keys, page {}/{pages}: ? next page, Esc closes", page + 1)
+    } else {
+        "keys: Esc closes".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_position_and_speed_stay_whatever_the_message() {
+        let p = position(false, 12_000_000, 60_000_000, 2.0);
+        assert_eq!(p, "playing 00:12 / 01:00 2x");
+        let l = line(&p, &"alice joined ".repeat(20), 80);
+        assert!(l.starts_with("playing 00:12 / 01:00 2x | alice joined"));
+        assert_eq!(l.chars().count(), 80);
+        assert_eq!(line(&p, "", 80), p);
+    }
+
+    #[test]
+    fn help_lines_fit_and_hold_every_key() {
+        for cols in [40, 80, 100, 120, 130, 200] {
+            let lines = help_lines(cols);
+            for l in &lines {
+                assert!(l.chars().count() <= cols, "{cols}: {l}");
+            }
+            let all = lines.join("\n");
+            for item in HELP_ITEMS {
+                assert!(all.contains(item), "{cols} columns: {item} is missing");
+            }
+        }
+        assert_eq!(help_lines(400).len(), 1, "one line when it fits");
+        assert_eq!(help_title(0, 1), "keys: Esc closes");
+        assert!(help_title(1, 3).starts_with("keys, page 2/3"));
+    }
+}
