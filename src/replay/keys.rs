@@ -186,6 +186,31 @@ impl Keys {
     }
 }
 
+impl Keys {
+    /// Whether typed bytes wait for the rest of a sequence: a lone Esc may be the Esc key,
+    /// or the start of an arrow whose other bytes are on their way.
+    pub fn waiting(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Nothing more came after [`ESC_WAIT`]: a lone Esc was the Esc key; the start of a
+    /// sequence that never finished is dropped.
+    pub fn flush(&mut self) -> Vec<Command> {
+        let esc = self.pending == [0x1b];
+        self.pending.clear();
+        if esc {
+            vec![Command::Dismiss]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// How long a lone Esc waits for the rest of a sequence before it counts as the Esc key:
+/// a terminal writes a key's sequence at once, so its bytes arrive well within this; a
+/// person pressing Esc then another key takes longer.
+pub const ESC_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// Remove the last character (all its UTF-8 bytes) from typed text.
 pub fn pop_char(text: &mut Vec<u8>) {
     while let Some(b) = text.pop() {
@@ -243,6 +268,16 @@ mod tests {
         let mut k = Keys::default();
         assert_eq!(k.feed(b"\x1bq"), vec![Command::Dismiss, Command::Quit]);
         assert_eq!(k.feed(b"\x1b"), vec![], "maybe the start of an arrow");
+        assert!(k.waiting());
+        assert_eq!(
+            k.flush(),
+            vec![Command::Dismiss],
+            "nothing followed: the Esc key"
+        );
+        assert!(!k.waiting());
+        assert_eq!(k.feed(b"\x1b["), vec![]);
+        assert_eq!(k.flush(), vec![], "a sequence cut short is dropped");
+        assert_eq!(k.feed(b"\x1b"), vec![]);
         assert_eq!(k.feed(b"q"), vec![Command::Dismiss, Command::Quit]);
         assert_eq!(
             k.feed(b"\x1b\x1b[C"),

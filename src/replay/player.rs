@@ -11,7 +11,7 @@ use anyhow::Result;
 use regex::Regex;
 
 use super::index::Index;
-use super::keys::{Command, Keys};
+use super::keys::{Command, ESC_WAIT, Keys};
 use super::nav;
 use super::search::search;
 use super::status;
@@ -103,6 +103,8 @@ pub struct ViewState {
     /// Records were played since the last draw.
     pub dirty: bool,
     pub last_draw: Option<Instant>,
+    /// When the last keys came (a lone Esc waits [`ESC_WAIT`] after it).
+    pub key_at: Option<Instant>,
 }
 
 pub struct Replay {
@@ -307,12 +309,22 @@ impl Replay {
             if self.ui.dirty && (wait >= FRAME || since >= FRAME) {
                 self.draw();
             }
-            match rx.recv_timeout(wait) {
+            let esc = self
+                .keys
+                .waiting()
+                .then(|| ESC_WAIT.saturating_sub(self.ui.key_at.map_or(ESC_WAIT, |k| k.elapsed())));
+            match rx.recv_timeout(esc.map_or(wait, |e| e.min(wait))) {
                 Ok(Msg::Keys(b)) => {
-                    for cmd in self.keys.feed(&b) {
-                        if !self.command(cmd)? {
-                            return Ok(());
-                        }
+                    self.ui.key_at = Some(Instant::now());
+                    let cmds = self.keys.feed(&b);
+                    if !self.commands(cmds)? {
+                        return Ok(());
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) if esc.is_some_and(|e| e <= wait) => {
+                    let cmds = self.keys.flush();
+                    if !self.commands(cmds)? {
+                        return Ok(());
                     }
                 }
                 Ok(Msg::Resized) => self.render(),
@@ -333,6 +345,16 @@ impl Replay {
                 self.status();
             }
         }
+    }
+
+    /// Act on commands in turn; false to quit.
+    fn commands(&mut self, cmds: Vec<Command>) -> Result<bool> {
+        for cmd in cmds {
+            if !self.command(cmd)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Act on a command; false to quit.
