@@ -187,20 +187,29 @@ fn asciicast_is_v2_with_every_event_and_asciinema_plays_the_same_output() {
     }
     assert_eq!(kinds.keys().collect::<Vec<_>>(), ["i", "m", "o", "r"]);
     assert_eq!(kinds["r"], ["132x43"]);
-    assert_eq!(kinds["m"], ["check point"]);
+    assert_eq!(
+        kinds["m"],
+        ["check point", breakglass::review::asciicast::END_MARKER]
+    );
     assert!(
         kinds["i"].concat().contains("echo hel''lo-one\r"),
         "{:?}",
         kinds["i"]
     );
     let output = output_bytes(&log);
-    assert_eq!(kinds["o"].concat().as_bytes(), output.as_slice());
+    let restore = breakglass::review::asciicast::RESTORE;
+    assert_eq!(
+        kinds["o"].concat().as_bytes(),
+        [output.as_slice(), restore.as_bytes()].concat(),
+        "the output, then the terminal restored"
+    );
 
     match asciinema_cat(&env, &cast) {
         Some(out) => {
             assert_eq!(out.status.code(), Some(0), "asciinema: {}", stderr(&out));
             assert!(plain(&out.stdout).contains("café bold"), "{}", stdout(&out));
-            assert_eq!(plain(&out.stdout), plain(&output));
+            let played = [output.as_slice(), restore.as_bytes()].concat();
+            assert_eq!(plain(&out.stdout), plain(&played));
         }
         None => {
             eprintln!("skipping asciinema cat: asciinema is not installed");

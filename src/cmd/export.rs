@@ -176,6 +176,9 @@ fn export(
                     writeln!(w, "{ev}")?;
                 }
             }
+            for ev in cast.ending() {
+                writeln!(w, "{ev}")?;
+            }
             return Ok(cast.replaced);
         }
         ExportFormat::Text => {

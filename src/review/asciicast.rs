@@ -2,9 +2,13 @@
 //! asciinema-player: a header line, then one event per line, `[seconds, code, data]`.
 //!
 //! Output is `o`, input `i` (masked input is left out: only its length was kept), a
-//! resize `r` with `COLSxROWS`, a marker `m` with its text. Joins, takes and the end have
-//! no asciicast event; the timeline has them. asciicast data is text, so bytes that are
-//! not UTF-8 are replaced by U+FFFD and counted, for the caller to say so.
+//! resize `r` with `COLSxROWS`, a marker `m` with its text. Joins and takes have no
+//! asciicast event; the timeline has them. asciicast data is text, so bytes that are not
+//! UTF-8 are replaced by U+FFFD and counted, for the caller to say so.
+//!
+//! The cast ends with a marker ([`END_MARKER`]) and output that puts the player's terminal
+//! back in order ([`RESTORE`]), so a session that ended inside a full-screen program does
+//! not leave whoever plays it on the alternate screen with mouse reporting on.
 
 use serde_json::{Value, json};
 
@@ -27,11 +31,30 @@ pub fn header(g: &Genesis) -> String {
     serde_json::to_string(&Ordered(fields)).expect("JSON values serialise")
 }
 
+/// The text of the marker that ends every cast.
+pub const END_MARKER: &str = "end of the recording: terminal restored";
+
+/// What the last output event writes: scroll region reset (the cursor kept where it is),
+/// attributes reset, cursor shown, every mouse and focus report off, bracketed paste off,
+/// normal cursor keys and keypad, auto-wrap on, insert mode off, ASCII character set.
+pub const RESTORE: &str = "\x1b7\x1b[r\x1b8\x1b[0m\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1004l\x1b[?1005l\x1b[?1006l\x1b[?1015l\x1b[?2004l\x1b[?1l\x1b>\x1b[?7h\x1b[4l\x1b(B";
+
+/// Leaves the alternate screen (restoring the cursor saved on entering it); written
+/// before [`RESTORE`] only when the session ended there, as leaving it elsewhere may
+/// move the cursor to a stale saved place.
+pub const LEAVE_ALTERNATE: &str = "\x1b[?1049l";
+
 /// Converts records into events, counting replaced bytes.
 #[derive(Debug, Default)]
 pub struct Cast {
     /// Bytes that were not UTF-8 and were replaced by U+FFFD.
     pub replaced: u64,
+    /// The time of the last record seen.
+    last_t: u64,
+    /// Whether the output so far left the terminal on the alternate screen.
+    alt: bool,
+    /// The start of a private mode sequence cut at the end of an output record.
+    carry: String,
 }
 
 impl Cast {
@@ -41,19 +64,33 @@ impl Cast {
 
     /// The event line for a record, if it has one.
     pub fn event(&mut self, rec: &Record) -> Option<String> {
+        self.last_t = self.last_t.max(rec.t);
         let (code, data) = match &rec.body {
-            Body::Output(d) => ("o", self.text(d)?),
+            Body::Output(d) => {
+                let text = self.text(d)?;
+                self.alt = alternate_after(self.alt, &mut self.carry, &text);
+                ("o", text)
+            }
             Body::Input { data, .. } => ("i", self.text(data)?),
             Body::Resize { cols, rows } => ("r", format!("{cols}x{rows}")),
             Body::Marker { text, .. } => ("m", text.clone()),
             _ => return None,
         };
-        Some(format!(
-            "[{},{},{}]",
-            seconds(rec.t),
-            Value::from(code),
-            Value::from(data)
-        ))
+        Some(line(rec.t, code, data))
+    }
+
+    /// The events that end the cast: the end marker, then the output that restores the
+    /// terminal, both at the time of the last record.
+    pub fn ending(&self) -> [String; 2] {
+        let restore = if self.alt {
+            format!("{LEAVE_ALTERNATE}{RESTORE}")
+        } else {
+            RESTORE.to_string()
+        };
+        [
+            line(self.last_t, "m", END_MARKER.into()),
+            line(self.last_t, "o", restore),
+        ]
     }
 
     fn text(&mut self, d: &Data) -> Option<String> {
@@ -74,6 +111,63 @@ impl Cast {
         }
     }
 }
+
+/// One event line.
+fn line(t: u64, code: &str, data: String) -> String {
+    format!(
+        "[{},{},{}]",
+        seconds(t),
+        Value::from(code),
+        Value::from(data)
+    )
+}
+
+/// Whether the terminal is on the alternate screen after `text`, from `alt` before it:
+/// private modes 1049, 1047 and 47 set (`h`) or reset (`l`) switch; a hard reset (`ESC c`)
+/// leaves it. A sequence cut at the end waits in `carry` for the next output.
+fn alternate_after(mut alt: bool, carry: &mut String, text: &str) -> bool {
+    let s = std::mem::take(carry) + text;
+    let b = s.as_bytes();
+    let mut i = 0;
+    while let Some(p) = memchr::memchr(0x1b, &b[i..]) {
+        let at = i + p;
+        let rest = &b[at..];
+        if rest.len() < 3 && b"\x1b[?".starts_with(rest) {
+            *carry = s[at..].to_string();
+            break;
+        }
+        if rest.get(1) == Some(&b'c') {
+            alt = false;
+        }
+        if !rest.starts_with(b"\x1b[?") {
+            i = at + 1;
+            continue;
+        }
+        let params = rest[3..]
+            .iter()
+            .position(|c| !(c.is_ascii_digit() || *c == b';'))
+            .map(|n| (&rest[3..3 + n], rest[3 + n]));
+        match params {
+            None if rest.len() - 3 < MAX_CARRY => {
+                *carry = s[at..].to_string();
+                break;
+            }
+            Some((ps, fin @ (b'h' | b'l')))
+                if ps
+                    .split(|c| *c == b';')
+                    .any(|m| matches!(m, b"1049" | b"1047" | b"47")) =>
+            {
+                alt = fin == b'h';
+            }
+            _ => {}
+        }
+        i = at + 1;
+    }
+    alt
+}
+
+/// The longest private mode sequence kept across output records.
+const MAX_CARRY: usize = 32;
 
 /// A record's `t` in seconds, exactly, to the microsecond: `12.345678`.
 fn seconds(t_us: u64) -> String {
@@ -157,5 +251,59 @@ mod tests {
             "[6.000000,\"o\",\"a\u{fffd}\u{fffd}b\"]"
         );
         assert_eq!(c.replaced, 2);
+    }
+
+    #[test]
+    fn the_cast_ends_with_a_marker_and_a_terminal_restored() {
+        let out = |t, s: &str| rec(t, Body::Output(Data::Text(s.into())));
+        let mut c = Cast::new();
+        c.event(&out(
+            1_000_000,
+            "$ vim\r\n\x1b[?1049h\x1b[?1000h\x1b[?2004h\x1b[?25l",
+        ));
+        c.event(&out(2_000_000, "\x1b[1;20r"));
+        let [marker, restore] = c.ending();
+        assert_eq!(marker, format!(r#"[2.000000,"m","{END_MARKER}"]"#));
+        let v: Value = serde_json::from_str(&restore).unwrap();
+        let data = v[2].as_str().unwrap();
+        assert_eq!(v[0].as_f64(), Some(2.0));
+        assert!(
+            data.starts_with("\x1b[?1049l"),
+            "leaves the alternate screen first"
+        );
+        for seq in [
+            "\x1b[r",
+            "\x1b[0m",
+            "\x1b[?25h",
+            "\x1b[?1000l",
+            "\x1b[?1006l",
+            "\x1b[?2004l",
+            "\x1b>",
+        ] {
+            assert!(data.contains(seq), "{seq:?} missing from {data:?}");
+        }
+        // Left the alternate screen before the end: it is not left again.
+        c.event(&out(3_000_000, ":q\x1b[?10"));
+        c.event(&out(3_500_000, "49l$ "));
+        let [_, restore] = c.ending();
+        assert!(!restore.contains("1049l"), "{restore}");
+        assert!(restore.starts_with("[3.500000,"));
+    }
+
+    #[test]
+    fn alternate_screen_switches_are_followed() {
+        let mut carry = String::new();
+        assert!(alternate_after(false, &mut carry, "a\x1b[?1049h"));
+        assert!(!alternate_after(true, &mut carry, "\x1b[?1049l"));
+        assert!(alternate_after(false, &mut carry, "\x1b[?1;47h"));
+        assert!(!alternate_after(true, &mut carry, "\x1bc"));
+        assert!(!alternate_after(false, &mut carry, "\x1b[?25h\x1b[?1000h"));
+        assert!(!alternate_after(false, &mut carry, "x\x1b["));
+        assert!(
+            alternate_after(false, &mut carry, "?1047h"),
+            "cut between records"
+        );
+        assert!(!alternate_after(false, &mut carry, "\x1b"));
+        assert!(alternate_after(false, &mut carry, "[?1049h"));
     }
 }

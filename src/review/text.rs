@@ -6,11 +6,15 @@
 //! straight to the transcript through avt's `Transcript` observer (soft-wrapped rows
 //! joined), and the rows still on screen are added at the end. That is the text an
 //! unlimited scrollback would hold, without holding it: memory stays flat however long the
-//! session, and a hard reset cannot wipe history. Output of full-screen programs on the
-//! alternate screen never reaches the primary screen, so it is not in the transcript.
+//! session, and a hard reset cannot wipe history. A clear keeps what was on the screen
+//! however it is sent: `ESC[2J` passes the rows to history in avt, and `ESC[H ESC[J` (what
+//! `clear` sends for TERM=screen and tmux), which erases them in place, has them passed on
+//! here just before. Output of full-screen programs on the alternate screen never reaches
+//! the primary screen, so it is not in the transcript.
 
-use avt::Terminal;
-use avt::observer::Transcript;
+use avt::observer::{Observation, Transcript};
+use avt::parser::{EdScope, Function};
+use avt::{Line, Observer, Operation, ScreenKind, Terminal};
 
 /// Renders output records into transcript lines.
 pub struct TextRender {
@@ -34,12 +38,12 @@ impl TextRender {
 
     /// Play output; returns the lines that are final (scrolled off the screen).
     pub fn output(&mut self, bytes: &[u8]) -> Vec<String> {
+        let keep = KeepCleared(&mut self.transcript);
         let lines = match std::str::from_utf8(bytes) {
-            Ok(s) => self.term.feed_with(s, &mut self.transcript),
-            Err(_) => self.term.feed_with(
-                String::from_utf8_lossy(bytes).as_ref(),
-                &mut self.transcript,
-            ),
+            Ok(s) => self.term.feed_with(s, keep),
+            Err(_) => self
+                .term
+                .feed_with(String::from_utf8_lossy(bytes).as_ref(), keep),
         };
         self.settle(lines)
     }
@@ -75,6 +79,51 @@ impl TextRender {
             }
         }
         out
+    }
+}
+
+/// avt's transcript, given the rows an erase of the whole primary screen is about to
+/// wipe in place, as if they had scrolled off.
+struct KeepCleared<'a>(&'a mut Transcript);
+
+/// Whether `scope` erases every row of `term`'s screen from where its cursor is.
+fn erases_whole_screen(term: &Terminal, scope: &EdScope) -> bool {
+    let c = term.cursor();
+    let (cols, rows) = term.size();
+    match scope {
+        EdScope::Below => c.row == 0 && c.col == 0,
+        EdScope::Above => c.row + 1 >= rows && c.col + 1 >= cols,
+        _ => false,
+    }
+}
+
+impl Observer for KeepCleared<'_> {
+    type Output = Vec<String>;
+
+    fn before(&mut self, context: &mut Observation<'_>, operation: &Operation) {
+        self.0.before(context, operation);
+        let t = context.terminal();
+        if let Operation::Function(Function::Ed(scope)) = operation
+            && t.active_screen_kind() == ScreenKind::Primary
+            && erases_whole_screen(t, scope)
+        {
+            let rows: Vec<Line> = t.primary_screen().visible_lines().cloned().collect();
+            let used = rows
+                .iter()
+                .rposition(|l| !l.text().trim_end().is_empty())
+                .map_or(0, |i| i + 1);
+            for row in &rows[..used] {
+                self.0.evicted(context, row);
+            }
+        }
+    }
+
+    fn evicted(&mut self, context: &mut Observation<'_>, line: &Line) {
+        self.0.evicted(context, line);
+    }
+
+    fn end(&mut self, context: &mut Observation<'_>) -> Self::Output {
+        self.0.end(context)
     }
 }
 
@@ -129,5 +178,36 @@ mod tests {
     fn a_clear_screen_keeps_what_was_on_it() {
         let got = render(20, 5, &[b"one\r\ntwo\r\n\x1b[H\x1b[2J\x1b[3Jthree\r\n"]);
         assert_eq!(got, ["one", "two", "three"]);
+    }
+
+    #[test]
+    fn a_clear_from_the_top_as_screen_and_tmux_send_it_keeps_what_was_on_it() {
+        // `echo one; echo two; clear; echo three` with TERM=screen, the clear in its own
+        // record and in the same one, and more rows than the screen has before it.
+        let got = render(20, 5, &[b"one\r\ntwo\r\n", b"\x1b[H\x1b[J", b"three\r\n"]);
+        assert_eq!(got, ["one", "two", "three"]);
+        let got = render(20, 5, &[b"one\r\ntwo\r\n\x1b[H\x1b[Jthree\r\n"]);
+        assert_eq!(got, ["one", "two", "three"]);
+        let many: String = (1..=8).map(|i| format!("l{i}\r\n")).collect();
+        let got = render(20, 5, &[many.as_bytes(), b"\x1b[H\x1b[0Jthree"]);
+        let want: Vec<String> = (1..=8)
+            .map(|i| format!("l{i}"))
+            .chain(["three".into()])
+            .collect();
+        assert_eq!(got, want);
+        let got = render(5, 3, &[b"abcdefgh\r\nx\x1b[3;5H\x1b[1Jy"]);
+        assert_eq!(
+            got,
+            ["abcdefgh", "x", "", "", "    y"],
+            "an erase from the end up"
+        );
+    }
+
+    #[test]
+    fn erasing_part_of_the_screen_or_the_alternate_screen_keeps_the_final_text() {
+        let got = render(20, 5, &[b"one\r\ntwo\x1b[2;1H\x1b[Jnew"]);
+        assert_eq!(got, ["one", "new"], "a redraw below the first row");
+        let got = render(20, 5, &[b"a\r\n\x1b[?1049hvim\x1b[H\x1b[J\x1b[?1049lb"]);
+        assert_eq!(got, ["a", "b"]);
     }
 }
