@@ -3,13 +3,14 @@
 //! terminal is smaller than the session, and keeps a status line at the bottom (`s`
 //! hides it, so a terminal of the session's size shows all of it).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use regex::Regex;
 
+use super::describe;
 use super::index::Index;
 use super::keys::{Command, ESC_WAIT, Keys};
 use super::nav;
@@ -19,7 +20,7 @@ use super::timing::{delay, format_time, parse_time, step_speed};
 use super::view::{self, Viewport};
 use crate::live::screen::Player;
 use crate::log::parse::decode;
-use crate::log::record::{Body, Record};
+use crate::log::record::Body;
 use crate::session::term;
 use crate::{review, safe};
 
@@ -31,64 +32,7 @@ pub const MESSAGE_FOR: Duration = Duration::from_secs(4);
 /// small records costs one redraw, not one each.
 pub const FRAME: Duration = Duration::from_millis(33);
 
-pub enum Msg {
-    Keys(Vec<u8>),
-    Resized,
-    Quit,
-}
-
-pub fn spawn_inputs(tx: mpsc::Sender<Msg>) -> std::io::Result<()> {
-    let keys = tx.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 1024];
-        while let Ok(n) = std::io::stdin().read(&mut buf) {
-            if n == 0 || keys.send(Msg::Keys(buf[..n].to_vec())).is_err() {
-                break;
-            }
-        }
-        let _ = keys.send(Msg::Quit);
-    });
-    let mut signals = signal_hook::iterator::Signals::new([
-        libc::SIGWINCH,
-        libc::SIGTERM,
-        libc::SIGHUP,
-        libc::SIGINT,
-    ])?;
-    std::thread::spawn(move || {
-        for s in signals.forever() {
-            let m = if s == libc::SIGWINCH {
-                Msg::Resized
-            } else {
-                Msg::Quit
-            };
-            if tx.send(m).is_err() {
-                return;
-            }
-        }
-    });
-    Ok(())
-}
-
-/// The replay draws on the alternate screen, and puts the terminal back when it ends.
-pub struct ScreenGuard;
-
-impl ScreenGuard {
-    /// Switch to the alternate screen for the life of the guard.
-    pub fn enter() -> ScreenGuard {
-        let mut o = std::io::stdout();
-        let _ = o.write_all(b"\x1b[?1049h\x1b[?25l");
-        let _ = o.flush();
-        ScreenGuard
-    }
-}
-
-impl Drop for ScreenGuard {
-    fn drop(&mut self) {
-        let mut o = std::io::stdout();
-        let _ = o.write_all(b"\x1b[r\x1b[0m\x1b[?25h\x1b[?1049l");
-        let _ = o.flush();
-    }
-}
+pub use super::terminal::{Msg, ScreenGuard, spawn_inputs};
 
 /// What is on the reviewer's screen besides the position.
 #[derive(Default)]
@@ -195,7 +139,7 @@ impl Replay {
             (Some(p), _, _) => safe::text(p).into_owned(),
             (None, Some(k), _) => self.help(k),
             (None, None, Some((m, at))) if at.elapsed() < MESSAGE_FOR => m.clone(),
-            _ if self.show_who => self.last_typed(),
+            _ if self.show_who => describe::last_typed(&self.idx, self.upto),
             _ => format!(
                 "keyboard: {}  {}{}  ? help",
                 safe::text(review::who(self.idx.driver_at(self.upto), user)),
@@ -234,31 +178,6 @@ impl Replay {
         status::help_title(k % pages.len(), pages.len())
     }
 
-    /// Who typed last, and what, by the name `ls` and `show` give them; controls shown
-    /// by name.
-    fn last_typed(&self) -> String {
-        let Some(i) = (0..self.upto)
-            .rev()
-            .find(|&i| self.idx.entries[i].kind == b'i')
-        else {
-            return "nothing typed yet".into();
-        };
-        match self.idx.record(i).map(|r| r.body) {
-            Ok(Body::Input { by, data }) => {
-                let what = match data.bytes() {
-                    Some(b) => safe::bytes(b),
-                    None => format!("[redacted {} bytes]", data.byte_len()),
-                };
-                format!(
-                    "{} typed {what} at {}",
-                    safe::text(review::who(&by, &self.idx.genesis.user)),
-                    format_time(self.idx.entries[i].t)
-                )
-            }
-            _ => String::new(),
-        }
-    }
-
     /// Apply the next entry to the screen.
     fn play_next(&mut self) {
         let i = self.upto;
@@ -274,7 +193,7 @@ impl Replay {
                 self.ui.dirty = true;
             }
             Body::Marker { .. } | Body::Participant(_) | Body::End(_) => {
-                if let Some(m) = self.event_text(&rec) {
+                if let Some(m) = describe::event(&self.idx.genesis.user, &rec) {
                     self.say(m);
                 }
             }
@@ -449,26 +368,9 @@ impl Replay {
             .idx
             .record(m)
             .ok()
-            .and_then(|r| self.event_text(&r))
+            .and_then(|r| describe::event(&self.idx.genesis.user, &r))
             .unwrap_or_default();
         self.say(format!("{at} {what}"));
-    }
-
-    /// What an event record says on the status line, names as `ls` and `show` give them,
-    /// untrusted text made safe.
-    fn event_text(&self, rec: &Record) -> Option<String> {
-        let name = |by: &str| safe::text(review::who(by, &self.idx.genesis.user)).into_owned();
-        Some(match &rec.body {
-            Body::Marker { by, text } => format!("marker by {}: {}", name(by), safe::text(text)),
-            Body::Participant(p) => format!("{} {}", name(&p.who), safe::text(&p.event)),
-            Body::Input { by, .. } => format!("Enter typed by {}", name(by)),
-            Body::End(x) => format!(
-                "the session ended ({}) at {}",
-                safe::text(&x.cause),
-                format_time(rec.t)
-            ),
-            _ => return None,
-        })
     }
 
     fn goto_hit(&mut self, k: usize) {
