@@ -112,9 +112,13 @@ Examples:
 
 const REPLAY_HELP: &str = "\
 Keys: space pause/play; . next frame and , previous frame (paused); left/right seek 5 s,
-shift+left/right or < > 30 s; g go to a time (12:30); [ ] previous/next marker, participant
-event or typed Enter; / search output and typed input (a regex), n N next/previous match;
-+ - speed; i who typed what; ? help; q quit.
+shift+left/right or < > 30 s, through pauses of any length; g go to a time (12:30);
+[ ] previous/next marker, participant event or typed Enter; / search output and typed
+input (a regex), n N next/previous match; + - speed; i who typed what; s hide/show the
+status line; ? help; Esc close; q quit.
+
+A terminal smaller than the session (or than the session plus the status line) shows the
+part around the session's cursor, and the status line says which rows and columns.
 
 The session is verified first: a TAMPERED one is refused unless --force, and then a warning
 stays on screen. When stdout is not a terminal, the raw output is written without timing.
