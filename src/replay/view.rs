@@ -50,21 +50,28 @@ impl Viewport {
         }
     }
 
-    /// What is cut, for the status line (`view rows 2-30/30 cols 1-80/100`), or None
-    /// when the whole `total` (cols, rows) screen is on view.
+    /// What is on view when something is cut, for the status line: the axes cut only,
+    /// `view rows 2-30/30 cols 1-80/100`; None when the whole `total` (cols, rows) screen
+    /// is on view.
     pub fn cut(&self, total: (usize, usize)) -> Option<String> {
-        if self.cols >= total.0 && self.rows >= total.1 {
-            return None;
+        let mut parts = Vec::new();
+        if self.rows < total.1 {
+            parts.push(format!(
+                "rows {}-{}/{}",
+                self.top + 1,
+                self.top + self.rows,
+                total.1
+            ));
         }
-        Some(format!(
-            "view rows {}-{}/{} cols {}-{}/{}",
-            self.top + 1,
-            self.top + self.rows,
-            total.1,
-            self.left + 1,
-            self.left + self.cols,
-            total.0
-        ))
+        if self.cols < total.0 {
+            parts.push(format!(
+                "cols {}-{}/{}",
+                self.left + 1,
+                self.left + self.cols,
+                total.0
+            ));
+        }
+        (!parts.is_empty()).then(|| format!("view {}", parts.join(" ")))
     }
 }
 
@@ -189,6 +196,8 @@ mod tests {
         );
         let all = Viewport::place(Viewport::default(), (99, 29), (120, 40), (100, 30));
         assert_eq!(all.cut((100, 30)), None);
+        let short = Viewport::place(Viewport::default(), (0, 29), (100, 29), (100, 30));
+        assert_eq!(short.cut((100, 30)).as_deref(), Some("view rows 2-30/30"));
     }
 
     /// The screen the drawn bytes make, read back through a second emulator.
