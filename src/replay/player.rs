@@ -169,7 +169,7 @@ impl Replay {
         let per = usize::from(rows).saturating_sub(1).max(1);
         let pages: Vec<&[String]> = lines.chunks(per).collect();
         let page = pages[k % pages.len()];
-        let first = usize::from(rows) - page.len();
+        let first = usize::from(rows).saturating_sub(page.len()).max(1);
         let mut out = String::new();
         for (r, l) in page.iter().enumerate() {
             out.push_str(&format!("\x1b[{};1H\x1b[0;7m\x1b[2K{l}\x1b[0m", first + r));

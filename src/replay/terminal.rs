@@ -47,10 +47,11 @@ pub fn spawn_inputs(tx: mpsc::Sender<Msg>) -> std::io::Result<()> {
 pub struct ScreenGuard;
 
 impl ScreenGuard {
-    /// Switch to the alternate screen for the life of the guard.
+    /// Switch to the alternate screen for the life of the guard, auto-wrap off (a line
+    /// of wide characters that overflows is cut, never scrolls the screen).
     pub fn enter() -> ScreenGuard {
         let mut o = std::io::stdout();
-        let _ = o.write_all(b"\x1b[?1049h\x1b[?25l");
+        let _ = o.write_all(b"\x1b[?1049h\x1b[?7l\x1b[?25l");
         let _ = o.flush();
         ScreenGuard
     }
@@ -59,7 +60,7 @@ impl ScreenGuard {
 impl Drop for ScreenGuard {
     fn drop(&mut self) {
         let mut o = std::io::stdout();
-        let _ = o.write_all(b"\x1b[r\x1b[0m\x1b[?25h\x1b[?1049l");
+        let _ = o.write_all(b"\x1b[r\x1b[0m\x1b[?7h\x1b[?25h\x1b[?1049l");
         let _ = o.flush();
     }
 }
