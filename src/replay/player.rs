@@ -345,7 +345,11 @@ impl Replay {
             Command::Help => {
                 self.paused = true;
                 self.ui.help_page = Some(self.ui.help_page.map_or(0, |k| k + 1));
-                self.status();
+                if std::mem::take(&mut self.ui.status_hidden) {
+                    self.render(); // the help shows above the status line
+                } else {
+                    self.status();
+                }
             }
             Command::Dismiss => {
                 self.message = None;
