@@ -193,16 +193,19 @@ impl Keys {
         !self.pending.is_empty()
     }
 
-    /// Nothing more came after [`ESC_WAIT`]: a lone Esc was the Esc key; the start of a
-    /// sequence that never finished is dropped.
+    /// Nothing more came after [`ESC_WAIT`]: what waits was typed by a person, the Esc
+    /// key then the keys after it (Esc then `[` is Esc and the previous marker).
     pub fn flush(&mut self) -> Vec<Command> {
-        let esc = self.pending == [0x1b];
-        self.pending.clear();
-        if esc {
-            vec![Command::Dismiss]
-        } else {
-            Vec::new()
+        let waiting = std::mem::take(&mut self.pending);
+        let Some((&0x1b, rest)) = waiting.split_first() else {
+            return Vec::new();
+        };
+        let mut out = vec![Command::Dismiss];
+        if let Some((&first, tail)) = rest.split_first() {
+            out.extend(self.feed(&[first]));
+            out.extend(self.feed(tail));
         }
+        out
     }
 }
 
@@ -276,7 +279,11 @@ mod tests {
         );
         assert!(!k.waiting());
         assert_eq!(k.feed(b"\x1b["), vec![]);
-        assert_eq!(k.flush(), vec![], "a sequence cut short is dropped");
+        assert_eq!(
+            k.flush(),
+            vec![Command::Dismiss, Command::PrevMark],
+            "Esc then [ typed by a person"
+        );
         assert_eq!(k.feed(b"\x1b"), vec![]);
         assert_eq!(k.feed(b"q"), vec![Command::Dismiss, Command::Quit]);
         assert_eq!(
