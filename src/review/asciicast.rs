@@ -166,7 +166,8 @@ fn alternate_after(mut alt: bool, carry: &mut String, text: &str) -> bool {
     alt
 }
 
-/// The longest private mode sequence kept across output records.
+/// The longest private mode sequence kept across output records: real ones are a few
+/// modes of four digits; a longer run of digits is not one worth waiting for.
 const MAX_CARRY: usize = 32;
 
 /// A record's `t` in seconds, exactly, to the microsecond: `12.345678`.
