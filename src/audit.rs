@@ -73,10 +73,11 @@ pub struct Checked {
     pub in_ledger: bool,
     /// Whether a witness from outside the data dir was given.
     pub external: bool,
-    /// In a data dir whose ledger does not list it, though it looks like a session that
-    /// was cut during its start (nothing but a genesis): reported, not TAMPERED.
-    pub cut_at_start: bool,
 }
+
+/// What a session file in a data dir whose ledger does not list it is. The ledger's word
+/// decides: whatever the file holds, it is not vouched for, and it is TAMPERED.
+pub const UNLISTED: &str = "a session file the ledger does not list (added or replaced, or its start was cut before the ledger listed it)";
 
 impl Checked {
     pub fn verdict(&self) -> Verdict {
@@ -151,7 +152,6 @@ pub fn check(
     }
     let live = is_live(&sf.path);
     let mut report = verify_reader(File::open(&sf.path)?, witnesses, progress)?;
-    let mut cut_at_start = false;
     if report.problem.is_none() && report.verdict() != Verdict::Unverifiable {
         if let Some((start, before)) = listing.as_ref().and_then(|l| l.start.as_ref())
             && let Some(prev) = report.genesis_prev
@@ -185,18 +185,10 @@ pub fn check(
                 format!("session {} as the file name says", sf.id),
                 found,
             );
-        } else if ledger.is_some_and(|l| l.exists) && listing.is_none() {
-            if report.records <= 1 && report.end.is_none() && !live {
-                cut_at_start = true;
-            } else if !live || report.records > 1 {
-                let expected = "a session the data dir's ledger lists".to_string();
-                tampered(
-                    &mut report,
-                    1,
-                    expected,
-                    "a session file the ledger does not list (added or replaced)".into(),
-                );
-            }
+        } else if ledger.is_some_and(|l| l.exists) && listing.is_none() && !starting(live, &report)
+        {
+            let expected = "a session the data dir's ledger lists".to_string();
+            tampered(&mut report, 1, expected, UNLISTED.into());
         }
     }
     Ok(Checked {
@@ -206,8 +198,13 @@ pub fn check(
         live,
         in_ledger: listing.is_some(),
         external: !extra.is_empty(),
-        cut_at_start,
     })
+}
+
+/// A running session that has written no more than its genesis: its ledger line is being
+/// added under the ledger lock right now, so not being listed yet is no fault.
+fn starting(live: bool, report: &Report) -> bool {
+    live && report.records <= 1 && report.end.is_none()
 }
 
 /// Read a witness copy (`watch --save`): every complete line is a hash expected at its seq.
@@ -259,8 +256,6 @@ pub struct DirProblems {
     pub ledger: Option<Problem>,
     pub missing: Vec<String>,
     pub unlisted: Vec<String>,
-    /// Unlisted files with nothing but a genesis (or less): a start that was cut short.
-    pub cut_at_start: Vec<String>,
 }
 
 impl DirProblems {
@@ -285,12 +280,9 @@ pub fn dir_problems(index: &LedgerIndex, files: &[SessionFile]) -> DirProblems {
         if !index.sessions.contains_key(&f.id) {
             let whole_lines =
                 std::fs::read(&f.path).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count());
-            let list = if whole_lines <= 1 && !is_live(&f.path) {
-                &mut p.cut_at_start
-            } else {
-                &mut p.unlisted
-            };
-            list.push(f.id.clone());
+            if !(whole_lines <= 1 && is_live(&f.path)) {
+                p.unlisted.push(f.id.clone());
+            }
         }
     }
     p

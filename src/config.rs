@@ -120,19 +120,22 @@ fn key_on_line(text: &str, line: usize) -> Option<String> {
 impl Config {
     /// Find and load the configuration. `explicit` is `--config` or `BREAKGLASS_CONFIG`.
     pub fn load(explicit: Option<&Path>) -> Result<Config, Failure> {
+        match Self::find(explicit) {
+            Some(p) => Self::from_file(&p),
+            None => Ok(Config::default()),
+        }
+    }
+
+    /// The config file that applies: `explicit`, else the user's, else the system's.
+    pub fn find(explicit: Option<&Path>) -> Option<PathBuf> {
         if let Some(p) = explicit {
-            return Self::from_file(p);
+            return Some(p.to_path_buf());
         }
         let candidates = [
             dirs::config_dir().map(|d| d.join("breakglass/config.toml")),
             Some(PathBuf::from("/etc/breakglass/config.toml")),
         ];
-        for p in candidates.into_iter().flatten() {
-            if p.exists() {
-                return Self::from_file(&p);
-            }
-        }
-        Ok(Config::default())
+        candidates.into_iter().flatten().find(|p| p.exists())
     }
 
     /// Load one file.

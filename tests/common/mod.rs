@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod tmux;
+pub mod verdicts;
 
 use std::fs::File;
 use std::io::{Read, Write};
