@@ -42,7 +42,7 @@ complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "man" -d 'Prin
 complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -s r -l reason -d 'Why you need access (recorded; asked for when not given and stdin is a terminal)' -r
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -s t -l ticket -d 'Ticket or incident id (the config may require one and a pattern for it)' -r
-complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l ttl -d 'Time limit, e.g. 30m or 1h30m (default and maximum from the config: 1h and 8h)' -r
+complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l ttl -d 'Time limit, e.g. 30m or 1h30m: whole seconds, at least 1s (default and maximum from the config: 1h and 8h)' -r
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l watchers -d 'Users or @groups who may watch, besides you and root (adds to config `watchers`)' -r
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l operators -d 'Users or @groups who may take the keyboard and end the session (adds to `operators`)' -r
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F

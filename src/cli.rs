@@ -193,7 +193,8 @@ pub struct ShellArgs {
     #[arg(short, long, value_name = "ID")]
     pub ticket: Option<String>,
 
-    /// Time limit, e.g. 30m or 1h30m (default and maximum from the config: 1h and 8h)
+    /// Time limit, e.g. 30m or 1h30m: whole seconds, at least 1s (default and maximum from
+    /// the config: 1h and 8h)
     #[arg(long, value_name = "DURATION")]
     pub ttl: Option<String>,
 

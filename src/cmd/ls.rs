@@ -28,8 +28,12 @@ const HEADER: [&str; 9] = [
     "EXIT",
     "STATE",
 ];
-/// Cut to fit a narrow terminal in this order: reason, ticket, host, user.
-const SHRINK: [usize; 4] = [5, 6, 4, 3];
+/// To fit a narrow terminal, ticket and duration are left out (in this order) while even
+/// the narrowest table would not fit, then reason, ticket, host and user are cut.
+const FIT: table::Fit = table::Fit {
+    shrink: &[5, 6, 4, 3],
+    drop: &[6, 2],
+};
 
 /// How a session ended, cause first: `exit 0`, `signal SIGSEGV`, `ttl (SIGHUP)`,
 /// `killed (255)`, `hangup (129)`, `error (1)`.
@@ -140,7 +144,7 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
         ]);
     }
     if !args.json {
-        for line in table::render(&HEADER, &rows, width, &SHRINK) {
+        for line in table::render(&HEADER, &rows, width, FIT) {
             println!("{line}");
         }
     }

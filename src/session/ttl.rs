@@ -69,9 +69,10 @@ impl Ttl {
     }
 }
 
-/// A duration for people: `5 minutes`, `1 minute`, `30 seconds`.
+/// A duration for people, to the nearest second, past a minute to the nearest minute:
+/// `5 minutes`, `1 minute` (also for 59.99 s left), `30 seconds`.
 pub fn human(d: Duration) -> String {
-    let s = d.as_secs();
+    let s = (d.as_millis() as u64 + 500) / 1000;
     match s {
         0..=59 => format!("{s} second{}", if s == 1 { "" } else { "s" }),
         _ => {
@@ -127,5 +128,9 @@ mod tests {
         assert_eq!(human(5 * MIN), "5 minutes");
         assert_eq!(human(MIN), "1 minute");
         assert_eq!(human(Duration::from_secs(30)), "30 seconds");
+        // What a timer that wakes a little early or late leaves: the notice it stands for.
+        assert_eq!(human(MIN - Duration::from_millis(10)), "1 minute");
+        assert_eq!(human(5 * MIN - Duration::from_millis(300)), "5 minutes");
+        assert_eq!(human(Duration::from_millis(29_600)), "30 seconds");
     }
 }
