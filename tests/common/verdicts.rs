@@ -46,3 +46,10 @@ pub fn copy_in(env: &Env, from: &std::path::Path) {
     let to = env.dir().join("sessions").join(from.file_name().unwrap());
     std::fs::copy(from, to).unwrap();
 }
+
+/// The id of the session recorded last in `env` (by file time).
+pub fn newest_id(env: &Env) -> String {
+    let logs = env.logs();
+    let p = logs.last().expect("a session was recorded");
+    p.file_stem().unwrap().to_str().unwrap().to_string()
+}
