@@ -210,7 +210,8 @@ pub struct ShellArgs {
     #[arg(long, value_name = "LIST")]
     pub operators: Option<String>,
 
-    /// Hold your input until an operator is watching (also per host in the config)
+    /// Send your input only while an operator watches (joined with `watch --operate`); keys
+    /// typed while none does are dropped (also per host in the config)
     #[arg(long)]
     pub require_operator: bool,
 

@@ -31,7 +31,7 @@ pub const DEFAULT_SECRET_PROMPT: &str =
 pub struct HostConfig {
     /// The argv that opens a shell on the host, instead of `ssh NAME`.
     pub command: Option<Vec<String>>,
-    /// Hold the owner's input until an operator watches.
+    /// Send the owner's input only while an operator watches (`watch --operate`).
     #[serde(default)]
     pub require_operator: bool,
 }

@@ -31,9 +31,11 @@ pub fn banner(plan: &Plan, id: &str) -> String {
         reason = plan.reason,
         ttl = humantime::format_duration(plan.ttl),
         op = if plan.require_operator {
-            "  an operator must watch before your input is sent\n"
+            format!(
+                "  an operator must join (breakglass watch {id} --operate) before your input is sent; keys typed while none is there are dropped\n"
+            )
         } else {
-            ""
+            String::new()
         },
     )
 }
