@@ -17,6 +17,7 @@ pub mod review;
 pub mod safe;
 pub mod session;
 pub mod store;
+pub mod suggest;
 pub mod table;
 pub mod verdict;
 pub mod witness;
