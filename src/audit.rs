@@ -1,4 +1,5 @@
-//! Checking sessions against their chain and the ledger; shared by `verify` and `ls`.
+//! Checking sessions against their chain and the ledger; [`crate::verdict`] decides which
+//! ledger applies and words the result for every command.
 //!
 //! The ledger turns into witnesses for the session verifier: the genesis hash it holds is
 //! expected at seq 0, and an ended session's head at its last seq. A session whose writer

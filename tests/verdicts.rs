@@ -78,9 +78,11 @@ fn unlisted_sessions_are_judged_by_the_ledger_alike() {
     let dir = &json_lines(&out)[0];
     let unlisted = dir["unlisted"].as_array().unwrap();
     assert_eq!(unlisted.len(), 2, "{dir}");
-    // `ls` says the same as verify.
+    // `ls` says the same as verify, in the same words.
     let ls = env.run(&["ls", "--json"]);
     for row in json_lines(&ls) {
+        let v = env.run(&["verify", "--json", row["id"].as_str().unwrap()]);
+        assert_eq!(row["detail"], json_lines(&v)[0]["detail"], "{row}");
         let want = if row["id"] == listed.file_stem().unwrap().to_str().unwrap() {
             "VERIFIED"
         } else {

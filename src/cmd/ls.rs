@@ -121,6 +121,7 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
                     "cause": r.end.as_ref().map(|x| x.cause.clone()),
                     "records": r.records,
                     "state": state,
+                    "detail": judged.detail(),
                 })
             );
             continue;
