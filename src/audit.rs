@@ -77,8 +77,9 @@ pub struct Checked {
 }
 
 /// What a session file in a data dir whose ledger does not list it is. The ledger's word
-/// decides: whatever the file holds, it is not vouched for, and it is TAMPERED.
-pub const UNLISTED: &str = "a session file the ledger does not list (added or replaced, or its start was cut before the ledger listed it)";
+/// decides: whatever the file holds past a whole first line, it is not vouched for, and it
+/// is TAMPERED. (breakglass lists a session before it writes its genesis.)
+pub const UNLISTED: &str = "a session file the ledger does not list (added or replaced)";
 
 impl Checked {
     pub fn verdict(&self) -> Verdict {
@@ -125,9 +126,13 @@ pub fn check(
     progress: impl FnMut(u64),
 ) -> std::io::Result<Checked> {
     let listing = ledger.and_then(|l| l.sessions.get(&sf.id)).cloned();
+    // A file without a whole first line claims no session: its start was cut before the
+    // genesis was written (the ledger line comes first), so the ledger's start line is no
+    // witness against it unless the ledger also records an end.
+    let claims = has_first_line(&sf.path);
     let mut witnesses = Witnesses::new();
     if let Some(l) = &listing {
-        if let Some((start, _)) = &l.start {
+        if let Some((start, _)) = l.start.as_ref().filter(|_| claims || l.end.is_some()) {
             add(
                 &mut witnesses,
                 0,
@@ -186,8 +191,7 @@ pub fn check(
                 format!("session {} as the file name says", sf.id),
                 found,
             );
-        } else if ledger.is_some_and(|l| l.exists) && listing.is_none() && !starting(live, &report)
-        {
+        } else if ledger.is_some_and(|l| l.exists) && listing.is_none() && claims {
             let expected = "a session the data dir's ledger lists".to_string();
             tampered(&mut report, 1, expected, UNLISTED.into());
         }
@@ -202,10 +206,17 @@ pub fn check(
     })
 }
 
-/// A running session that has written no more than its genesis: its ledger line is being
-/// added under the ledger lock right now, so not being listed yet is no fault.
-fn starting(live: bool, report: &Report) -> bool {
-    live && report.records <= 1 && report.end.is_none()
+/// Whether the file holds a whole first line (its genesis, or what claims to be one).
+fn has_first_line(path: &Path) -> bool {
+    use std::io::{BufRead, BufReader, Read};
+    let Ok(f) = File::open(path) else {
+        return false;
+    };
+    let mut line = Vec::new();
+    BufReader::new(f)
+        .take(crate::log::lines::MAX_LINE as u64 + 1)
+        .read_until(b'\n', &mut line)
+        .is_ok_and(|_| line.last() == Some(&b'\n'))
 }
 
 /// Read a witness copy (`watch --save`): every complete line is a hash expected at its seq.
@@ -278,12 +289,8 @@ pub fn dir_problems(index: &LedgerIndex, files: &[SessionFile]) -> DirProblems {
         }
     }
     for f in files {
-        if !index.sessions.contains_key(&f.id) {
-            let whole_lines =
-                std::fs::read(&f.path).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count());
-            if !(whole_lines <= 1 && is_live(&f.path)) {
-                p.unlisted.push(f.id.clone());
-            }
+        if !index.sessions.contains_key(&f.id) && has_first_line(&f.path) {
+            p.unlisted.push(f.id.clone());
         }
     }
     p

@@ -219,3 +219,25 @@ fn a_config_mistake_warns_but_does_not_stop_review() {
     let out = env.run(&["shell", "-r", "x", "--", "true"]);
     assert_eq!(out.status.code(), Some(125), "{}", err(&out));
 }
+
+#[test]
+fn a_start_cut_before_its_first_line_claims_nothing_listed_or_not() {
+    let env = Env::new();
+    assert_eq!(record_one(&env, "cut at start", "true"), 0);
+    let log = env.log();
+    let id = session_id(&env);
+    // What a crash leaves between the ledger's start line and the genesis: the ledger
+    // lists the session (start, no end), its file holds no line.
+    let ledger = env.dir().join("ledger.jsonl");
+    std::fs::write(&ledger, without_last_line(&ledger)).unwrap();
+    std::fs::write(&log, b"").unwrap();
+    // ...and what one leaves before the start line: an empty file nobody lists.
+    std::fs::write(env.dir().join("sessions/xxxxxxxxxxxx.jsonl"), b"").unwrap();
+    for s in [id.as_str(), "xxxxxxxxxxxx"] {
+        let out = env.run(&["verify", "--json", s]);
+        assert_eq!(out.status.code(), Some(3), "{s}: {}", text(&out));
+    }
+    let out = env.run(&["verify", "--all", "--json"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_eq!(json_lines(&out)[0]["unlisted"], serde_json::json!([]));
+}
