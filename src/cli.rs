@@ -233,8 +233,9 @@ pub struct VerifyArgs {
     #[arg(value_name = "SESSION|FILE")]
     pub sessions: Vec<String>,
 
-    /// Every session in the data dir, and the ledger: a missing, replaced or unlisted
-    /// session file is reported
+    /// Every session in the data dir, and the ledger (its head is printed): a missing,
+    /// replaced or unlisted session file is reported. A data dir that does not exist is an
+    /// error (exit 2); one with no session says `no sessions` (exit 0)
     #[arg(long)]
     pub all: bool,
 
@@ -246,8 +247,9 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub witness: Option<PathBuf>,
 
-    /// Syslog lines the sessions sent (config `syslog`): every head they name must be in
-    /// the log unchanged
+    /// Syslog lines the sessions sent (config `syslog`), RFC 5424 with structured data:
+    /// every head they name must be in the log unchanged. A session the file holds no line
+    /// for is said to; a file with none at all is an error (exit 2)
     #[arg(long, value_name = "FILE")]
     pub syslog: Option<PathBuf>,
 }

@@ -235,7 +235,10 @@ fn report_dir(p: &audit::DirProblems, judge: &Judge, store: &Store, json_out: bo
         println!("  {good}head {h} (compare it with a copy kept off this host)");
     }
     for id in &p.missing {
-        println!("  {id}: listed in the ledger, but its file is missing (deleted or renamed)");
+        println!(
+            "  {}: listed in the ledger, but its file is missing (deleted or renamed)",
+            crate::safe::text(id)
+        );
     }
     for id in &p.unlisted {
         println!("  {}: {}", crate::safe::text(id), crate::audit::UNLISTED);
