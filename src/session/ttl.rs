@@ -69,6 +69,19 @@ impl Ttl {
     }
 }
 
+/// A notice given this much after its time (a busy machine wakes the hub late) still
+/// says the time it stands for: the one-minute notice says one minute.
+pub const NOTICE_SLACK: Duration = Duration::from_secs(5);
+
+/// The time left a notice says: its own (5 minutes, 1 minute) when it is given within
+/// [`NOTICE_SLACK`] of it, else the truth (rounded by [`human`]).
+pub fn told(left: Duration) -> Duration {
+    NOTICES
+        .into_iter()
+        .find(|n| left <= *n && *n - left <= NOTICE_SLACK)
+        .unwrap_or(left)
+}
+
 /// A duration for people, to the nearest second, past a minute to the nearest minute:
 /// `5 minutes`, `1 minute` (also for 59.99 s left), `30 seconds`.
 pub fn human(d: Duration) -> String {
@@ -121,6 +134,14 @@ mod tests {
             Some(Due::Notice(Duration::from_secs(30)))
         );
         assert_eq!(t.due(29 * MIN + Duration::from_secs(31)), None);
+    }
+
+    #[test]
+    fn a_notice_a_little_late_says_its_own_time() {
+        assert_eq!(told(MIN - Duration::from_millis(1600)), MIN);
+        assert_eq!(told(5 * MIN - Duration::from_secs(4)), 5 * MIN);
+        assert_eq!(told(Duration::from_secs(30)), Duration::from_secs(30));
+        assert_eq!(human(told(MIN - Duration::from_secs(3))), "1 minute");
     }
 
     #[test]
