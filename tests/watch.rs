@@ -516,13 +516,17 @@ fn mark_and_require_operator() {
         "leave",
         |b| matches!(b, Body::Participant(p) if p.event == "leave" && p.mode.as_deref() == Some("operate")),
     );
-    let told = owner.screen().matches("your keys are dropped").count();
+    // Told when the operator leaves (the early keys were told once), and again on typing.
+    let told = |owner: &Pty, n: usize| {
+        let start = std::time::Instant::now();
+        while owner.screen().matches("your keys are dropped").count() < n {
+            assert!(start.elapsed() < DEADLINE, "not told: {}", owner.screen());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    told(&owner, 2);
     owner.send("two\r");
-    let start = std::time::Instant::now();
-    while owner.screen().matches("your keys are dropped").count() <= told {
-        assert!(start.elapsed() < DEADLINE, "not told: {}", owner.screen());
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    told(&owner, 3);
     op = operator_joins(&env, &id, &owner, 2);
     owner.send("three\r");
     owner.expect("got:three");

@@ -10,7 +10,7 @@ use crossbeam_channel::Receiver;
 use super::bell::{self, Bell, Woke};
 use super::events::{Event, Outlet};
 use super::hub::Ending;
-use super::watchers::DROPPED;
+use super::watchers::{DROPPED, REMIND_EVERY};
 
 /// How often the wait looks at the time limit.
 const TICK: Duration = Duration::from_secs(1);
@@ -45,6 +45,7 @@ pub fn wait_for_operator(
     );
     let mut pending = Vec::new();
     let mut input_open = true;
+    let mut reminded: Option<Instant> = None;
     loop {
         let ev = match control.try_recv() {
             Ok(ev) => Some(ev),
@@ -76,7 +77,12 @@ pub fn wait_for_operator(
             Some(Event::Input(b, _)) if b.contains(&0x03) || b.contains(&0x04) => {
                 return Gate::Closed(Ending::Killed);
             }
-            Some(Event::Input(..)) => say(out, &format!("{DROPPED} (Ctrl-C gives up)")),
+            // Told at most every few seconds, not on every key.
+            Some(Event::Input(..)) if reminded.is_none_or(|t| t.elapsed() >= REMIND_EVERY) => {
+                reminded = Some(Instant::now());
+                say(out, &format!("{DROPPED} (Ctrl-C gives up)"));
+            }
+            Some(Event::Input(..)) => {}
             Some(Event::InputEnd) if interactive => return Gate::Closed(Ending::Hangup),
             Some(Event::InputEnd) | Some(Event::Signal(libc::SIGWINCH)) => {}
             Some(Event::Signal(libc::SIGHUP)) => return Gate::Closed(Ending::Hangup),

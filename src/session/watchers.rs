@@ -23,7 +23,7 @@ pub const DROPPED: &str = "no operator is watching: your keys are dropped, not s
 /// a screen through the emulator, which plays ~36 MB/s, and must not race a flood.
 pub const RESYNC_QUIET: Duration = Duration::from_millis(200);
 /// The owner is reminded that their keys are not sent at most this often.
-const REMIND_EVERY: Duration = Duration::from_secs(5);
+pub(super) const REMIND_EVERY: Duration = Duration::from_secs(5);
 
 /// Everyone attached to the session, and the keyboard.
 pub struct Audience {
