@@ -42,23 +42,23 @@ complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "man" -d 'Prin
 complete -c breakglass -n "__fish_breakglass_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -s r -l reason -d 'Why you need access (recorded; asked for when not given and stdin is a terminal)' -r
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -s t -l ticket -d 'Ticket or incident id (the config may require one and a pattern for it)' -r
-complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l ttl -d 'Time limit, e.g. 30m or 1h30m (default and maximum from the config: 1h and 8h)' -r
+complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l ttl -d 'Time limit, e.g. 30m or 1h30m: whole seconds, at least 1s (default and maximum from the config: 1h and 8h)' -r
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l watchers -d 'Users or @groups who may watch, besides you and root (adds to config `watchers`)' -r
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l operators -d 'Users or @groups who may take the keyboard and end the session (adds to `operators`)' -r
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l config -d 'Config file (TOML)' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l record-secrets -d 'Also record what is typed at password prompts (masked by default)'
-complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l require-operator -d 'Hold your input until an operator is watching (also per host in the config)'
+complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l require-operator -d 'Send your input only while an operator watches (joined with `watch --operate`); keys typed while none does are dropped (also per host in the config)'
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -s h -l help -d 'Print help'
 complete -c breakglass -n "__fish_breakglass_using_subcommand ls" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand ls" -l config -d 'Config file (TOML)' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand ls" -l json -d 'One JSON object per line, for jq'
 complete -c breakglass -n "__fish_breakglass_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l witness -d 'A witness copy (from `watch --save`): the log must hold every line of it unchanged' -r -F
-complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l syslog -d 'Syslog lines the sessions sent (config `syslog`): every head they name must be in the log unchanged' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l syslog -d 'Syslog lines the sessions sent (config `syslog`), RFC 5424 with structured data: every head they name must be in the log unchanged. A session the file holds no line for is said to; a file with none at all is an error (exit 2)' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l config -d 'Config file (TOML)' -r -F
-complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l all -d 'Every session in the data dir, and the ledger: a missing, replaced or unlisted session file is reported'
+complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l all -d 'Every session in the data dir, and the ledger (its head is printed): a missing, replaced or unlisted session file is reported. A data dir that does not exist is an error (exit 2); one with no session says `no sessions` (exit 0)'
 complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l json -d 'One JSON object per session, for scripts'
 complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c breakglass -n "__fish_breakglass_using_subcommand replay" -l speed -d 'Playback speed' -r

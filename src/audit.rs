@@ -1,4 +1,5 @@
-//! Checking sessions against their chain and the ledger; shared by `verify` and `ls`.
+//! Checking sessions against their chain and the ledger; [`crate::verdict`] decides which
+//! ledger applies and words the result for every command.
 //!
 //! The ledger turns into witnesses for the session verifier: the genesis hash it holds is
 //! expected at seq 0, and an ended session's head at its last seq. A session whose writer
@@ -73,10 +74,12 @@ pub struct Checked {
     pub in_ledger: bool,
     /// Whether a witness from outside the data dir was given.
     pub external: bool,
-    /// In a data dir whose ledger does not list it, though it looks like a session that
-    /// was cut during its start (nothing but a genesis): reported, not TAMPERED.
-    pub cut_at_start: bool,
 }
+
+/// What a session file in a data dir whose ledger does not list it is. The ledger's word
+/// decides: whatever the file holds past a whole first line, it is not vouched for, and it
+/// is TAMPERED. (breakglass lists a session before it writes its genesis.)
+pub const UNLISTED: &str = "a session file the ledger does not list (added or replaced)";
 
 impl Checked {
     pub fn verdict(&self) -> Verdict {
@@ -123,9 +126,13 @@ pub fn check(
     progress: impl FnMut(u64),
 ) -> std::io::Result<Checked> {
     let listing = ledger.and_then(|l| l.sessions.get(&sf.id)).cloned();
+    // A file without a whole first line claims no session: its start was cut before the
+    // genesis was written (the ledger line comes first), so the ledger's start line is no
+    // witness against it unless the ledger also records an end.
+    let claims = has_first_line(&sf.path);
     let mut witnesses = Witnesses::new();
     if let Some(l) = &listing {
-        if let Some((start, _)) = &l.start {
+        if let Some((start, _)) = l.start.as_ref().filter(|_| claims || l.end.is_some()) {
             add(
                 &mut witnesses,
                 0,
@@ -151,7 +158,6 @@ pub fn check(
     }
     let live = is_live(&sf.path);
     let mut report = verify_reader(File::open(&sf.path)?, witnesses, progress)?;
-    let mut cut_at_start = false;
     if report.problem.is_none() && report.verdict() != Verdict::Unverifiable {
         if let Some((start, before)) = listing.as_ref().and_then(|l| l.start.as_ref())
             && let Some(prev) = report.genesis_prev
@@ -185,18 +191,9 @@ pub fn check(
                 format!("session {} as the file name says", sf.id),
                 found,
             );
-        } else if ledger.is_some_and(|l| l.exists) && listing.is_none() {
-            if report.records <= 1 && report.end.is_none() && !live {
-                cut_at_start = true;
-            } else if !live || report.records > 1 {
-                let expected = "a session the data dir's ledger lists".to_string();
-                tampered(
-                    &mut report,
-                    1,
-                    expected,
-                    "a session file the ledger does not list (added or replaced)".into(),
-                );
-            }
+        } else if ledger.is_some_and(|l| l.exists) && listing.is_none() && claims {
+            let expected = "a session the data dir's ledger lists".to_string();
+            tampered(&mut report, 1, expected, UNLISTED.into());
         }
     }
     Ok(Checked {
@@ -206,8 +203,20 @@ pub fn check(
         live,
         in_ledger: listing.is_some(),
         external: !extra.is_empty(),
-        cut_at_start,
     })
+}
+
+/// Whether the file holds a whole first line (its genesis, or what claims to be one).
+fn has_first_line(path: &Path) -> bool {
+    use std::io::{BufRead, BufReader, Read};
+    let Ok(f) = File::open(path) else {
+        return false;
+    };
+    let mut line = Vec::new();
+    BufReader::new(f)
+        .take(crate::log::lines::MAX_LINE as u64 + 1)
+        .read_until(b'\n', &mut line)
+        .is_ok_and(|_| line.last() == Some(&b'\n'))
 }
 
 /// Read a witness copy (`watch --save`): every complete line is a hash expected at its seq.
@@ -259,8 +268,6 @@ pub struct DirProblems {
     pub ledger: Option<Problem>,
     pub missing: Vec<String>,
     pub unlisted: Vec<String>,
-    /// Unlisted files with nothing but a genesis (or less): a start that was cut short.
-    pub cut_at_start: Vec<String>,
 }
 
 impl DirProblems {
@@ -282,15 +289,8 @@ pub fn dir_problems(index: &LedgerIndex, files: &[SessionFile]) -> DirProblems {
         }
     }
     for f in files {
-        if !index.sessions.contains_key(&f.id) {
-            let whole_lines =
-                std::fs::read(&f.path).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count());
-            let list = if whole_lines <= 1 && !is_live(&f.path) {
-                &mut p.cut_at_start
-            } else {
-                &mut p.unlisted
-            };
-            list.push(f.id.clone());
+        if !index.sessions.contains_key(&f.id) && has_first_line(&f.path) {
+            p.unlisted.push(f.id.clone());
         }
     }
     p

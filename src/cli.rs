@@ -197,7 +197,8 @@ pub struct ShellArgs {
     #[arg(short, long, value_name = "ID")]
     pub ticket: Option<String>,
 
-    /// Time limit, e.g. 30m or 1h30m (default and maximum from the config: 1h and 8h)
+    /// Time limit, e.g. 30m or 1h30m: whole seconds, at least 1s (default and maximum from
+    /// the config: 1h and 8h)
     #[arg(long, value_name = "DURATION")]
     pub ttl: Option<String>,
 
@@ -213,7 +214,8 @@ pub struct ShellArgs {
     #[arg(long, value_name = "LIST")]
     pub operators: Option<String>,
 
-    /// Hold your input until an operator is watching (also per host in the config)
+    /// Send your input only while an operator watches (joined with `watch --operate`); keys
+    /// typed while none does are dropped (also per host in the config)
     #[arg(long)]
     pub require_operator: bool,
 
@@ -235,8 +237,9 @@ pub struct VerifyArgs {
     #[arg(value_name = "SESSION|FILE")]
     pub sessions: Vec<String>,
 
-    /// Every session in the data dir, and the ledger: a missing, replaced or unlisted
-    /// session file is reported
+    /// Every session in the data dir, and the ledger (its head is printed): a missing,
+    /// replaced or unlisted session file is reported. A data dir that does not exist is an
+    /// error (exit 2); one with no session says `no sessions` (exit 0)
     #[arg(long)]
     pub all: bool,
 
@@ -248,8 +251,9 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub witness: Option<PathBuf>,
 
-    /// Syslog lines the sessions sent (config `syslog`): every head they name must be in
-    /// the log unchanged
+    /// Syslog lines the sessions sent (config `syslog`), RFC 5424 with structured data:
+    /// every head they name must be in the log unchanged. A session the file holds no line
+    /// for is said to; a file with none at all is an error (exit 2)
     #[arg(long, value_name = "FILE")]
     pub syslog: Option<PathBuf>,
 }

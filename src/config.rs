@@ -14,6 +14,9 @@ use crate::error::Failure;
 
 /// Time limit when neither `--ttl` nor `default_ttl` gives one.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(60 * 60);
+/// The shortest time limit: the genesis records it in whole seconds (`ttl_s`), so a
+/// shorter one could not be recorded as it was given.
+pub const MIN_TTL: Duration = Duration::from_secs(1);
 /// Longest time limit allowed when the config sets no `max_ttl`.
 pub const DEFAULT_MAX_TTL: Duration = Duration::from_secs(8 * 60 * 60);
 /// Output ending in a match of this is a password prompt; the next line typed is masked.
@@ -28,7 +31,7 @@ pub const DEFAULT_SECRET_PROMPT: &str =
 pub struct HostConfig {
     /// The argv that opens a shell on the host, instead of `ssh NAME`.
     pub command: Option<Vec<String>>,
-    /// Hold the owner's input until an operator watches.
+    /// Send the owner's input only while an operator watches (`watch --operate`).
     #[serde(default)]
     pub require_operator: bool,
 }
@@ -120,19 +123,22 @@ fn key_on_line(text: &str, line: usize) -> Option<String> {
 impl Config {
     /// Find and load the configuration. `explicit` is `--config` or `BREAKGLASS_CONFIG`.
     pub fn load(explicit: Option<&Path>) -> Result<Config, Failure> {
+        match Self::find(explicit) {
+            Some(p) => Self::from_file(&p),
+            None => Ok(Config::default()),
+        }
+    }
+
+    /// The config file that applies: `explicit`, else the user's, else the system's.
+    pub fn find(explicit: Option<&Path>) -> Option<PathBuf> {
         if let Some(p) = explicit {
-            return Self::from_file(p);
+            return Some(p.to_path_buf());
         }
         let candidates = [
             dirs::config_dir().map(|d| d.join("breakglass/config.toml")),
             Some(PathBuf::from("/etc/breakglass/config.toml")),
         ];
-        for p in candidates.into_iter().flatten() {
-            if p.exists() {
-                return Self::from_file(&p);
-            }
-        }
-        Ok(Config::default())
+        candidates.into_iter().flatten().find(|p| p.exists())
     }
 
     /// Load one file.
@@ -241,12 +247,21 @@ impl Config {
     }
 }
 
-/// Parse a time limit such as `30m`, `1h30m` or `90s`; it must be more than zero.
+/// Parse a time limit such as `30m`, `1h30m` or `90s`: whole seconds, at least [`MIN_TTL`].
 pub fn parse_ttl(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s.trim())
         .map_err(|e| format!("`{s}` is not a duration such as 30m, 1h or 1h30m ({e})"))?;
-    if d.is_zero() {
-        return Err("a time limit must be more than zero".into());
+    if d < MIN_TTL {
+        return Err(format!(
+            "`{s}` is shorter than the shortest time limit, {}s",
+            MIN_TTL.as_secs()
+        ));
+    }
+    if d.subsec_nanos() != 0 {
+        return Err(format!(
+            "`{s}` is not a whole number of seconds, as the log records the limit (try {}s)",
+            d.as_secs()
+        ));
     }
     Ok(d)
 }

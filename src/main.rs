@@ -7,15 +7,33 @@ use breakglass::cli::{Cli, Command};
 use breakglass::config::Config;
 use breakglass::error::{EXIT_TOOL, EXIT_USAGE, Failure, exit_code};
 use breakglass::store::{self, Store};
-use breakglass::{cmd, session};
+use breakglass::{cmd, lenient, session};
 
 fn run(cli: &Cli) -> anyhow::Result<i32> {
-    let config = Config::load(cli.config.as_deref()).map_err(|e| match cli.command {
-        // A bad config is breakglass's own failure only where that has a status of its
-        // own; the review commands document 0 to 4, so it is a usage error there.
-        Command::Shell(_) => e,
-        _ => Failure::usage(e.message),
-    })?;
+    let read_only = matches!(
+        cli.command,
+        Command::Ls(_)
+            | Command::Verify(_)
+            | Command::Replay(_)
+            | Command::Export(_)
+            | Command::Show(_)
+            | Command::Grep(_)
+    );
+    let config = if read_only {
+        // Reviewing what was recorded does not wait for a config fix: a warning.
+        let (config, warning) = lenient::load(cli.config.as_deref());
+        if let Some(w) = warning {
+            eprintln!("{w}");
+        }
+        config
+    } else {
+        Config::load(cli.config.as_deref()).map_err(|e| match cli.command {
+            // A bad config is breakglass's own failure only where that has a status of its
+            // own; the commands that document 0 to 4 make it a usage error.
+            Command::Shell(_) => e,
+            _ => Failure::usage(e.message),
+        })?
+    };
     let dir = store::data_dir(cli.dir.as_deref(), config.dir.as_deref())?;
     match &cli.command {
         Command::Shell(a) => cmd::shell::run(a, &config, dir),

@@ -187,7 +187,7 @@ impl Store {
         Ok(f)
     }
 
-    /// Every session file, newest first (by their genesis `started`).
+    /// Every session file, newest first by the ledger (unlisted files last).
     pub fn sessions(&self) -> std::io::Result<Vec<SessionFile>> {
         let mut out = Vec::new();
         let rd = match fs::read_dir(self.sessions_dir()) {
@@ -208,22 +208,13 @@ impl Store {
                 path,
             });
         }
-        // Newest first by `started`; a file whose genesis cannot be read sorts by its mtime.
-        let key = |s: &SessionFile| {
-            s.genesis
-                .as_ref()
-                .map(|g| g.started.clone())
-                .unwrap_or_else(|| {
-                    let t = fs::metadata(&s.path).and_then(|m| m.modified()).ok();
-                    t.map(|t| {
-                        jiff::Timestamp::try_from(t)
-                            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
-                            .unwrap_or_default()
-                    })
-                    .unwrap_or_default()
-                })
-        };
-        out.sort_by_cached_key(|s| std::cmp::Reverse((key(s), s.id.clone())));
+        // Newest first by the ledger's order, which a file cannot claim for itself; files
+        // the ledger does not list come after every listed one, by the time they claim.
+        let listed = self.ledger_positions();
+        out.sort_by_cached_key(|s| {
+            let claimed = s.genesis.as_ref().map(|g| g.started.clone());
+            std::cmp::Reverse((listed.get(&s.id).copied(), claimed, s.id.clone()))
+        });
         Ok(out)
     }
 
@@ -251,9 +242,17 @@ impl Store {
             ))
         })?;
         if spec == "last" {
-            return all.into_iter().next().ok_or_else(|| {
-                Failure::usage(format!("no sessions yet in {}", self.dir.display()))
-            });
+            // Only a session the ledger lists can be the last one.
+            let listed = self.ledger_positions();
+            return all
+                .into_iter()
+                .find(|s| listed.contains_key(&s.id))
+                .ok_or_else(|| {
+                    Failure::usage(format!(
+                        "no session in {} is listed in its ledger, so none is `last`; name one by its id (`breakglass ls`)",
+                        self.dir.display()
+                    ))
+                });
         }
         let mut hits: Vec<SessionFile> =
             all.into_iter().filter(|s| s.id.starts_with(spec)).collect();
@@ -273,6 +272,23 @@ impl Store {
                     .join(", ")
             ))),
         }
+    }
+}
+
+impl Store {
+    /// The line of each session's start in the ledger (as far as the ledger reads).
+    fn ledger_positions(&self) -> std::collections::HashMap<String, usize> {
+        let Ok(f) = File::open(self.ledger_path()) else {
+            return Default::default();
+        };
+        let entries =
+            crate::log::ledger::verify_ledger(f).map_or_else(|_| Vec::new(), |r| r.entries);
+        entries
+            .into_iter()
+            .enumerate()
+            .filter(|(_, (e, _))| e.start)
+            .map(|(n, (e, _))| (e.session, n))
+            .collect()
     }
 }
 

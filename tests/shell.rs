@@ -446,10 +446,22 @@ fn disk_full_ends_the_session_with_a_clear_message() {
         same_termios(&pty.original, &pty.termios_now()),
         "terminal not restored"
     );
+    assert!(!screen.contains("no recording"), "{screen}");
     let (v, _, _) = verify_file(&copy);
     assert!(v == "INTERRUPTED" || v == "VERIFIED", "{v}");
+    // What the owner is told about the record matches what verify finds.
     if v == "VERIFIED" {
         assert_eq!(end_of(&copy).unwrap().cause, "error");
+        assert!(
+            screen.contains("the record up to that point is complete: ")
+                && screen.contains("ends with an end record"),
+            "{screen}"
+        );
+    } else {
+        assert!(
+            screen.contains("end record could not be written") && screen.contains("INTERRUPTED"),
+            "{screen}"
+        );
     }
 }
 

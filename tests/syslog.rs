@@ -4,61 +4,17 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use breakglass::log::record::Body;
+use common::rsyslog::Rsyslog;
 use common::*;
 
-struct Rsyslog {
-    child: Child,
-    port: u16,
-    out: PathBuf,
-}
-
-impl Drop for Rsyslog {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// rsyslogd listening on a loopback TCP port, writing RFC 5424 lines to a file.
+/// rsyslogd on loopback writing every message as an RFC 5424 line.
 fn rsyslogd(dir: &Path) -> Option<Rsyslog> {
-    let bin = Path::new("/usr/sbin/rsyslogd");
-    if !bin.exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "rsyslog is required in CI (.ci/run installs it)"
-        );
-        eprintln!("skipping: no rsyslogd");
-        return None;
-    }
-    let port = free_port();
-    let out = dir.join("witness.log");
-    let conf = format!(
-        "global(workDirectory=\"{d}\")\nmodule(load=\"imtcp\")\ninput(type=\"imtcp\" address=\"127.0.0.1\" port=\"{port}\")\n\
-         *.* action(type=\"omfile\" file=\"{o}\" template=\"RSYSLOG_SyslogProtocol23Format\")\n",
-        d = dir.display(),
-        o = out.display()
-    );
-    std::fs::write(dir.join("rsyslog.conf"), conf).unwrap();
-    let child = Command::new(bin)
-        .args(["-n", "-f"])
-        .arg(dir.join("rsyslog.conf"))
-        .arg("-i")
-        .arg(dir.join("rsyslog.pid"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < DEADLINE, "rsyslogd did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Some(Rsyslog { child, port, out })
+    let rule = "*.* action(type=\"omfile\" file=\"/var/log/breakglass.log\" template=\"RSYSLOG_SyslogProtocol23Format\")\n";
+    common::rsyslog::rsyslogd(dir, rule)
 }
 
 fn wait_for_line(path: &Path, needle: &str) -> String {

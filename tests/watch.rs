@@ -479,10 +479,11 @@ fn mark_and_require_operator() {
         "-c",
         script,
     ]);
-    owner.expect("waiting for an operator");
+    owner.expect("waiting for an operator to join");
     let id = session_id(&env);
+    // One rule, told when the owner types: keys typed while no operator is there are dropped.
     owner.send("early\r");
-    owner.expect("your keys are not sent");
+    owner.expect("your keys are dropped, not sent");
     let out = env
         .cmd()
         .args(["mark", &id, "before", "the", "operator"])
@@ -495,40 +496,95 @@ fn mark_and_require_operator() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A plain watch, even by root who may operate, is not an operator joining.
+    let (_watcher, f) = live_client(&env, &id, "watch");
+    assert_eq!(f.kind, kind::WELCOME);
+    owner.expect("watches but did not join to operate");
     assert!(
         !owner.screen().contains("started"),
         "the command started before an operator joined"
     );
-    // Root is an operator: its joining starts the command.
-    let (op, f) = live_client(&env, &id, "watch");
-    assert_eq!(f.kind, kind::WELCOME);
+    let mut op = operator_joins(&env, &id, &owner, 1);
     owner.expect("started");
     owner.send("one\r");
     owner.expect("got:one");
-    // The operator leaves: the owner's input is held until one is back.
+    // The operator leaves: the same rule, told again.
+    op.shutdown(std::net::Shutdown::Both).unwrap();
     drop(op);
     wait_record(
         &env.log(),
         "leave",
-        |b| matches!(b, Body::Participant(p) if p.event == "leave"),
+        |b| matches!(b, Body::Participant(p) if p.event == "leave" && p.mode.as_deref() == Some("operate")),
     );
+    // Told when the operator leaves (the early keys were told once), and again on typing.
+    let told = |owner: &Pty, n: usize| {
+        let start = std::time::Instant::now();
+        while owner.screen().matches("your keys are dropped").count() < n {
+            assert!(start.elapsed() < DEADLINE, "not told: {}", owner.screen());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    told(&owner, 2);
     owner.send("two\r");
-    owner.expect("held until one joins");
-    assert!(!owner.screen().contains("got:two"));
-    let (_op2, _) = live_client(&env, &id, "watch");
-    owner.expect("got:two");
+    told(&owner, 3);
+    op = operator_joins(&env, &id, &owner, 2);
+    owner.send("three\r");
+    owner.expect("got:three");
     assert_eq!(owner.wait().code(), Some(0));
+    drop(op);
+    assert!(!owner.screen().contains("got:two"), "{}", owner.screen());
     let log = env.log();
+    let recs = records(&log);
     assert!(
-        records(&log)
-            .iter()
+        recs.iter()
             .any(|r| matches!(&r.body, Body::Marker { text, .. } if text == "before the operator"))
     );
+    // The join records say how each joined: root's plain watch as `watch`.
+    let joins: Vec<Option<String>> = recs
+        .iter()
+        .filter_map(|r| match &r.body {
+            Body::Participant(p) if p.event == "join" => Some(p.mode.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        joins,
+        [
+            Some("watch".into()),
+            Some("operate".into()),
+            Some("operate".into())
+        ]
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
     assert!(
-        !std::fs::read_to_string(&log).unwrap().contains("early"),
-        "keys typed before the start reached the log as input"
+        !text.contains("early") && !text.contains("two"),
+        "dropped keys reached the log as input"
     );
     assert_verdict(&log, "VERIFIED");
+}
+
+/// An operator joins with `watch --operate` (taking the keyboard), then hands it back to
+/// the owner; `n` is how many operators have joined so far, this one included.
+fn operator_joins(env: &Env, id: &str, owner: &Pty, n: usize) -> std::os::unix::net::UnixStream {
+    let (mut op, f) = live_client(env, id, "operate");
+    assert_eq!(f.kind, kind::WELCOME);
+    let wait_for = |event: &str| {
+        let start = std::time::Instant::now();
+        let count = || {
+            records(&env.log())
+                .iter()
+                .filter(|r| matches!(&r.body, Body::Participant(p) if p.event == event))
+                .count()
+        };
+        while count() < n {
+            assert!(start.elapsed() < DEADLINE, "no {event}: {}", owner.screen());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    wait_for("take");
+    protocol::write_frame(&mut op, kind::RETURN, b"").unwrap();
+    wait_for("return");
+    op
 }
 
 #[test]

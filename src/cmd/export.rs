@@ -7,7 +7,6 @@
 //! with `-o` is written under a temporary name and put in place only when complete, so it
 //! never holds half an export; an existing file is refused unless `--force`.
 
-use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -15,10 +14,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::audit::{self, Checked, LedgerIndex};
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::error::Failure;
-use crate::log::chain::to_hex;
 use crate::log::read::Records;
 use crate::log::record::{Body, Genesis};
 use crate::log::verify::Verdict;
@@ -28,6 +25,7 @@ use crate::review::text::TextRender;
 use crate::review::timeline::{Seal, Timeline};
 use crate::review::{clock_ms, json, visible, who};
 use crate::store::{SessionFile, Store};
+use crate::verdict::Judge;
 
 /// Exported files hold what the session showed, secrets printed included: owner-only,
 /// like the session files themselves.
@@ -71,79 +69,29 @@ pub fn run(args: &ExportArgs, store: &Store) -> Result<i32> {
 /// Verify the session (against the ledger when it lives in this data dir) and say on
 /// stderr anything short of VERIFIED.
 pub fn seal(store: &Store, sf: &SessionFile) -> Result<Seal> {
-    let sessions_dir = store.sessions_dir().canonicalize().ok();
-    let here = sf.path.parent().and_then(|p| p.canonicalize().ok()) == sessions_dir;
-    let index = if here {
-        match LedgerIndex::load(&store.ledger_path()) {
-            Ok(i) => Some(i),
-            Err(e) => {
-                eprintln!(
-                    "breakglass: warning: cannot read the ledger {}: {e}; checking the session's own chain only",
-                    store.ledger_path().display()
-                );
-                None
-            }
-        }
-    } else {
-        None
-    };
-    let checked = audit::check(sf, index.as_ref(), &BTreeMap::new(), |_| {})
+    let judge = Judge::load(store).unwrap_or_else(|e| {
+        eprintln!(
+            "breakglass: warning: cannot read the ledger {}: {e}; checking the session's own chain only",
+            store.ledger_path().display()
+        );
+        Judge::without_ledger()
+    });
+    let j = judge
+        .judge(sf)
         .with_context(|| format!("cannot read {}", sf.path.display()))?;
-    let seal = describe(&checked);
-    let detail = seal.detail.clone().unwrap_or_default();
-    match checked.verdict() {
-        Verdict::Tampered | Verdict::Unverifiable => eprintln!(
-            "breakglass: warning: session {} is {}: {detail}\n  exported anyway, as far as its records can be read; nothing in it is proven",
-            sf.id, seal.verdict
-        ),
-        Verdict::Interrupted => eprintln!(
-            "breakglass: note: session {} is {}: {detail}",
-            sf.id, seal.verdict
-        ),
-        Verdict::Verified => {}
-    }
-    Ok(seal)
-}
-
-/// The verdict in words, for the timeline and the warnings.
-fn describe(c: &Checked) -> Seal {
-    let r = &c.report;
-    let verdict = match (r.verdict(), c.live) {
-        (Verdict::Interrupted, true) => "LIVE".to_string(),
-        (v, _) => v.as_str().to_string(),
-    };
-    let detail = match (r.verdict(), c.live) {
-        (Verdict::Verified, _) if c.witnesses().is_empty() => {
-            "unwitnessed: compare the head with the one in the ticket".to_string()
-        }
-        (Verdict::Verified, _) => format!(
-            "chain intact, witnessed by the {}",
-            c.witnesses().join(", ")
-        ),
-        (Verdict::Interrupted, true) => {
-            format!("still running; valid so far ({} records)", r.records)
-        }
-        (Verdict::Interrupted, false) => format!(
-            "no end record (killed or crashed); chain intact for {} records",
-            r.records
-        ),
-        _ => match &r.problem {
-            Some(p) => format!(
-                "line {}{}, byte offset {}: expected {}, found {}",
-                p.line,
-                p.seq.map(|s| format!(" (seq {s})")).unwrap_or_default(),
-                p.offset,
-                p.expected,
-                p.found
+    if let Some(w) = j.warning() {
+        match j.verdict() {
+            Verdict::Tampered | Verdict::Unverifiable => eprintln!(
+                "{w}\n  exported anyway, as far as its records can be read; nothing in it is proven"
             ),
-            None => "the ledger records an end for this session, but the log has none".into(),
-        },
-    };
-    Seal {
-        verdict,
-        head: r.head.map(|h| to_hex(&h)),
-        detail: Some(detail),
+            _ => eprintln!("{w}"),
+        }
     }
+    Ok(Seal {
+        verdict: j.label().to_string(),
+        head: j.head(),
+        detail: Some(j.detail()),
+    })
 }
 
 /// Write one format; returns how many bytes were replaced (asciicast only).

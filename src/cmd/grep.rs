@@ -17,6 +17,7 @@ use crate::review::json::Ordered;
 use crate::review::search::{Hit, Search, Source};
 use crate::review::{clock, visible};
 use crate::store::{SessionFile, Store};
+use crate::verdict::{Judge, Judgement};
 
 /// What a session must be to be searched.
 struct Filter {
@@ -87,15 +88,33 @@ pub fn run(args: &GrepArgs, store: &Store) -> Result<i32> {
         }
         v
     };
+    let judge = Judge::load(store).unwrap_or_else(|e| {
+        eprintln!(
+            "breakglass: warning: cannot read the ledger {}: {e}; checking each session's own chain only",
+            store.ledger_path().display()
+        );
+        Judge::without_ledger()
+    });
     let mut out = io::stdout().lock();
     let mut first: Option<(String, u64)> = None;
     for sf in targets
         .iter()
         .filter(|sf| filter.admits(sf.genesis.as_ref()))
     {
+        // Judged only once it matches: a session with no match costs no verification.
+        let mut judged: Option<Judgement> = None;
         let res = search(sf, Search::new(&re, !args.output, !args.input), |hit| {
             first.get_or_insert((sf.id.clone(), hit.t));
-            print_hit(&mut out, sf, hit, args.json)
+            if judged.is_none() {
+                let j = judge.judge(sf)?;
+                if let Some(w) = j.warning() {
+                    let _ = out.flush();
+                    eprintln!("{w}\n  its matches below are not proven");
+                }
+                judged = Some(j);
+            }
+            let verdict = judged.as_ref().map_or("", Judgement::label);
+            print_hit(&mut out, sf, hit, verdict, args.json)
         });
         match res {
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
@@ -135,7 +154,13 @@ fn search(
     search.finish().iter().try_for_each(emit)
 }
 
-fn print_hit(out: &mut impl Write, sf: &SessionFile, hit: &Hit, as_json: bool) -> io::Result<()> {
+fn print_hit(
+    out: &mut impl Write,
+    sf: &SessionFile,
+    hit: &Hit,
+    verdict: &str,
+    as_json: bool,
+) -> io::Result<()> {
     if as_json {
         let g = sf.genesis.as_ref();
         let source = match hit.source {
@@ -151,6 +176,7 @@ fn print_hit(out: &mut impl Write, sf: &SessionFile, hit: &Hit, as_json: bool) -
             ("source", source.into()),
             ("by", hit.by.as_deref().into()),
             ("line", hit.line.as_str().into()),
+            ("verdict", verdict.into()),
         ]);
         let j = serde_json::to_string(&j).expect("JSON values serialise");
         writeln!(out, "{j}")

@@ -5,36 +5,49 @@ use std::time::Duration;
 use anyhow::Result;
 use serde_json::json;
 
-use crate::audit::{self, LedgerIndex};
 use crate::cli::LsArgs;
 use crate::error::Failure;
-use crate::log::verify::Verdict;
+use crate::log::record::End;
 use crate::review::visible;
+use crate::session::term;
 use crate::store::Store;
+use crate::table::{self, clip};
+use crate::verdict::Judge;
 
-/// Widest reason shown in the table; `--json` has it whole.
+/// Widest reason shown when the output is not a terminal; `--json` has it whole.
 const REASON_WIDTH: usize = 40;
 
-/// One row of the listing.
-struct Row {
-    id: String,
-    start: String,
-    duration: String,
-    user: String,
-    host: String,
-    reason: String,
-    ticket: String,
-    exit: String,
-    state: String,
-}
+const HEADER: [&str; 9] = [
+    "ID",
+    "START (UTC)",
+    "DURATION",
+    "USER",
+    "HOST",
+    "REASON",
+    "TICKET",
+    "EXIT",
+    "STATE",
+];
+/// To fit a narrow terminal, ticket and duration are left out (in this order) while even
+/// the narrowest table would not fit, then reason, ticket, host and user are cut.
+const FIT: table::Fit = table::Fit {
+    shrink: &[5, 6, 4, 3],
+    drop: &[6, 2],
+};
 
-fn clip(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(n - 1).collect();
-        out.push('…');
-        out
+/// How a session ended, cause first: `exit 0`, `signal SIGSEGV`, `ttl (SIGHUP)`,
+/// `killed (255)`, `hangup (129)`, `error (1)`.
+pub fn ended(x: &End) -> String {
+    let status = match (x.exit, &x.signal) {
+        (Some(c), _) => Some(c.to_string()),
+        (None, Some(s)) => Some(visible(s)),
+        _ => None,
+    };
+    let cause = visible(&x.cause);
+    match (cause.as_str(), status) {
+        ("exit" | "signal", Some(s)) => format!("{cause} {s}"),
+        (_, Some(s)) => format!("{cause} ({s})"),
+        (_, None) => cause,
     }
 }
 
@@ -62,20 +75,27 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
         );
         return Ok(0);
     }
-    let index = LedgerIndex::load(&store.ledger_path()).unwrap_or_default();
+    let judge = Judge::load(store).unwrap_or_else(|e| {
+        eprintln!(
+            "breakglass: warning: cannot read the ledger {}: {e}; checking each session's own chain only",
+            store.ledger_path().display()
+        );
+        Judge::without_ledger()
+    });
+    let width = term::window_size(1).map(|(c, _)| c as usize);
     let mut rows = Vec::new();
     for sf in &files {
-        let checked = match audit::check(sf, Some(&index), &Default::default(), |_| {}) {
+        let judged = match judge.judge(sf) {
             Ok(c) => c,
             Err(e) => {
                 eprintln!("breakglass: skipping {}: {e}", sf.path.display());
                 continue;
             }
         };
-        let r = &checked.report;
-        let state = match (checked.live, r.verdict()) {
-            (true, Verdict::Interrupted) => "live",
-            (_, v) => v.as_str(),
+        let r = &judged.checked.report;
+        let state = match judged.label() {
+            "LIVE" => "live",
+            v => v,
         };
         let g = r
             .genesis
@@ -83,11 +103,6 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
             .or_else(|| sf.genesis.clone())
             .unwrap_or_default();
         let duration = Duration::from_micros(r.last_t);
-        let exit = r.end.as_ref().map(|x| match (x.exit, &x.signal) {
-            (Some(c), _) => c.to_string(),
-            (None, Some(s)) => s.clone(),
-            _ => x.cause.clone(),
-        });
         if args.json {
             println!(
                 "{}",
@@ -106,77 +121,35 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
                     "cause": r.end.as_ref().map(|x| x.cause.clone()),
                     "records": r.records,
                     "state": state,
+                    "detail": judged.detail(),
                 })
             );
             continue;
         }
-        rows.push(Row {
-            id: sf.id.clone(),
-            start: g.started.get(..16).unwrap_or(&g.started).replace('T', " "),
-            duration: short_duration(duration),
-            user: visible(&g.user),
-            host: visible(&g.host),
-            reason: clip(&visible(&g.reason), REASON_WIDTH),
-            ticket: g.ticket.as_deref().map_or_else(|| "-".into(), visible),
-            exit: exit.unwrap_or_else(|| "-".into()),
-            state: state.to_string(),
-        });
+        let reason = visible(&g.reason);
+        rows.push(vec![
+            visible(&sf.id),
+            visible(g.started.get(..16).unwrap_or(&g.started)).replace('T', " "),
+            short_duration(duration),
+            visible(&g.user),
+            visible(&g.host),
+            // On a terminal the table is cut to its width; elsewhere the reason alone.
+            if width.is_some() {
+                reason
+            } else {
+                clip(&reason, REASON_WIDTH)
+            },
+            g.ticket.as_deref().map_or_else(|| "-".into(), visible),
+            r.end.as_ref().map_or_else(|| "-".into(), ended),
+            state.to_string(),
+        ]);
     }
     if !args.json {
-        print_table(&rows);
+        for line in table::render(&HEADER, &rows, width, FIT) {
+            println!("{line}");
+        }
     }
     Ok(0)
-}
-
-fn print_table(rows: &[Row]) {
-    let header = [
-        "ID",
-        "START (UTC)",
-        "DURATION",
-        "USER",
-        "HOST",
-        "REASON",
-        "TICKET",
-        "EXIT",
-        "STATE",
-    ];
-    let cells: Vec<[&str; 9]> = rows
-        .iter()
-        .map(|r| {
-            [
-                &*r.id,
-                &*r.start,
-                &*r.duration,
-                &*r.user,
-                &*r.host,
-                &*r.reason,
-                &*r.ticket,
-                &*r.exit,
-                &*r.state,
-            ]
-        })
-        .collect();
-    let mut width = header.map(|h| h.chars().count());
-    for c in &cells {
-        for (i, v) in c.iter().enumerate() {
-            width[i] = width[i].max(v.chars().count());
-        }
-    }
-    let line = |c: &[&str; 9]| {
-        let mut s = String::new();
-        for (i, v) in c.iter().enumerate() {
-            if i == 8 {
-                s.push_str(v);
-            } else {
-                s.push_str(&format!("{v:<w$}  ", w = width[i]));
-            }
-        }
-        s
-    };
-    println!("{}", line(&header));
-    for c in &cells {
-        println!("{}", line(c));
-    }
 }
 
 #[cfg(test)]
@@ -188,7 +161,19 @@ mod tests {
         assert_eq!(short_duration(Duration::from_secs(41)), "41s");
         assert_eq!(short_duration(Duration::from_secs(723)), "12m03s");
         assert_eq!(short_duration(Duration::from_secs(11100)), "3h05m");
-        assert_eq!(clip("abcdef", 4), "abc…");
-        assert_eq!(clip("abc", 4), "abc");
+        let x = |cause: &str, exit, signal: Option<&str>| End {
+            cause: cause.into(),
+            exit,
+            signal: signal.map(String::from),
+            records: 0,
+            bytes_in: 0,
+            bytes_out: 0,
+            ended: String::new(),
+        };
+        assert_eq!(ended(&x("exit", Some(0), None)), "exit 0");
+        assert_eq!(ended(&x("ttl", Some(255), None)), "ttl (255)");
+        assert_eq!(ended(&x("signal", None, Some("SIGSEGV"))), "signal SIGSEGV");
+        assert_eq!(ended(&x("hangup", None, Some("SIGHUP"))), "hangup (SIGHUP)");
+        assert_eq!(ended(&x("killed", None, None)), "killed");
     }
 }

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use crate::audit::{self, LedgerIndex};
 use crate::cli::ReplayArgs;
 use crate::error::Failure;
 use crate::log::read::Records;
@@ -18,12 +17,14 @@ use crate::replay::player::{MESSAGE_FOR, Replay, ScreenGuard, spawn_inputs};
 use crate::replay::timing::parse_time;
 use crate::session::term;
 use crate::store::Store;
+use crate::verdict::Judge;
 
 pub fn run(args: &ReplayArgs, store: &Store) -> Result<i32> {
     let sf = store.resolve(&args.session)?;
-    let ledger = LedgerIndex::load(&store.ledger_path()).unwrap_or_default();
-    let checked = audit::check(&sf, Some(&ledger), &Default::default(), |_| {})?;
-    let verdict = checked.verdict();
+    let judged = Judge::load(store)
+        .unwrap_or_else(|_| Judge::without_ledger())
+        .judge(&sf)?;
+    let verdict = judged.verdict();
     let tampered = verdict == Verdict::Tampered;
     if verdict == Verdict::Unverifiable {
         return Err(Failure {
@@ -33,15 +34,10 @@ pub fn run(args: &ReplayArgs, store: &Store) -> Result<i32> {
         .into());
     }
     if tampered && !args.force {
-        let p = checked.report.problem.as_ref();
         eprintln!(
-            "breakglass: session {} is TAMPERED{}; not replaying it. `breakglass verify {}` says more; --force replays it anyway, under a warning.",
+            "breakglass: session {} is TAMPERED ({}); not replaying it. `breakglass verify {}` says more; --force replays it anyway, under a warning.",
             sf.id,
-            p.map(|p| format!(
-                " (line {}: expected {}, found {})",
-                p.line, p.expected, p.found
-            ))
-            .unwrap_or_default(),
+            judged.detail(),
             sf.id
         );
         return Ok(1);
@@ -49,11 +45,11 @@ pub fn run(args: &ReplayArgs, store: &Store) -> Result<i32> {
     if !std::io::stdout().is_terminal() {
         return raw_output(&sf.path);
     }
-    let verdict_text = match (verdict, checked.live) {
+    let verdict_text = match (verdict, judged.checked.live) {
         (Verdict::Tampered, _) => "TAMPERED: forced replay, do not trust what you see".to_string(),
         (Verdict::Interrupted, true) => "LIVE: valid so far".into(),
         (Verdict::Interrupted, false) => "INTERRUPTED: no end record".into(),
-        (v, _) => v.as_str().into(),
+        _ => judged.label().into(),
     };
     let idx = Index::load(&sf.path)?;
     let start = match &args.at {

@@ -11,6 +11,7 @@ use crate::error::Failure;
 use crate::live::acl::{Acl, parse_list};
 use crate::session::{self, Plan, term};
 use crate::store::Store;
+use crate::suggest;
 
 /// Times a missing reason or ticket is asked for before giving up.
 const ASK_ATTEMPTS: usize = 3;
@@ -70,6 +71,27 @@ pub fn ttl_for(arg: Option<&str>, cfg: &Config) -> Result<Duration, Failure> {
     Ok(ttl)
 }
 
+/// A host that is not in the config and does not resolve, close to one that is: a typo,
+/// said before anything is recorded.
+fn check_host(args: &ShellArgs, cfg: &Config) -> Result<(), Failure> {
+    let Some(host) = args.host.as_deref() else {
+        return Ok(());
+    };
+    if !args.command.is_empty() || cfg.hosts.contains_key(host) {
+        return Ok(());
+    }
+    match suggest::closest(host, cfg.hosts.keys()) {
+        Some(near) if !suggest::resolves(host) => Err(Failure::usage(format!(
+            "host `{}` is not in {} and does not resolve: did you mean {}? (for an ssh alias, run `breakglass shell -r REASON -- ssh {}`)",
+            crate::safe::text(host),
+            cfg.source(),
+            crate::safe::text(near),
+            crate::safe::text(host)
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Check a ticket against the config's rules.
 pub fn check_ticket(
     ticket: Option<String>,
@@ -78,7 +100,7 @@ pub fn check_ticket(
 ) -> Result<Option<String>, Failure> {
     let ticket = match ticket {
         Some(t) => Some(t),
-        None if cfg.require_ticket && interactive => ask("Ticket or incident id (required): "),
+        None if cfg.require_ticket && interactive => ask_ticket(cfg),
         None => None,
     };
     let ticket = ticket
@@ -99,6 +121,24 @@ pub fn check_ticket(
         )));
     }
     Ok(ticket)
+}
+
+/// Ask for a ticket until one matches the config's pattern (at most [`ASK_ATTEMPTS`]
+/// times); what was typed last is returned, for the caller to judge and refuse.
+fn ask_ticket(cfg: &Config) -> Option<String> {
+    let mut typed = None;
+    for _ in 0..ASK_ATTEMPTS {
+        let t = ask("Ticket or incident id (required): ")?;
+        match &cfg.ticket_pattern {
+            Some((text, whole)) if !whole.is_match(&t) => eprintln!(
+                "ticket `{}` does not match the pattern `{text}`; type it again",
+                crate::safe::text(&t)
+            ),
+            _ => return Some(t),
+        }
+        typed = Some(t);
+    }
+    typed
 }
 
 /// Longest reason kept: a sentence or a paragraph, not a document; it goes in line 0.
@@ -156,6 +196,7 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
             .into());
         }
     };
+    check_host(args, cfg)?;
     let ticket = check_ticket(args.ticket.clone(), cfg, interactive)?;
     let ttl = ttl_for(args.ttl.as_deref(), cfg)?;
     let command = command_for(args, cfg);

@@ -5,12 +5,13 @@ use std::io::IsTerminal;
 use anyhow::Result;
 use serde_json::json;
 
-use crate::audit::{self, Checked, LedgerIndex};
+use crate::audit;
 use crate::cli::VerifyArgs;
 use crate::error::{EXIT_USAGE, Failure};
 use crate::log::chain::to_hex;
-use crate::log::verify::{Problem, Verdict, Witnesses};
+use crate::log::verify::{Verdict, Witnesses};
 use crate::store::{SessionFile, Store};
+use crate::verdict::{Judge, SyslogSeen};
 
 /// Files larger than this get a progress bar on a terminal.
 const PROGRESS_MIN_BYTES: u64 = 4 * 1024 * 1024;
@@ -31,103 +32,6 @@ pub fn worst(a: i32, b: i32) -> i32 {
     if severity(b) > severity(a) { b } else { a }
 }
 
-fn problem_json(p: &Problem) -> serde_json::Value {
-    json!({"line": p.line, "seq": p.seq, "offset": p.offset, "expected": p.expected, "found": p.found})
-}
-
-/// How a checked session reads, in words and as JSON.
-fn describe(c: &Checked) -> (String, serde_json::Value) {
-    let r = &c.report;
-    let verdict = if c.live && r.verdict() == Verdict::Interrupted {
-        "LIVE".to_string()
-    } else {
-        r.verdict().as_str().to_string()
-    };
-    let head = r.head.map(|h| to_hex(&h));
-    let mut text = format!("{}  {verdict}", c.id);
-    match (r.verdict(), c.live) {
-        (Verdict::Verified, _) => {
-            let x = r.end.as_ref().expect("verified means ended");
-            let how = match (x.exit, &x.signal) {
-                (Some(code), _) => format!("exit {code}"),
-                (None, Some(s)) => s.clone(),
-                _ => "no status".into(),
-            };
-            text.push_str(&format!(
-                "  {} records, ended by {} ({how})\n  head {}\n",
-                r.records,
-                x.cause,
-                head.clone().unwrap_or_default()
-            ));
-        }
-        (Verdict::Interrupted, true) => text.push_str(&format!(
-            "  still running: valid so far, {} records\n  head so far {}\n",
-            r.records,
-            head.clone().unwrap_or_default()
-        )),
-        (Verdict::Interrupted, false) => {
-            text.push_str(&format!(
-                "  chain intact for {} records, but no end record: the session was killed or crashed\n",
-                r.records
-            ));
-            if let Some(f) = r.fragment {
-                text.push_str(&format!(
-                    "  an incomplete last line of {f} bytes follows (cut mid-write)\n"
-                ));
-            }
-            if let Some(h) = &head {
-                text.push_str(&format!("  head {h}\n"));
-            }
-        }
-        (Verdict::Tampered | Verdict::Unverifiable, _) => {
-            if let Some(p) = &r.problem {
-                let seq = p.seq.map(|s| format!(" (seq {s})")).unwrap_or_default();
-                text.push_str(&format!(
-                    "\n  line {}{seq}, byte offset {}:\n    expected {}\n    found    {}\n",
-                    p.line, p.offset, p.expected, p.found
-                ));
-            } else if r.verdict() == Verdict::Tampered {
-                text.push_str(
-                    "\n  the ledger records an end for this session, but the log has none\n",
-                );
-            }
-            match &head {
-                Some(h) => text.push_str(&format!(
-                    "  last good head {h} after {} records\n",
-                    r.records
-                )),
-                None => text.push_str("  no good record\n"),
-            }
-        }
-    }
-    let witnesses = c.witnesses();
-    if matches!(r.verdict(), Verdict::Verified | Verdict::Interrupted) {
-        if witnesses.is_empty() {
-            text.push_str("  (unwitnessed: nothing outside the file vouches for it; compare the head with the one in the ticket)\n");
-        } else {
-            for w in &witnesses {
-                match *w {
-                    "ledger" => text.push_str("  witnessed by the ledger (note: whoever can write the data dir can rewrite the ledger too)\n"),
-                    _ => text.push_str("  agrees with the outside witness (the witness copy or syslog lines given)\n"),
-                }
-            }
-        }
-    }
-    let j = json!({
-        "session": c.id,
-        "file": c.path.display().to_string(),
-        "verdict": verdict,
-        "live": c.live,
-        "records": r.records,
-        "head": head,
-        "fragment_bytes": r.fragment,
-        "problem": r.problem.as_ref().map(problem_json),
-        "witnesses": witnesses,
-        "unwitnessed": witnesses.is_empty(),
-    });
-    (text, j)
-}
-
 fn progress_bar(sf: &SessionFile) -> Option<indicatif::ProgressBar> {
     let len = std::fs::metadata(&sf.path).map(|m| m.len()).unwrap_or(0);
     (len > PROGRESS_MIN_BYTES && std::io::stderr().is_terminal()).then(|| {
@@ -145,9 +49,15 @@ fn progress_bar(sf: &SessionFile) -> Option<indicatif::ProgressBar> {
 }
 
 /// Verify one session and print the result; returns its exit status.
-fn one(sf: &SessionFile, index: Option<&LedgerIndex>, witness: &Witnesses, json_out: bool) -> i32 {
+fn one(
+    judge: &Judge,
+    sf: &SessionFile,
+    extra: &Witnesses,
+    syslog: Option<(&str, SyslogSeen)>,
+    json_out: bool,
+) -> i32 {
     let pb = progress_bar(sf);
-    let res = audit::check(sf, index, witness, |n| {
+    let res = judge.judge_with(sf, extra, |n| {
         if let Some(pb) = &pb {
             pb.set_position(n);
         }
@@ -156,14 +66,14 @@ fn one(sf: &SessionFile, index: Option<&LedgerIndex>, witness: &Witnesses, json_
         pb.finish_and_clear();
     }
     match res {
-        Ok(c) => {
-            let (text, j) = describe(&c);
+        Ok(mut j) => {
+            j.syslog = syslog.map(|s| s.1);
             if json_out {
-                println!("{j}")
+                println!("{}", j.json())
             } else {
-                print!("{text}")
+                print!("{}", j.text(syslog.map(|s| s.0)))
             }
-            c.verdict().exit_code()
+            j.exit_code()
         }
         Err(e) => {
             if json_out {
@@ -186,7 +96,14 @@ pub fn run(args: &VerifyArgs, store: &Store) -> Result<i32> {
         )
         .into());
     }
-    let index = LedgerIndex::load(&store.ledger_path()).map_err(|e| {
+    if args.all && !store.dir.is_dir() {
+        return Err(Failure::usage(format!(
+            "no data dir at {}: nothing was verified (check --dir or BREAKGLASS_DIR)",
+            store.dir.display()
+        ))
+        .into());
+    }
+    let judge = Judge::load(store).map_err(|e| {
         Failure::usage(format!(
             "cannot read the ledger {}: {e}",
             store.ledger_path().display()
@@ -210,8 +127,12 @@ pub fn run(args: &VerifyArgs, store: &Store) -> Result<i32> {
                 store.sessions_dir().display()
             ))
         })?;
-        let p = audit::dir_problems(&index, &files);
-        report_dir(&p, store, args.json);
+        let p = audit::dir_problems(judge.ledger(), &files);
+        if files.is_empty() && judge.ledger().order.is_empty() && !p.any() {
+            report_empty(store, args.json);
+        } else {
+            report_dir(&p, &judge, store, args.json);
+        }
         if p.any() {
             code = worst(code, Verdict::Tampered.exit_code());
         }
@@ -232,18 +153,30 @@ pub fn run(args: &VerifyArgs, store: &Store) -> Result<i32> {
         })?),
         None => None,
     };
-    // A file given by path is checked against this dir's ledger only if it lives here.
-    let sessions_dir = store.sessions_dir().canonicalize().ok();
+    let syslog_name = args.syslog.as_ref().map(|p| p.display().to_string());
     for sf in &targets {
-        let here = sf.path.parent().and_then(|p| p.canonicalize().ok()) == sessions_dir;
         let mut extra = witness.clone();
         let id = breakglass_id(sf);
-        if let Some(seen) = syslog.as_ref().and_then(|s| s.get(&id)) {
-            for (seq, ws) in seen {
-                extra.entry(*seq).or_default().extend(ws.iter().cloned());
+        let seen = syslog.as_ref().map(|s| match s.get(&id) {
+            Some(seen) => {
+                for (seq, ws) in seen {
+                    extra.entry(*seq).or_default().extend(ws.iter().cloned());
+                }
+                SyslogSeen::Heads(seen.values().map(Vec::len).sum())
             }
-        }
-        code = worst(code, one(sf, here.then_some(&index), &extra, args.json));
+            None => SyslogSeen::None,
+        });
+        let seen = syslog_name.as_deref().zip(seen);
+        code = worst(code, one(&judge, sf, &extra, seen, args.json));
+    }
+    if let (Some(s), Some(name)) = (&syslog, &syslog_name)
+        && s.is_empty()
+    {
+        eprintln!(
+            "breakglass: {name} holds no breakglass witness line at all, so nothing was checked against it; \
+             the file must keep RFC 5424 structured data (rsyslog: template=\"RSYSLOG_SyslogProtocol23Format\", see the README)"
+        );
+        code = worst(code, EXIT_USAGE);
     }
     Ok(code)
 }
@@ -255,18 +188,37 @@ fn breakglass_id(sf: &SessionFile) -> String {
         .map_or_else(|| sf.id.clone(), |g| g.session.clone())
 }
 
-fn report_dir(p: &audit::DirProblems, store: &Store, json_out: bool) {
+/// A data dir with no session and no ledger entry: nothing to vouch for, nothing wrong.
+fn report_empty(store: &Store, json_out: bool) {
+    if json_out {
+        println!(
+            "{}",
+            json!({"ledger": store.ledger_path().display().to_string(), "verdict": "NO SESSIONS", "sessions": 0})
+        );
+    } else {
+        println!(
+            "no sessions in {}: nothing to verify",
+            crate::safe::text(&store.dir.display().to_string())
+        );
+    }
+}
+
+fn report_dir(p: &audit::DirProblems, judge: &Judge, store: &Store, json_out: bool) {
     let ledger = store.ledger_path();
+    let head = judge.ledger().report.head.map(|h| to_hex(&h));
+    let entries = judge.ledger().report.entries.len();
+    let verdict = if p.any() { "TAMPERED" } else { "VERIFIED" };
     if json_out {
         println!(
             "{}",
             json!({
                 "ledger": ledger.display().to_string(),
-                "verdict": if p.any() { "TAMPERED" } else { "VERIFIED" },
-                "problem": p.ledger.as_ref().map(problem_json),
+                "verdict": verdict,
+                "head": head,
+                "lines": entries,
+                "problem": p.ledger.as_ref().map(crate::verdict::problem_json),
                 "missing": p.missing,
                 "unlisted": p.unlisted,
-                "cut_at_start": p.cut_at_start,
             })
         );
         return;
@@ -276,17 +228,19 @@ fn report_dir(p: &audit::DirProblems, store: &Store, json_out: bool) {
             "ledger  TAMPERED\n  line {}, byte offset {}:\n    expected {}\n    found    {}",
             pr.line, pr.offset, pr.expected, pr.found
         ),
-        None => println!("ledger  {}", if p.any() { "TAMPERED" } else { "VERIFIED" }),
+        None => println!("ledger  {verdict}  {entries} lines"),
+    }
+    if let Some(h) = &head {
+        let good = if p.ledger.is_some() { "last good " } else { "" };
+        println!("  {good}head {h} (compare it with a copy kept off this host)");
     }
     for id in &p.missing {
-        println!("  {id}: listed in the ledger, but its file is missing (deleted or renamed)");
-    }
-    for id in &p.cut_at_start {
         println!(
-            "  {id}: not in the ledger, holds no more than its first line: a start that was cut short"
+            "  {}: listed in the ledger, but its file is missing (deleted or renamed)",
+            crate::safe::text(id)
         );
     }
     for id in &p.unlisted {
-        println!("  {id}: a session file the ledger does not list (added or replaced)");
+        println!("  {}: {}", crate::safe::text(id), crate::audit::UNLISTED);
     }
 }

@@ -19,7 +19,7 @@ use crate::live::protocol::{self, Ended, Frame, State, kind};
 use crate::log::chain::{Hash, line_hash, to_hex};
 use crate::review::visible;
 use crate::session::term;
-use crate::store::Store;
+use crate::store::{Store, is_live};
 
 enum Msg {
     Frame(Frame),
@@ -46,6 +46,19 @@ impl Witness {
         }
         Ok(())
     }
+}
+
+/// Whether the session's writer let go of its log: it is over. A log this user cannot open
+/// says nothing either way (the socket decides).
+fn has_ended(path: &std::path::Path) -> bool {
+    File::open(path).is_ok() && !is_live(path)
+}
+
+/// A session that is over cannot be watched; it can be replayed.
+fn ended(id: &str) -> Failure {
+    Failure::usage(format!(
+        "session {id} has ended, so there is nothing to watch; replay it with `breakglass replay {id}`"
+    ))
 }
 
 fn pick(store: &Store) -> Result<String, Failure> {
@@ -93,7 +106,13 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
         None => keys::DEFAULT_ESCAPE,
     };
     let id = match &args.session {
-        Some(s) => store.resolve(s)?.id,
+        Some(s) => {
+            let sf = store.resolve(s)?;
+            if has_ended(&sf.path) {
+                return Err(ended(&sf.id).into());
+            }
+            sf.id
+        }
         None => pick(store)?,
     };
     let mut witness = match &args.save {
@@ -113,7 +132,12 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
     };
     let mut hello = client::hello(if args.operate { "operate" } else { "watch" });
     hello.save = witness.is_some();
-    let (stream, answer) = client::connect(&client::socket_path(store, &id), &hello)?;
+    let (stream, answer) =
+        client::connect(&client::socket_path(store, &id), &hello).map_err(|e| {
+            // It may have ended between the look and the connect.
+            let path = store.dir.join(Store::relative_file(&id));
+            if has_ended(&path) { ended(&id) } else { e }
+        })?;
     let Answer::Welcome(w) = answer else {
         return Err(Failure::tool("unexpected answer from the session").into());
     };

@@ -77,6 +77,20 @@ impl LogWriter {
         Ok(w)
     }
 
+    /// The hash of the genesis line [`LogWriter::create`] writes for `genesis` after
+    /// `prev`: known before the line is written, so the ledger can list the session first.
+    pub fn genesis_hash(genesis: &Genesis, prev: Hash) -> Hash {
+        let rec = Record {
+            seq: 0,
+            t: 0,
+            prev,
+            body: Body::Genesis(Box::new(genesis.clone())),
+        };
+        let mut line = Vec::new();
+        record::encode(&rec, &mut line);
+        line_hash(&line)
+    }
+
     /// Start the background fsync thread.
     pub fn start_syncer(&mut self) -> io::Result<()> {
         let file = self.file.try_clone()?;

@@ -1,5 +1,7 @@
-//! `--require-operator`: the command does not start until an operator watches. Until
-//! then the owner's keys go nowhere, watchers may already attach, and Ctrl-C gives up.
+//! `--require-operator`: the command does not start until an operator joins to operate
+//! (`watch --operate`). Until then the owner's keys are dropped (as after an operator
+//! leaves, see [`super::watchers::DROPPED`]), watchers may already attach, and Ctrl-C
+//! gives up.
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +10,7 @@ use crossbeam_channel::Receiver;
 use super::bell::{self, Bell, Woke};
 use super::events::{Event, Outlet};
 use super::hub::Ending;
-use crate::live::acl::Access;
+use super::watchers::{DROPPED, REMIND_EVERY};
 
 /// How often the wait looks at the time limit.
 const TICK: Duration = Duration::from_secs(1);
@@ -38,11 +40,12 @@ pub fn wait_for_operator(
     say(
         out,
         &format!(
-            "waiting for an operator to watch (breakglass watch {id}) before starting; Ctrl-C gives up"
+            "waiting for an operator to join (breakglass watch {id} --operate) before starting; keys typed until then are dropped; Ctrl-C gives up"
         ),
     );
     let mut pending = Vec::new();
     let mut input_open = true;
+    let mut reminded: Option<Instant> = None;
     loop {
         let ev = match control.try_recv() {
             Ok(ev) => Some(ev),
@@ -57,20 +60,29 @@ pub fn wait_for_operator(
         };
         match ev {
             Some(Event::Join(h)) => {
-                let operator = h.access == Access::Operate;
+                let operator = h.operate_now;
+                let name = h.peer.name.clone();
                 pending.push(Event::Join(h));
                 if operator {
-                    say(out, "an operator is watching: starting");
+                    say(out, "an operator has joined: starting");
                     return Gate::Open(pending);
                 }
+                say(
+                    out,
+                    &format!(
+                        "{name} watches but did not join to operate: still waiting (breakglass watch {id} --operate)"
+                    ),
+                );
             }
             Some(Event::Input(b, _)) if b.contains(&0x03) || b.contains(&0x04) => {
                 return Gate::Closed(Ending::Killed);
             }
-            Some(Event::Input(..)) => say(
-                out,
-                "still waiting for an operator; your keys are not sent (Ctrl-C gives up)",
-            ),
+            // Told at most every few seconds, not on every key.
+            Some(Event::Input(..)) if reminded.is_none_or(|t| t.elapsed() >= REMIND_EVERY) => {
+                reminded = Some(Instant::now());
+                say(out, &format!("{DROPPED} (Ctrl-C gives up)"));
+            }
+            Some(Event::Input(..)) => {}
             Some(Event::InputEnd) if interactive => return Gate::Closed(Ending::Hangup),
             Some(Event::InputEnd) | Some(Event::Signal(libc::SIGWINCH)) => {}
             Some(Event::Signal(libc::SIGHUP)) => return Gate::Closed(Ending::Hangup),

@@ -226,7 +226,7 @@ impl Hub {
     /// The owner typed: send it unless a watcher holds the keyboard or an operator is
     /// required and absent.
     fn on_owner_input(&mut self, bytes: Vec<u8>, at: Instant) {
-        if self.owner_may_type(&bytes) {
+        if self.owner_may_type() {
             self.on_input("owner", bytes, at);
         }
     }

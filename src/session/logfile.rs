@@ -1,5 +1,6 @@
-//! The session's log file and its two ledger lines: the genesis chained to the ledger head
-//! under the ledger lock at the start, the end line with the head at the end.
+//! The session's log file and its two ledger lines: at the start, under the ledger lock,
+//! the start line listing the genesis, then the genesis chained to the ledger head before
+//! it; the end line with the head at the end.
 
 use crate::error::Failure;
 use crate::log::chain::Hash;
@@ -19,19 +20,17 @@ pub fn open_log(plan: &Plan, id: &str, size: (u16, u16)) -> Result<LogWriter, Fa
             plan.store.dir.display()
         ))
     };
-    // The ledger first: a session file exists only once the ledger can list it.
+    // Under the ledger lock, in this order: the file (empty), the ledger's start line, the
+    // genesis. Cut anywhere, what is left is never a session the ledger does not list: an
+    // empty file claims nothing, and a listed file without its first line reads
+    // INTERRUPTED (docs/FORMAT.md, "One verdict in every command").
     let mut ledger = Ledger::lock(&plan.store.ledger_path(), plan.store.ledger_mode())
         .map_err(|e| fail("open the ledger", e))?;
     let file = plan
         .store
         .create_session(id)
         .map_err(|e| fail("create the session log", e))?;
-    // If anything below fails, the session never started: leave no file behind.
     let path = plan.store.dir.join(Store::relative_file(id));
-    let undo = |f: Failure| {
-        let _ = std::fs::remove_file(&path);
-        f
-    };
     let genesis = Genesis {
         v: FORMAT_VERSION,
         session: id.to_string(),
@@ -49,8 +48,8 @@ pub fn open_log(plan: &Plan, id: &str, size: (u16, u16)) -> Result<LogWriter, Fa
         tool: format!("breakglass {}", env!("CARGO_PKG_VERSION")),
         origin: hostname(),
     };
-    let writer = LogWriter::create(file, genesis, ledger.head())
-        .map_err(|e| undo(fail("write the session log", e)))?;
+    let prev = ledger.head();
+    let hash = LogWriter::genesis_hash(&genesis, prev);
     ledger
         .append(Entry {
             seq: 0,
@@ -58,11 +57,19 @@ pub fn open_log(plan: &Plan, id: &str, size: (u16, u16)) -> Result<LogWriter, Fa
             start: true,
             session: id.to_string(),
             file: Store::relative_file(id),
-            prev: ledger.head(),
-            hash: writer.head(),
+            prev,
+            hash,
             records: None,
         })
-        .map_err(|e| undo(fail("append to the ledger", e)))?;
+        .map_err(|e| {
+            // Not listed: the session never started, and leaves no file behind.
+            let _ = std::fs::remove_file(&path);
+            fail("append to the ledger", e)
+        })?;
+    // Listed now: a file that cannot take its genesis stays, and reads INTERRUPTED.
+    let writer =
+        LogWriter::create(file, genesis, prev).map_err(|e| fail("write the session log", e))?;
+    debug_assert_eq!(writer.head(), hash);
     Ok(writer)
 }
 

@@ -79,6 +79,8 @@ pub struct Outcome {
     pub head: Hash,
     pub duration: Duration,
     pub log_error: Option<String>,
+    /// Whether the end record was written: the log is then whole up to the end.
+    pub ended_in_log: bool,
     pub file: std::path::PathBuf,
 }
 
@@ -328,6 +330,7 @@ fn finish(
         head: writer.head(),
         duration,
         log_error,
+        ended_in_log: head.is_some(),
         file,
     })
 }

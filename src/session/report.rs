@@ -31,10 +31,34 @@ pub fn banner(plan: &Plan, id: &str) -> String {
         reason = plan.reason,
         ttl = humantime::format_duration(plan.ttl),
         op = if plan.require_operator {
-            "  an operator must watch before your input is sent\n"
+            format!(
+                "  an operator must join (breakglass watch {id} --operate) before your input is sent; keys typed while none is there are dropped\n"
+            )
         } else {
-            ""
+            String::new()
         },
+    )
+}
+
+/// Why a session whose log could not be written was ended, and what its record holds: a
+/// record is written before what it holds is shown or sent, and a failed write leaves only
+/// whole lines, so the log holds everything up to the failure; whether it is closed by an
+/// end record decides its verdict.
+fn log_failure(e: &str, o: &Outcome) -> String {
+    let file = o.file.display();
+    let state = if o.ended_in_log {
+        format!(
+            "the record up to that point is complete: {file} holds everything shown and typed until then and ends with an end record (cause `error`), so `breakglass verify {}` can prove it",
+            o.id
+        )
+    } else {
+        format!(
+            "the record up to that point is complete but not closed: {file} holds everything shown and typed until then, but its end record could not be written, so `breakglass verify {}` says INTERRUPTED",
+            o.id
+        )
+    };
+    format!(
+        "breakglass: the session was ended because its log could not be written ({e}).\n\x20 {state}.\n"
     )
 }
 
@@ -60,11 +84,7 @@ pub fn summary(o: &Outcome) -> String {
         o.id,
     );
     if let Some(e) = &o.log_error {
-        s = format!(
-            "breakglass: the session was ended because its log could not be written ({e}); no recording, no session.\n\
-             \x20 the log {} holds everything recorded until then.\n{s}",
-            o.file.display()
-        );
+        s = format!("{}{s}", log_failure(e, o));
     }
     s
 }

@@ -15,14 +15,15 @@ use crate::live::protocol::State;
 use crate::live::{FromWatcher, LiveState, ToWatcher, WatcherHandle, WatcherId};
 use crate::log::record::{Body, Participant};
 
-/// Owner keystrokes held while an operator is required but absent, at most this many.
-const MAX_HELD: usize = 64 * 1024;
+/// What the owner of a `require_operator` session is told when they type while no operator
+/// watches: one rule, before the start and after an operator leaves.
+pub const DROPPED: &str = "no operator is watching: your keys are dropped, not sent; type them again once an operator joins (breakglass watch --operate)";
 /// A watcher that fell behind gets its fresh screen once the output has paused this long:
 /// output that cannot be fast-forwarded (binary data, full-screen programs) only reaches
 /// a screen through the emulator, which plays ~36 MB/s, and must not race a flood.
 pub const RESYNC_QUIET: Duration = Duration::from_millis(200);
 /// The owner is reminded that their keys are not sent at most this often.
-const REMIND_EVERY: Duration = Duration::from_secs(5);
+pub(super) const REMIND_EVERY: Duration = Duration::from_secs(5);
 
 /// Everyone attached to the session, and the keyboard.
 pub struct Audience {
@@ -30,9 +31,8 @@ pub struct Audience {
     /// The watcher holding the keyboard; None: the owner.
     pub wheel: Option<WatcherId>,
     pub live: LiveState,
-    /// Hold the owner's input until an operator is attached.
+    /// Drop the owner's input while no operator is attached (see [`DROPPED`]).
     pub require_operator: bool,
-    pub held: Vec<u8>,
     pub reminded: Option<Instant>,
     /// The terminal title without the watcher count.
     pub title: String,
@@ -49,7 +49,6 @@ impl Audience {
             wheel: None,
             live,
             require_operator,
-            held: Vec::new(),
             reminded: None,
             title,
             tracker: Tracker::new(),
@@ -61,8 +60,10 @@ impl Audience {
         self.watchers.iter().find(|w| w.id == id)
     }
 
+    /// Whether someone watches who joined to operate (`watch --operate`); a plain `watch`
+    /// does not count, whoever joins with it, and its join record says `watch`.
     pub fn operator_attached(&self) -> bool {
-        self.watchers.iter().any(|w| w.access == Access::Operate)
+        self.watchers.iter().any(|w| w.operate_now)
     }
 
     /// Who holds the keyboard, by name.
@@ -131,6 +132,16 @@ fn send(w: &WatcherHandle, item: ToWatcher) {
     }
 }
 
+/// The mode a watcher joined in (`watch --operate` or plain `watch`), as its join and
+/// leave records say; it is what counts for `require_operator`, not what it may do.
+fn joined_as(w: &WatcherHandle) -> Access {
+    if w.operate_now {
+        Access::Operate
+    } else {
+        Access::Watch
+    }
+}
+
 fn participant(event: &str, peer: &Peer, mode: Option<Access>) -> Body {
     Body::Participant(Participant {
         event: event.into(),
@@ -173,7 +184,7 @@ impl Hub {
     }
 
     pub fn on_join(&mut self, h: WatcherHandle) {
-        let body = participant("join", &h.peer, Some(h.access));
+        let body = participant("join", &h.peer, Some(joined_as(&h)));
         if !self.record_now(body) {
             return;
         }
@@ -191,11 +202,10 @@ impl Hub {
         self.state_changed();
         if operate_now {
             self.take(id);
-        } else if self.audience.require_operator
-            && self.audience.operator_attached()
-            && !self.audience.held.is_empty()
-        {
-            self.release_held();
+        } else if self.audience.require_operator && !self.audience.operator_attached() {
+            self.notice(&format!(
+                "{name} watches but did not join to operate: your keys are still dropped until an operator joins (breakglass watch --operate)"
+            ));
         }
     }
 
@@ -234,8 +244,11 @@ impl Hub {
         if self.audience.watchers.is_empty() {
             self.audience.tracker.set_watching(false);
         }
-        self.record_now(participant("leave", &w.peer, Some(w.access)));
+        self.record_now(participant("leave", &w.peer, Some(joined_as(&w))));
         self.announce(&format!("{} stopped watching", w.peer.name));
+        if w.operate_now && self.audience.require_operator && !self.audience.operator_attached() {
+            self.notice(DROPPED);
+        }
         self.state_changed();
     }
 
@@ -341,8 +354,8 @@ impl Hub {
         }
     }
 
-    /// Whether the owner's keystrokes may go to the session now; holds or drops them if not.
-    pub fn owner_may_type(&mut self, bytes: &[u8]) -> bool {
+    /// Whether the owner's keystrokes may go to the session now; if not, they are dropped and the owner is told why.
+    pub fn owner_may_type(&mut self) -> bool {
         let remind = self
             .audience
             .reminded
@@ -356,23 +369,13 @@ impl Hub {
             return false;
         }
         if self.audience.require_operator && !self.audience.operator_attached() {
-            let room = MAX_HELD.saturating_sub(self.audience.held.len());
-            self.audience
-                .held
-                .extend_from_slice(&bytes[..bytes.len().min(room)]);
             if remind {
                 self.audience.reminded = Some(Instant::now());
-                self.notice("an operator must watch this session before your input is sent; it is held until one joins");
+                self.notice(DROPPED);
             }
             return false;
         }
         true
-    }
-
-    fn release_held(&mut self) {
-        let held = std::mem::take(&mut self.audience.held);
-        self.notice("an operator has joined: your held input is sent now");
-        self.on_input("owner", held, Instant::now());
     }
 
     /// Kill the child's session if the hub gave up on it (used by `end`).

@@ -3,7 +3,9 @@
 #![allow(dead_code)]
 
 pub mod recorded;
+pub mod rsyslog;
 pub mod tmux;
+pub mod verdicts;
 
 use std::fs::File;
 use std::io::{Read, Write};
