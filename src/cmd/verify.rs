@@ -10,6 +10,7 @@ use crate::cli::VerifyArgs;
 use crate::error::{EXIT_USAGE, Failure};
 use crate::log::chain::to_hex;
 use crate::log::verify::{Problem, Verdict, Witnesses};
+use crate::safe;
 use crate::store::{SessionFile, Store};
 
 /// Files larger than this get a progress bar on a terminal.
@@ -44,19 +45,19 @@ fn describe(c: &Checked) -> (String, serde_json::Value) {
         r.verdict().as_str().to_string()
     };
     let head = r.head.map(|h| to_hex(&h));
-    let mut text = format!("{}  {verdict}", c.id);
+    let mut text = format!("{}  {verdict}", safe::text(&c.id));
     match (r.verdict(), c.live) {
         (Verdict::Verified, _) => {
             let x = r.end.as_ref().expect("verified means ended");
             let how = match (x.exit, &x.signal) {
                 (Some(code), _) => format!("exit {code}"),
-                (None, Some(s)) => s.clone(),
+                (None, Some(s)) => safe::text(s).into_owned(),
                 _ => "no status".into(),
             };
             text.push_str(&format!(
                 "  {} records, ended by {} ({how})\n  head {}\n",
                 r.records,
-                x.cause,
+                safe::text(&x.cause),
                 head.clone().unwrap_or_default()
             ));
         }
@@ -84,7 +85,10 @@ fn describe(c: &Checked) -> (String, serde_json::Value) {
                 let seq = p.seq.map(|s| format!(" (seq {s})")).unwrap_or_default();
                 text.push_str(&format!(
                     "\n  line {}{seq}, byte offset {}:\n    expected {}\n    found    {}\n",
-                    p.line, p.offset, p.expected, p.found
+                    p.line,
+                    p.offset,
+                    safe::text(&p.expected),
+                    safe::text(&p.found)
                 ));
             } else if r.verdict() == Verdict::Tampered {
                 text.push_str(
@@ -139,7 +143,7 @@ fn progress_bar(sf: &SessionFile) -> Option<indicatif::ProgressBar> {
             .expect("valid template")
             .progress_chars("=> "),
         );
-        pb.set_message(format!("verifying {}", sf.id));
+        pb.set_message(format!("verifying {}", safe::text(&sf.id)));
         pb
     })
 }
@@ -172,7 +176,8 @@ fn one(sf: &SessionFile, index: Option<&LedgerIndex>, witness: &Witnesses, json_
                     json!({"session": sf.id, "file": sf.path.display().to_string(), "error": e.to_string()})
                 );
             } else {
-                eprintln!("breakglass: cannot read {}: {e}", sf.path.display());
+                let path = sf.path.display().to_string();
+                eprintln!("breakglass: cannot read {}: {e}", safe::text(&path));
             }
             EXIT_USAGE
         }
@@ -274,19 +279,25 @@ fn report_dir(p: &audit::DirProblems, store: &Store, json_out: bool) {
     match &p.ledger {
         Some(pr) => println!(
             "ledger  TAMPERED\n  line {}, byte offset {}:\n    expected {}\n    found    {}",
-            pr.line, pr.offset, pr.expected, pr.found
+            pr.line,
+            pr.offset,
+            safe::text(&pr.expected),
+            safe::text(&pr.found)
         ),
         None => println!("ledger  {}", if p.any() { "TAMPERED" } else { "VERIFIED" }),
     }
     for id in &p.missing {
+        let id = safe::text(id);
         println!("  {id}: listed in the ledger, but its file is missing (deleted or renamed)");
     }
     for id in &p.cut_at_start {
+        let id = safe::text(id);
         println!(
             "  {id}: not in the ledger, holds no more than its first line: a start that was cut short"
         );
     }
     for id in &p.unlisted {
+        let id = safe::text(id);
         println!("  {id}: a session file the ledger does not list (added or replaced)");
     }
 }

@@ -42,9 +42,10 @@ pub fn window_size(fd: RawFd) -> Option<(u16, u16)> {
 
 /// The size of the user's terminal: stdin's, else stdout's, else [`DEFAULT_SIZE`].
 pub fn user_size() -> (u16, u16) {
-    window_size(0)
+    let (cols, rows) = window_size(0)
         .or_else(|| window_size(1))
-        .unwrap_or(DEFAULT_SIZE)
+        .unwrap_or(DEFAULT_SIZE);
+    crate::size::clamp(cols, rows)
 }
 
 /// Raw mode on stdin for the life of the guard.
@@ -70,7 +71,7 @@ impl RawMode {
         if title_pushed {
             // Push the title (XTWINOPS 22), then set ours.
             let mut out = std::io::stdout().lock();
-            let _ = write!(out, "\x1b[22;0t\x1b]0;{title}\x07");
+            let _ = write!(out, "\x1b[22;0t\x1b]0;{}\x07", crate::safe::text(title));
             let _ = out.flush();
         }
         Ok(RawMode(()))
@@ -85,7 +86,7 @@ impl RawMode {
                 title_pushed: true,
             });
             let mut out = std::io::stdout().lock();
-            let _ = write!(out, "\x1b[22;0t\x1b]0;{title}\x07");
+            let _ = write!(out, "\x1b[22;0t\x1b]0;{}\x07", crate::safe::text(title));
             let _ = out.flush();
         }
         RawMode(())

@@ -9,11 +9,13 @@ use std::time::{Duration, Instant};
 
 use super::hub::{Ending, Hub};
 use super::pty;
+use super::refusals::Refusals;
 use crate::live::acl::{Access, Peer};
 use crate::live::pace::{CatchUp, Tracker};
 use crate::live::protocol::State;
 use crate::live::{FromWatcher, LiveState, ToWatcher, WatcherHandle, WatcherId};
 use crate::log::record::{Body, Participant};
+use crate::safe;
 
 /// Owner keystrokes held while an operator is required but absent, at most this many.
 const MAX_HELD: usize = 64 * 1024;
@@ -40,6 +42,8 @@ pub struct Audience {
     pub tracker: Tracker,
     /// Watchers that fell behind and wait for the output to pause to get a fresh screen.
     pub resync_wanted: Vec<WatcherId>,
+    /// Refused clients, for notices at most once per user per 10 s.
+    pub refusals: Refusals,
 }
 
 impl Audience {
@@ -54,6 +58,7 @@ impl Audience {
             title,
             tracker: Tracker::new(),
             resync_wanted: Vec::new(),
+            refusals: Refusals::default(),
         }
     }
 
@@ -144,7 +149,9 @@ impl Hub {
     /// A line for the owner and every watcher.
     pub fn announce(&mut self, text: &str) {
         self.notice(text);
-        self.audience.broadcast(&ToWatcher::Notice(Arc::from(text)));
+        let text = safe::text(text);
+        self.audience
+            .broadcast(&ToWatcher::Notice(Arc::from(&*text)));
     }
 
     /// Tell everyone who holds the keyboard and who watches; update the title.
@@ -206,9 +213,18 @@ impl Hub {
             Access::Watch
         };
         self.record_now(participant("deny", &peer, Some(access)));
+        let Some(n) = self.audience.refusals.refused(peer.uid, Instant::now()) else {
+            return;
+        };
+        let times = match n {
+            1 => String::new(),
+            n => format!(" ({n} times since the last notice)"),
+        };
         self.announce(&format!(
-            "{} (uid {}) tried to {mode} this session and was refused",
-            peer.name, peer.uid
+            "{} (uid {}) tried to {} this session and was refused{times}",
+            safe::text(&peer.name),
+            peer.uid,
+            safe::text(mode)
         ));
     }
 
@@ -218,7 +234,11 @@ impl Hub {
             text: text.to_string(),
         };
         if self.record_now(body) {
-            self.announce(&format!("marker by {who}: {text}"));
+            self.announce(&format!(
+                "marker by {}: {}",
+                safe::text(who),
+                safe::text(text)
+            ));
         }
     }
 
