@@ -100,7 +100,8 @@ pub fn run(args: &GrepArgs, store: &Store) -> Result<i32> {
         match res {
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
             Err(e) => {
-                eprintln!("breakglass: cannot search {}: {e}", sf.path.display());
+                let path = sf.path.display().to_string();
+                eprintln!("breakglass: cannot search {}: {e}", visible(&path));
                 failed = true;
             }
             Ok(()) => {}
@@ -161,7 +162,7 @@ fn print_hit(out: &mut impl Write, sf: &SessionFile, hit: &Hit, as_json: bool) -
             sf.id,
             clock(hit.t),
             visible(hit.who()),
-            hit.line
+            visible(&hit.line)
         )
     }
 }

@@ -68,7 +68,8 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
         let checked = match audit::check(sf, Some(&index), &Default::default(), |_| {}) {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("breakglass: skipping {}: {e}", sf.path.display());
+                let path = sf.path.display().to_string();
+                eprintln!("breakglass: skipping {}: {e}", visible(&path));
                 continue;
             }
         };
@@ -112,13 +113,13 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
         }
         rows.push(Row {
             id: sf.id.clone(),
-            start: g.started.get(..16).unwrap_or(&g.started).replace('T', " "),
+            start: visible(&g.started.get(..16).unwrap_or(&g.started).replace('T', " ")),
             duration: short_duration(duration),
             user: visible(&g.user),
             host: visible(&g.host),
             reason: clip(&visible(&g.reason), REASON_WIDTH),
             ticket: g.ticket.as_deref().map_or_else(|| "-".into(), visible),
-            exit: exit.unwrap_or_else(|| "-".into()),
+            exit: exit.map_or_else(|| "-".into(), |e| visible(&e)),
             state: state.to_string(),
         });
     }

@@ -16,6 +16,7 @@ use crate::replay::index::Index;
 use crate::replay::keys::Keys;
 use crate::replay::player::{MESSAGE_FOR, Replay, ScreenGuard, spawn_inputs};
 use crate::replay::timing::parse_time;
+use crate::safe;
 use crate::session::term;
 use crate::store::Store;
 
@@ -39,7 +40,9 @@ pub fn run(args: &ReplayArgs, store: &Store) -> Result<i32> {
             sf.id,
             p.map(|p| format!(
                 " (line {}: expected {}, found {})",
-                p.line, p.expected, p.found
+                p.line,
+                safe::text(&p.expected),
+                safe::text(&p.found)
             ))
             .unwrap_or_default(),
             sf.id

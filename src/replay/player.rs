@@ -14,6 +14,7 @@ use super::nav;
 use super::search::search;
 use super::timing::{delay, format_time, parse_time, step_speed};
 use crate::log::record::Body;
+use crate::safe;
 use crate::session::term;
 
 /// How often `--follow` looks for new records, and the longest idle wait of the loop.
@@ -160,7 +161,7 @@ impl Replay {
         if self.show_who && self.prompt.is_none() {
             text = format!("{}  | {text}", self.last_typed());
         }
-        let text: String = text.chars().take(cols as usize).collect();
+        let text: String = safe::text(&text).chars().take(cols as usize).collect();
         let colour = if self.tampered {
             "\x1b[1;97;41m"
         } else {
@@ -182,7 +183,7 @@ impl Replay {
         match self.idx.record(i).map(|r| r.body) {
             Ok(Body::Input { by, data }) => {
                 let what = match data.bytes() {
-                    Some(b) => String::from_utf8_lossy(b).escape_debug().to_string(),
+                    Some(b) => safe::bytes(b),
                     None => format!("[redacted {} bytes]", data.byte_len()),
                 };
                 format!(
