@@ -72,7 +72,7 @@ fn pick(store: &Store) -> Result<String, Failure> {
                     s.id,
                     visible(&g.user),
                     visible(&g.host),
-                    g.started.get(..16).unwrap_or("").replace('T', " "),
+                    visible(&g.started.get(..16).unwrap_or("").replace('T', " ")),
                     watchers,
                     visible(&g.reason)
                 );
