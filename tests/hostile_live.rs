@@ -209,3 +209,38 @@ fn escapes_through_hello_markers_and_the_host_label_reach_no_terminal() {
         assert!(screen.contains("host<ESC>]0;pwned^G"), "{who}: {screen:?}");
     }
 }
+
+#[test]
+fn the_watch_list_shows_hostile_reasons_by_name() {
+    let env = Env::new();
+    let reason = hostile("reason");
+    let spawn = || {
+        env.spawn(&[
+            "shell",
+            "-r",
+            &reason,
+            "--",
+            "sh",
+            "-c",
+            "echo re''ady; read x",
+        ])
+    };
+    let (mut a, mut b) = (spawn(), spawn());
+    let (_ka, _kb) = (KillOnDrop(a.pid()), KillOnDrop(b.pid()));
+    a.expect("ready");
+    b.expect("ready");
+    let start = Instant::now();
+    while std::fs::read_dir(env.dir().join("live")).map_or(0, |d| d.count()) < 2 {
+        assert!(start.elapsed() < DEADLINE, "the sessions never listened");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let o = env.run(&["watch"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("reason<ESC>]0;pwned^G"), "{text}");
+    assert_inert("the watch list", &o.stdout);
+    assert_inert("watch's error", &o.stderr);
+    a.send("\r");
+    b.send("\r");
+    a.wait();
+    b.wait();
+}

@@ -623,10 +623,23 @@ fn an_unauthorised_user_is_refused_and_the_refusal_is_recorded() {
     assert!(answer.starts_with("0x86 "), "{answer}");
     owner.expect("was refused");
     owner.expect("bob<ESC>[2J was here");
+    // More refusals within 10 s are recorded, but told about once.
+    for _ in 0..3 {
+        let answer = raw_hello("bgtest-mallory", &sock, &["watch"]);
+        assert!(answer.starts_with("0x82 "), "{answer}");
+    }
+    wait_record(&log, "4 refusals", |_| {
+        events(&log)
+            .iter()
+            .filter(|e| *e == "deny:bgtest-mallory")
+            .count()
+            == 4
+    });
     assert!(owner.screen().contains("watch<ESC>]0;pwned^G<U+202E>"));
     assert!(!owner.screen().contains("\x1b]0;pwned"));
     owner.send("\r");
     assert_eq!(owner.wait().code(), Some(0));
+    assert_eq!(owner.screen().matches("was refused").count(), 1);
     let ev = events(&log);
     assert!(ev.contains(&"deny:bgtest-mallory".to_string()), "{ev:?}");
     assert!(
