@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use breakglass::live::protocol::{self, Hello, kind};
+use breakglass::log::record::Body;
 use common::hostile::*;
 use common::*;
 
@@ -243,4 +244,43 @@ fn the_watch_list_shows_hostile_reasons_by_name() {
     b.send("\r");
     a.wait();
     b.wait();
+}
+
+#[test]
+fn a_65535_square_terminal_is_clamped_in_the_pty_and_the_log() {
+    let env = Env::new();
+    let mut p = Pty::spawn(
+        env.cmd().args([
+            "shell",
+            "-r",
+            "huge",
+            "--",
+            "sh",
+            "-c",
+            "stty size; read x; stty size",
+        ]),
+        65535,
+        65535,
+    );
+    let _kill = KillOnDrop(p.pid());
+    p.expect("500 1000");
+    let log = env.log();
+    // 80x24, then back to huge: the second is recorded as the largest size.
+    p.resize(80, 24);
+    p.signal(libc::SIGWINCH);
+    wait_record(&log, "resize", |b| matches!(b, Body::Resize { cols: 80, .. }));
+    p.resize(2000, 65535);
+    p.signal(libc::SIGWINCH);
+    wait_record(&log, "resize", |b| matches!(b, Body::Resize { cols: 1000, .. }));
+    p.send("\r");
+    assert_eq!(p.wait().code(), Some(0));
+    for r in records(&log) {
+        match r.body {
+            Body::Genesis(g) => assert_eq!((g.cols, g.rows), (1000, 500)),
+            Body::Resize { cols, rows } => assert!(cols <= 1000 && rows <= 500),
+            _ => {}
+        }
+    }
+    let text = env.run(&["export", "--format", "text", "last"]);
+    assert!(text.status.success());
 }

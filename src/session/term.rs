@@ -27,7 +27,8 @@ pub fn is_tty(fd: RawFd) -> bool {
     unsafe { libc::isatty(fd) == 1 }
 }
 
-/// Columns and rows of the terminal on `fd`, if it is one and reports a size.
+/// Columns and rows of the terminal on `fd`, if it is one and reports a size, within the
+/// largest size breakglass runs (see [`crate::size`]).
 pub fn window_size(fd: RawFd) -> Option<(u16, u16)> {
     let mut ws = libc::winsize {
         ws_row: 0,
@@ -37,15 +38,14 @@ pub fn window_size(fd: RawFd) -> Option<(u16, u16)> {
     };
     // SAFETY: TIOCGWINSZ writes one winsize into the struct we pass, which outlives the call.
     let r = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) };
-    (r == 0 && ws.ws_col > 0 && ws.ws_row > 0).then_some((ws.ws_col, ws.ws_row))
+    (r == 0 && ws.ws_col > 0 && ws.ws_row > 0).then(|| crate::size::clamp(ws.ws_col, ws.ws_row))
 }
 
 /// The size of the user's terminal: stdin's, else stdout's, else [`DEFAULT_SIZE`].
 pub fn user_size() -> (u16, u16) {
-    let (cols, rows) = window_size(0)
+    window_size(0)
         .or_else(|| window_size(1))
-        .unwrap_or(DEFAULT_SIZE);
-    crate::size::clamp(cols, rows)
+        .unwrap_or(DEFAULT_SIZE)
 }
 
 /// Raw mode on stdin for the life of the guard.
