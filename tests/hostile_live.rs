@@ -268,10 +268,14 @@ fn a_65535_square_terminal_is_clamped_in_the_pty_and_the_log() {
     // 80x24, then back to huge: the second is recorded as the largest size.
     p.resize(80, 24);
     p.signal(libc::SIGWINCH);
-    wait_record(&log, "resize", |b| matches!(b, Body::Resize { cols: 80, .. }));
+    wait_record(&log, "resize", |b| {
+        matches!(b, Body::Resize { cols: 80, .. })
+    });
     p.resize(2000, 65535);
     p.signal(libc::SIGWINCH);
-    wait_record(&log, "resize", |b| matches!(b, Body::Resize { cols: 1000, .. }));
+    wait_record(&log, "resize", |b| {
+        matches!(b, Body::Resize { cols: 1000, .. })
+    });
     p.send("\r");
     assert_eq!(p.wait().code(), Some(0));
     for r in records(&log) {
@@ -283,4 +287,45 @@ fn a_65535_square_terminal_is_clamped_in_the_pty_and_the_log() {
     }
     let text = env.run(&["export", "--format", "text", "last"]);
     assert!(text.status.success());
+}
+
+#[test]
+fn a_hello_sent_a_byte_at_a_time_is_cut_off_at_five_seconds_in_all() {
+    use std::io::Read;
+    let env = Env::new();
+    let (mut owner, _id, sock) = echo_session(&env, "trickle");
+    let _kill = KillOnDrop(owner.pid());
+    let mut s = UnixStream::connect(&sock).unwrap();
+    // A valid hello padded to 200 bytes, sent 20 bytes a second: each read is quick,
+    // the whole would take 10 s.
+    let mut json = br#"{"v":1,"mode":"watch"}"#.to_vec();
+    json.resize(200, b' ');
+    let mut frame = Vec::new();
+    protocol::write_frame(&mut frame, kind::HELLO, &json).unwrap();
+    let mut w = s.try_clone().unwrap();
+    let start = Instant::now();
+    let trickle = std::thread::spawn(move || {
+        for b in frame {
+            if w.write_all(&[b]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    s.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    let took = start.elapsed();
+    assert!(
+        got.is_empty(),
+        "the session answered a hello that took too long"
+    );
+    assert!(
+        took >= Duration::from_millis(4500) && took < Duration::from_secs(8),
+        "cut off after {took:?}"
+    );
+    drop(s);
+    trickle.join().unwrap();
+    owner.send("\x04");
+    assert_eq!(owner.wait().code(), Some(0));
 }

@@ -29,42 +29,41 @@ pub enum Answer {
 /// Connect and say hello; a refusal is an error carrying the session's reason. Only a
 /// socket of the identity sessions run as is spoken to (see [`trust`]).
 pub fn connect(socket: &Path, hello: &Hello) -> Result<(UnixStream, Answer), Failure> {
-    connect_as(trust::expected_owner(), socket, hello)
+    connect_as(trust::expected_owner(), socket, hello, |p| {
+        UnixStream::connect(p)
+    })
 }
 
-/// [`connect`] to a socket that must belong to, and be listened on by, uid `owner`.
+/// [`connect`] to a socket that must belong to, and be listened on by, uid `owner`,
+/// opening the connection with `open` (a setuid caller passes one that connects under
+/// the user's own uid, which is who the session's `SO_PEERCRED` then sees). Nothing is
+/// sent before both checks pass.
 pub fn connect_as(
     owner: u32,
     socket: &Path,
     hello: &Hello,
+    open: impl FnOnce(&Path) -> std::io::Result<UnixStream>,
 ) -> Result<(UnixStream, Answer), Failure> {
+    let shown = safe::text(&socket.display().to_string()).into_owned();
     let untrusted = |e: trust::Untrusted| {
         Failure::tool(format!(
-            "{}: {e}; someone may have put it there to catch what you type",
-            safe::text(&socket.display().to_string())
+            "{shown}: {e}; someone may have put it there to catch what you type"
         ))
     };
     match trust::check_path(owner, socket) {
         Ok(verdict) => verdict.map_err(untrusted)?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Failure::usage(format!(
-                "the session is not live ({}: {e})",
-                safe::text(&socket.display().to_string())
+                "the session is not live ({shown}: {e})"
             )));
         }
-        Err(e) => {
-            return Err(Failure::tool(format!(
-                "cannot look at {}: {e}",
-                safe::text(&socket.display().to_string())
-            )));
-        }
+        Err(e) => return Err(Failure::tool(format!("cannot look at {shown}: {e}"))),
     }
-    let mut s = UnixStream::connect(socket).map_err(|e| match e.kind() {
+    let mut s = open(socket).map_err(|e| match e.kind() {
         std::io::ErrorKind::PermissionDenied => Failure::tool(format!(
-            "cannot reach {}: permission denied (the session's owner, root and its group may connect)",
-            socket.display()
+            "cannot reach {shown}: permission denied (the session's owner, root and its group may connect)"
         )),
-        _ => Failure::usage(format!("the session is not live ({}: {e})", socket.display())),
+        _ => Failure::usage(format!("the session is not live ({shown}: {e})")),
     })?;
     let peer = getsockopt(&s, PeerCredentials)
         .map_err(|e| Failure::tool(format!("cannot tell who listens on the socket: {e}")))?;
