@@ -175,4 +175,15 @@ fn export_text_of_a_65535_square_session_is_bounded() {
         "a row is no wider than 1000 cells (escaped: {widest} chars)"
     );
     assert!(peak < MAX_RSS_KIB, "export took {peak} KiB");
+    // A player sizes its screen from the asciicast header and resize events.
+    let cast = env.run(&["export", "--format", "asciicast", file.to_str().unwrap()]);
+    let cast = String::from_utf8(cast.stdout).unwrap();
+    let header = cast.lines().next().unwrap();
+    let h: serde_json::Value = serde_json::from_str(header).unwrap();
+    assert_eq!(
+        (h["width"].as_u64(), h["height"].as_u64()),
+        (Some(1000), Some(500))
+    );
+    assert_inert("the asciicast header", header.as_bytes());
+    assert!(cast.contains(r#""r","1000x500"]"#), "{cast}");
 }
