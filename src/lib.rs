@@ -16,6 +16,7 @@ pub mod replay;
 pub mod review;
 pub mod safe;
 pub mod session;
+pub mod size;
 pub mod store;
 pub mod suggest;
 pub mod table;

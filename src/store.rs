@@ -203,7 +203,8 @@ impl Store {
             };
             let path = entry.path();
             out.push(SessionFile {
-                id: id.to_string(),
+                // A name breakglass did not make may carry controls: it is shown, not obeyed.
+                id: crate::safe::text(id).into_owned(),
                 genesis: read_genesis(&path),
                 path,
             });
@@ -227,7 +228,7 @@ impl Store {
             }
             let id = as_path
                 .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
+                .map(|s| crate::safe::bytes(s.as_encoded_bytes()))
                 .unwrap_or_default();
             return Ok(SessionFile {
                 id,

@@ -666,24 +666,36 @@ fn an_unauthorised_user_is_refused_and_the_refusal_is_recorded() {
         std::os::unix::fs::PermissionsExt::from_mode(0o644),
     )
     .unwrap();
+    // The group can write live/, so breakglass's own client trusts no socket there...
     let refused = as_user("bgtest-mallory", &["watch", &id]);
-    assert_eq!(
-        refused.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&refused.stderr)
-    );
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("refused"));
-    let marked = as_user("bgtest-bob", &["mark", &id, "bob", "was", "here"]);
-    assert_eq!(
-        marked.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&marked.stderr)
-    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not a breakglass socket"));
+    // ...but a client of one's own reaches it: the session refuses mallory itself, and
+    // the escape sequences in her hello and in bob's marker reach no terminal raw.
+    let sock = shared.join("live").join(format!("{id}.sock"));
+    let hostile = "watch\x1b]0;pwned\x07\u{202e}";
+    let answer = raw_hello("bgtest-mallory", &sock, &[hostile]);
+    assert!(answer.starts_with("0x82 "), "{answer}");
+    let answer = raw_hello("bgtest-bob", &sock, &["mark", "bob\x1b[2J was here"]);
+    assert!(answer.starts_with("0x86 "), "{answer}");
     owner.expect("was refused");
+    owner.expect("bob<ESC>[2J was here");
+    // More refusals within 10 s are recorded, but told about once.
+    for _ in 0..3 {
+        let answer = raw_hello("bgtest-mallory", &sock, &["watch"]);
+        assert!(answer.starts_with("0x82 "), "{answer}");
+    }
+    wait_record(&log, "4 refusals", |_| {
+        events(&log)
+            .iter()
+            .filter(|e| *e == "deny:bgtest-mallory")
+            .count()
+            == 4
+    });
+    assert!(owner.screen().contains("watch<ESC>]0;pwned^G<U+202E>"));
+    assert!(!owner.screen().contains("\x1b]0;pwned"));
     owner.send("\r");
     assert_eq!(owner.wait().code(), Some(0));
+    assert_eq!(owner.screen().matches("was refused").count(), 1);
     let ev = events(&log);
     assert!(ev.contains(&"deny:bgtest-mallory".to_string()), "{ev:?}");
     assert!(
@@ -698,4 +710,24 @@ fn an_unauthorised_user_is_refused_and_the_refusal_is_recorded() {
         0o640,
         "a shared dir's sessions are readable by the group"
     );
+}
+
+/// A HELLO sent as `user` by a client of their own (tests/data/hello_client.py); the
+/// answer's type and payload.
+fn raw_hello(user: &str, sock: &std::path::Path, args: &[&str]) -> String {
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hello_client.py");
+    let python = ["/usr/bin/python3", "python3"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .unwrap_or("python3");
+    let o = std::process::Command::new("runuser")
+        .args(["-u", user, "--", python])
+        .arg(script)
+        .arg(sock)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
 }

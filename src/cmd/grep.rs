@@ -119,7 +119,8 @@ pub fn run(args: &GrepArgs, store: &Store) -> Result<i32> {
         match res {
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
             Err(e) => {
-                eprintln!("breakglass: cannot search {}: {e}", sf.path.display());
+                let path = sf.path.display().to_string();
+                eprintln!("breakglass: cannot search {}: {e}", visible(&path));
                 failed = true;
             }
             Ok(()) => {}
@@ -187,7 +188,7 @@ fn print_hit(
             sf.id,
             clock(hit.t),
             visible(hit.who()),
-            hit.line
+            visible(&hit.line)
         )
     }
 }

@@ -88,7 +88,8 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
         let judged = match judge.judge(sf) {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("breakglass: skipping {}: {e}", sf.path.display());
+                let path = sf.path.display().to_string();
+                eprintln!("breakglass: skipping {}: {e}", visible(&path));
                 continue;
             }
         };

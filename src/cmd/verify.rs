@@ -10,6 +10,7 @@ use crate::cli::VerifyArgs;
 use crate::error::{EXIT_USAGE, Failure};
 use crate::log::chain::to_hex;
 use crate::log::verify::{Verdict, Witnesses};
+use crate::safe;
 use crate::store::{SessionFile, Store};
 use crate::verdict::{Judge, SyslogSeen};
 
@@ -43,7 +44,7 @@ fn progress_bar(sf: &SessionFile) -> Option<indicatif::ProgressBar> {
             .expect("valid template")
             .progress_chars("=> "),
         );
-        pb.set_message(format!("verifying {}", sf.id));
+        pb.set_message(format!("verifying {}", safe::text(&sf.id)));
         pb
     })
 }
@@ -82,7 +83,8 @@ fn one(
                     json!({"session": sf.id, "file": sf.path.display().to_string(), "error": e.to_string()})
                 );
             } else {
-                eprintln!("breakglass: cannot read {}: {e}", sf.path.display());
+                let path = sf.path.display().to_string();
+                eprintln!("breakglass: cannot read {}: {e}", safe::text(&path));
             }
             EXIT_USAGE
         }
@@ -226,7 +228,10 @@ fn report_dir(p: &audit::DirProblems, judge: &Judge, store: &Store, json_out: bo
     match &p.ledger {
         Some(pr) => println!(
             "ledger  TAMPERED\n  line {}, byte offset {}:\n    expected {}\n    found    {}",
-            pr.line, pr.offset, pr.expected, pr.found
+            pr.line,
+            pr.offset,
+            safe::text(&pr.expected),
+            safe::text(&pr.found)
         ),
         None => println!("ledger  {verdict}  {entries} lines"),
     }

@@ -18,6 +18,7 @@ use crate::live::keys::{self, Action, Keys};
 use crate::live::protocol::{self, Ended, Frame, State, kind};
 use crate::log::chain::{Hash, line_hash, to_hex};
 use crate::review::visible;
+use crate::safe;
 use crate::session::term;
 use crate::store::{Store, is_live};
 
@@ -84,7 +85,7 @@ fn pick(store: &Store) -> Result<String, Failure> {
                     s.id,
                     visible(&g.user),
                     visible(&g.host),
-                    g.started.get(..16).unwrap_or("").replace('T', " "),
+                    visible(&g.started.get(..16).unwrap_or("").replace('T', " ")),
                     watchers,
                     visible(&g.reason)
                 );
@@ -177,6 +178,7 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
         }
     });
     let title = format!("breakglass: watching {} on {} ({id})", w.user, w.host);
+    let title = safe::text(&title);
     let _guard = if term::is_tty(0) {
         Some(term::RawMode::enter(&title)?)
     } else {
@@ -229,10 +231,10 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
     match &ended {
         Some(e) => eprintln!(
             "\r\nbreakglass: session {id} ended ({}, exit {}); {} records, head {}",
-            e.cause,
+            safe::text(&e.cause),
             e.exit.map_or("-".into(), |c| c.to_string()),
             e.records,
-            e.head
+            safe::text(&e.head)
         ),
         None => eprintln!("\r\nbreakglass: detached from session {id}"),
     }
@@ -305,7 +307,7 @@ impl Ui {
                 self.check_size();
             }
             kind::NOTICE => {
-                let t = String::from_utf8_lossy(&f.payload).into_owned();
+                let t = safe::bytes(&f.payload);
                 self.say(&t);
             }
             kind::STATE => {
@@ -332,7 +334,7 @@ impl Ui {
                         };
                         self.say(&format!(
                             "your keys are not sent: {} holds the keyboard ({hint})",
-                            self.state.wheel
+                            safe::text(&self.state.wheel)
                         ));
                     }
                 }
@@ -351,8 +353,8 @@ impl Ui {
                     let h = keys::help_line(keys::DEFAULT_ESCAPE);
                     let who = format!(
                         "keyboard: {}; watching: {}",
-                        self.state.wheel,
-                        self.state.watchers.join(", ")
+                        safe::text(&self.state.wheel),
+                        safe::text(&self.state.watchers.join(", "))
                     );
                     self.say(&format!("{h}\r\n  {who}"));
                 }

@@ -59,8 +59,9 @@ impl KeyLine {
         let mut s = String::new();
         for k in &self.keys {
             match k {
+                Key::Char(c) if crate::safe::is_unsafe(*c) => s.push_str(&control_name(*c)),
                 Key::Char(c) => s.push(*c),
-                Key::Named(n) => s.push_str(n),
+                Key::Named(n) => s.push_str(&crate::safe::text(n)),
                 Key::Redacted(n) => s.push_str(&redacted(*n)),
             }
         }

@@ -171,11 +171,12 @@ fn participant(p: &Participant) -> String {
 }
 
 fn how_it_ended(x: &End) -> String {
+    let cause = visible(&x.cause);
     match (x.exit, &x.signal) {
         (Some(code), _) if x.cause == "exit" => format!("exit status {code}"),
-        (Some(code), _) => format!("{}, exit status {code}", x.cause),
-        (None, Some(s)) => format!("{}, {}", x.cause, visible(s)),
-        _ => x.cause.clone(),
+        (Some(code), _) => format!("{cause}, exit status {code}"),
+        (None, Some(s)) => format!("{cause}, {}", visible(s)),
+        _ => cause,
     }
 }
 

@@ -174,7 +174,7 @@ impl Hub {
     /// Set the terminal title (only on a terminal; never recorded).
     pub(super) fn set_title(&mut self, title: &str) {
         if term::is_tty(1) {
-            self.show(format!("\x1b]0;{title}\x07").as_bytes());
+            self.show(format!("\x1b]0;{}\x07", crate::safe::text(title)).as_bytes());
         }
     }
 
@@ -208,6 +208,7 @@ impl Hub {
 
     /// A line from breakglass itself on the user's terminal (never sent to the child).
     pub(super) fn notice(&mut self, text: &str) {
+        let text = crate::safe::text(text);
         let line = format!("\r\n\x1b[1;7m breakglass \x1b[0m {text}\r\n");
         self.show(line.as_bytes());
     }

@@ -11,6 +11,7 @@ pub mod gate;
 pub mod hub;
 pub mod logfile;
 pub mod pty;
+pub mod refusals;
 pub mod report;
 pub mod secret;
 pub mod setup;

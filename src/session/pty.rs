@@ -25,6 +25,7 @@ pub struct Spawned {
 }
 
 fn winsize(cols: u16, rows: u16) -> Winsize {
+    let (cols, rows) = crate::size::clamp(cols, rows);
     Winsize {
         ws_row: rows,
         ws_col: cols,

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::log::chain::to_hex;
+use crate::safe;
 
 use super::{Outcome, Plan, term};
 
@@ -19,16 +20,16 @@ pub fn banner(plan: &Plan, id: &str) -> String {
     let ticket = plan
         .ticket
         .as_deref()
-        .map(|t| format!("  ticket: {t}"))
+        .map(|t| format!("  ticket: {}", safe::text(t)))
         .unwrap_or_default();
     format!(
         "{label} RECORDING session {id} on {host} ({cmd})\n\
          \x20 reason: {reason}{ticket}  time limit: {ttl}\n\
          \x20 every keystroke and all output are recorded; watch it: breakglass watch {id}\n{op}",
         label = label(),
-        host = plan.host,
-        cmd = plan.command.join(" "),
-        reason = plan.reason,
+        host = safe::text(&plan.host),
+        cmd = safe::text(&plan.command.join(" ")),
+        reason = safe::text(&plan.reason),
         ttl = humantime::format_duration(plan.ttl),
         op = if plan.require_operator {
             format!(

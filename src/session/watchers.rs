@@ -9,11 +9,13 @@ use std::time::{Duration, Instant};
 
 use super::hub::{Ending, Hub};
 use super::pty;
+use super::refusals::Refusals;
 use crate::live::acl::{Access, Peer};
 use crate::live::pace::{CatchUp, Tracker};
 use crate::live::protocol::State;
 use crate::live::{FromWatcher, LiveState, ToWatcher, WatcherHandle, WatcherId};
 use crate::log::record::{Body, Participant};
+use crate::safe;
 
 /// What the owner of a `require_operator` session is told when they type while no operator
 /// watches: one rule, before the start and after an operator leaves.
@@ -40,6 +42,8 @@ pub struct Audience {
     pub tracker: Tracker,
     /// Watchers that fell behind and wait for the output to pause to get a fresh screen.
     pub resync_wanted: Vec<WatcherId>,
+    /// Refused clients, for notices at most once per user per 10 s.
+    pub refusals: Refusals,
 }
 
 impl Audience {
@@ -53,6 +57,7 @@ impl Audience {
             title,
             tracker: Tracker::new(),
             resync_wanted: Vec::new(),
+            refusals: Refusals::default(),
         }
     }
 
@@ -155,7 +160,9 @@ impl Hub {
     /// A line for the owner and every watcher.
     pub fn announce(&mut self, text: &str) {
         self.notice(text);
-        self.audience.broadcast(&ToWatcher::Notice(Arc::from(text)));
+        let text = safe::text(text);
+        self.audience
+            .broadcast(&ToWatcher::Notice(Arc::from(&*text)));
     }
 
     /// Tell everyone who holds the keyboard and who watches; update the title.
@@ -216,9 +223,18 @@ impl Hub {
             Access::Watch
         };
         self.record_now(participant("deny", &peer, Some(access)));
+        let Some(n) = self.audience.refusals.refused(peer.uid, Instant::now()) else {
+            return;
+        };
+        let times = match n {
+            1 => String::new(),
+            n => format!(" ({n} times since the last notice)"),
+        };
         self.announce(&format!(
-            "{} (uid {}) tried to {mode} this session and was refused",
-            peer.name, peer.uid
+            "{} (uid {}) tried to {} this session and was refused{times}",
+            safe::text(&peer.name),
+            peer.uid,
+            safe::text(mode)
         ));
     }
 
@@ -228,7 +244,11 @@ impl Hub {
             text: text.to_string(),
         };
         if self.record_now(body) {
-            self.announce(&format!("marker by {who}: {text}"));
+            self.announce(&format!(
+                "marker by {}: {}",
+                safe::text(who),
+                safe::text(text)
+            ));
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod recorded;
 pub mod rsyslog;
+pub mod hostile;
 pub mod tmux;
 pub mod verdicts;
 
