@@ -18,6 +18,16 @@ use common::*;
 
 const ID: &str = "bbbbbbbbbbbb";
 
+/// The session file held as its live writer holds it (an exclusive flock), so the
+/// client takes the session for a running one and goes on to its socket.
+fn hold_live(dir: &Path) -> std::fs::File {
+    let f = std::fs::File::open(dir.join("sessions").join(format!("{ID}.jsonl"))).unwrap();
+    // SAFETY: flock on a valid fd this test owns; the lock goes with the fd.
+    let r = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&f), libc::LOCK_EX) };
+    assert_eq!(r, 0, "cannot lock the session file");
+    f
+}
+
 /// A victim's data dir that the group `group` may write (live/ too), with one session file.
 fn victim_dir(base: &Path, victim: &str, group: &str) -> PathBuf {
     let dir = base.join("data");
@@ -117,6 +127,7 @@ fn a_fake_socket_from_another_user_gets_nothing() {
     let base = tempfile::tempdir().unwrap();
     std::fs::set_permissions(base.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let dir = victim_dir(base.path(), "bgh-vic1", "bgh-swap1");
+    let _live = hold_live(&dir);
 
     // 1. The live dir is writable by the group: mallory listens where the session would.
     let sock = dir.join("live").join(format!("{ID}.sock"));
@@ -154,6 +165,7 @@ fn a_socket_listened_on_by_someone_else_is_refused_after_connecting() {
     let base = tempfile::tempdir().unwrap();
     std::fs::set_permissions(base.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let dir = victim_dir(base.path(), "bgh-vic2", "bgh-swap2");
+    let _live = hold_live(&dir);
     // The dir and the socket file look right (the victim's, 0700), but the process
     // listening is root, not the victim: only SO_PEERCRED can tell.
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
