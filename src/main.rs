@@ -7,16 +7,33 @@ use breakglass::cli::{Cli, Command};
 use breakglass::config::Config;
 use breakglass::error::{EXIT_TOOL, EXIT_USAGE, Failure, exit_code};
 use breakglass::store::{self, Store};
-use breakglass::{cmd, session};
+use breakglass::{cmd, installed, mode, session};
+
+/// The config and data dir: the user's own, or (installed) the policy's.
+fn setup(cli: &Cli) -> Result<(Config, std::path::PathBuf), Failure> {
+    if mode::installed() {
+        return installed::enter(cli);
+    }
+    let config = Config::load(cli.config.as_deref())?;
+    let dir = store::data_dir(cli.dir.as_deref(), config.dir.as_deref())?;
+    Ok((config, dir))
+}
 
 fn run(cli: &Cli) -> anyhow::Result<i32> {
-    let config = Config::load(cli.config.as_deref()).map_err(|e| match cli.command {
+    if mode::installed() && !matches!(cli.command, Command::Shell(_)) {
+        mode::drop_to_real_user()
+            .map_err(|e| Failure::tool(format!("cannot give up the service identity: {e}")))?;
+    }
+    if let Command::Init(a) = &cli.command {
+        return cmd::init::run(a);
+    }
+    let (config, dir) = setup(cli).map_err(|e| match cli.command {
         // A bad config is breakglass's own failure only where that has a status of its
         // own; the review commands document 0 to 4, so it is a usage error there.
         Command::Shell(_) => e,
-        _ => Failure::usage(e.message),
+        _ if e.code == EXIT_TOOL => Failure::usage(e.message),
+        _ => e,
     })?;
-    let dir = store::data_dir(cli.dir.as_deref(), config.dir.as_deref())?;
     match &cli.command {
         Command::Shell(a) => cmd::shell::run(a, &config, dir),
         Command::Ls(a) => cmd::ls::run(a, &Store::at(dir)),
@@ -28,11 +45,21 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         Command::Show(a) => cmd::show::run(a, &Store::at(dir)),
         Command::Grep(a) => cmd::grep::run(a, &Store::at(dir)),
         Command::Completions(a) => cmd::completions::run(a),
+        Command::Init(a) => cmd::init::run(a),
         Command::Man => cmd::man::run(),
     }
 }
 
 fn main() {
+    if mode::startup().mode() == mode::Mode::Installed {
+        // Only `shell` keeps the service identity; every other command gives it up
+        // before anything is parsed.
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        if let Err(e) = installed::drop_early(&args) {
+            eprintln!("breakglass: {e}");
+            std::process::exit(EXIT_TOOL);
+        }
+    }
     session::term::install_panic_hook();
     let cli = Cli::parse();
     if !matches!(

@@ -66,12 +66,17 @@ pub fn new_id() -> std::io::Result<String> {
 impl Store {
     /// Open the store for reading; it need not exist.
     pub fn at(dir: PathBuf) -> Store {
-        let shared = fs::metadata(&dir).is_ok_and(|m| m.mode() & 0o2000 != 0);
+        // Installed, the setgid bit only gives new files the review group.
+        let shared =
+            !crate::mode::installed() && fs::metadata(&dir).is_ok_and(|m| m.mode() & 0o2000 != 0);
         Store { dir, shared }
     }
 
     /// Open the store for recording: create what is missing and check it can be trusted.
     pub fn prepare(dir: PathBuf) -> Result<Store, Failure> {
+        if let Some(service) = crate::mode::service_uid() {
+            return crate::installed::store::open_for_recording(&dir, service);
+        }
         let fix = "pass --dir DIR or set BREAKGLASS_DIR to a dir of your own";
         let mkdir = |p: &Path, mode: u32| {
             fs::DirBuilder::new()
@@ -144,11 +149,17 @@ impl Store {
 
     /// Mode for new session files: group-readable in a shared dir.
     pub fn file_mode(&self) -> u32 {
+        if crate::mode::installed() {
+            return crate::installed::store::RECORD_MODE;
+        }
         if self.shared { 0o640 } else { 0o600 }
     }
 
     /// Mode of the ledger: in a shared dir every member of the group appends to it.
     pub fn ledger_mode(&self) -> u32 {
+        if crate::mode::installed() {
+            return crate::installed::store::RECORD_MODE;
+        }
         if self.shared { 0o660 } else { 0o600 }
     }
 
@@ -175,6 +186,7 @@ impl Store {
             .append(true)
             .read(true)
             .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
             .mode(self.file_mode())
             .open(self.dir.join(Self::relative_file(id)))?;
         if self.shared {
