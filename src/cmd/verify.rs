@@ -12,6 +12,9 @@ use crate::log::chain::to_hex;
 use crate::log::verify::{Problem, Verdict, Witnesses};
 use crate::store::{SessionFile, Store};
 
+/// Said after a personal-mode verdict: the files are the user's own, so are their hashes.
+pub const PERSONAL_NOTE: &str = "breakglass: note: personal mode: these files and the ledger are yours, and whoever runs as you can rewrite them consistently; VERIFIED proves nothing against you (installed mode does: docs/SECURITY.md)";
+
 /// Files larger than this get a progress bar on a terminal.
 const PROGRESS_MIN_BYTES: u64 = 4 * 1024 * 1024;
 
@@ -244,6 +247,9 @@ pub fn run(args: &VerifyArgs, store: &Store) -> Result<i32> {
             }
         }
         code = worst(code, one(sf, here.then_some(&index), &extra, args.json));
+    }
+    if !args.json && !targets.is_empty() && !crate::mode::installed() {
+        eprintln!("{PERSONAL_NOTE}");
     }
     Ok(code)
 }
