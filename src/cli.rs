@@ -17,7 +17,9 @@ Examples:
 
 Data dir: --dir, else $BREAKGLASS_DIR, else `dir` in the config, else ~/.local/share/breakglass.
 Config:   --config, else $BREAKGLASS_CONFIG, else ~/.config/breakglass/config.toml, else
-          /etc/breakglass/config.toml.";
+          /etc/breakglass/config.toml.
+Installed (setuid to a service user): the policy only, PREFIX/etc/breakglass/config.toml
+          (/etc/breakglass/ for /usr and /usr/local); see docs/SECURITY.md.";
 
 /// Recorded, tamper-evident emergency shell access to production.
 ///
