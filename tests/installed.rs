@@ -52,7 +52,7 @@ fn the_recorded_user_gets_their_own_ids_and_the_service_keeps_the_files() {
         return;
     }
     let b = Bastion::new("bgi_ids", "");
-    let probe = "id; stat -c '%U' \"$(tty)\"; umask; env";
+    let probe = "id; stat -c '%U' \"$(tty)\"; umask; for f in /proc/$$/fd/*; do echo FD $(readlink $f); done; env";
     let out = as_user(&b.alice, "/bin/sh")
         .arg("-c")
         .arg(format!(
@@ -77,6 +77,16 @@ fn the_recorded_user_gets_their_own_ids_and_the_service_keeps_the_files() {
     assert!(!stdout.contains("euid="), "{stdout}");
     assert!(stdout.contains(&format!("\n{a}\r\n0027")), "{stdout}");
     assert!(stdout.contains("BGI_KEEP=kept"), "{stdout}");
+    // No descriptor of the recorder's (log, ledger, socket, PTY master) reaches the shell.
+    let data = b.inst.data().display().to_string();
+    let fds: Vec<&str> = stdout.lines().filter(|l| l.starts_with("FD ")).collect();
+    assert!(fds.len() >= 3, "{stdout}");
+    for fd in fds {
+        assert!(
+            !fd.contains(&data) && !fd.contains("socket:") && !fd.contains("ptmx"),
+            "{fd}"
+        );
+    }
     assert!(!stdout.contains("LD_LIBRARY_PATH") && !stdout.contains("GCONV_PATH"));
 
     let svc = uid_of(&b.inst.service);
@@ -96,6 +106,14 @@ fn the_recorded_user_gets_their_own_ids_and_the_service_keeps_the_files() {
     let out = b.inst.run(&b.bob, &["verify", "last"]);
     assert!(out.status.success(), "{:?}", text(&out));
     assert!(!text(&out).1.contains("personal mode"), "{:?}", text(&out));
+
+    // On a terminal, as anyone would use it.
+    let mut pty = Pty::spawn(b.inst.cmd(a).args(["shell", "-r", "by hand"]), 100, 30);
+    pty.send("echo \"I am $(id -un) $(id -u) $(id -ru)\"\r");
+    pty.expect(&format!("I am {a} {uid} {uid}"));
+    pty.send("exit 7\r");
+    assert_eq!(pty.wait().code(), Some(7));
+    assert_eq!(b.inst.sessions().len(), 2);
 }
 
 #[test]
