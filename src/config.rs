@@ -56,6 +56,8 @@ struct Raw {
     syslog: Option<Spanned<String>>,
     review_group: Option<String>,
     #[serde(default)]
+    review_own: bool,
+    #[serde(default)]
     allow_user_dir: bool,
     #[serde(default)]
     allow_user_config: bool,
@@ -87,6 +89,8 @@ pub struct Config {
     pub syslog: Option<crate::witness::syslog::Target>,
     /// Installed mode: the group whose members (and root) may review every session.
     pub review_group: Option<String>,
+    /// Installed mode: every user may also review the sessions they recorded.
+    pub review_own: bool,
     /// Installed mode: honour `--dir` and `BREAKGLASS_DIR`.
     pub allow_user_dir: bool,
     /// Installed mode: honour `--config`, `BREAKGLASS_CONFIG` and the user's config for
@@ -113,6 +117,7 @@ impl Default for Config {
             escape_key: None,
             syslog: None,
             review_group: None,
+            review_own: false,
             allow_user_dir: false,
             allow_user_config: false,
             allow_record_secrets: false,
@@ -201,6 +206,7 @@ impl Config {
         cfg.operators = raw.operators;
         cfg.require_operator = raw.require_operator;
         cfg.review_group = raw.review_group;
+        cfg.review_own = raw.review_own;
         cfg.allow_user_dir = raw.allow_user_dir;
         cfg.allow_user_config = raw.allow_user_config;
         cfg.allow_record_secrets = raw.allow_record_secrets;

@@ -20,7 +20,7 @@ fn setup(cli: &Cli) -> Result<(Config, std::path::PathBuf), Failure> {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<i32> {
-    if mode::installed() && !matches!(cli.command, Command::Shell(_)) {
+    if mode::installed() && !installed::may_keep(&cli.command) {
         mode::drop_to_real_user()
             .map_err(|e| Failure::tool(format!("cannot give up the service identity: {e}")))?;
     }

@@ -220,6 +220,9 @@ impl Store {
                 path,
             });
         }
+        if let Some(uid) = crate::installed::only_sessions_of() {
+            out.retain(|s| s.genesis.as_ref().is_some_and(|g| g.uid == uid));
+        }
         // Newest first by `started`; a file whose genesis cannot be read sorts by its mtime.
         let key = |s: &SessionFile| {
             s.genesis
@@ -242,6 +245,13 @@ impl Store {
     /// Find one session by `last`, a unique id prefix, or a path to a file.
     pub fn resolve(&self, spec: &str) -> Result<SessionFile, Failure> {
         let as_path = Path::new(spec);
+        if crate::installed::only_sessions_of().is_some()
+            && !crate::installed::rules::names_stored_session(spec)
+        {
+            return Err(Failure::usage(
+                "you may review your own sessions by id, not files",
+            ));
+        }
         if spec.contains('/') || (spec.ends_with(".jsonl") && as_path.exists()) {
             if !as_path.exists() {
                 return Err(Failure::usage(format!("no such file: {spec}")));

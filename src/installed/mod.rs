@@ -9,17 +9,37 @@ pub mod store;
 pub mod strict;
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use crate::cli::{Cli, Command};
 use crate::config::Config;
 use crate::error::Failure;
 use crate::mode;
 pub use policy::Policy;
-use rules::Asked;
+use rules::{Asked, Review};
 
-/// Whether a command needs the service identity: only `shell` writes the service's files.
+/// Commands that read stored sessions: they keep the service identity until the policy
+/// says whether the caller reviews their own sessions only (`review_own`), which needs it.
+const REVIEW_COMMANDS: &[&str] = &["ls", "verify", "replay", "show", "export", "grep"];
+
+/// Whether a command may need the service identity: `shell` writes the service's files;
+/// the review commands decide in [`enter`]. Every other command gives it up at once.
 pub fn keeps_service_identity(subcommand: Option<&str>) -> bool {
-    subcommand == Some("shell")
+    subcommand.is_some_and(|s| s == "shell" || REVIEW_COMMANDS.contains(&s))
+}
+
+/// Whether a parsed command may still hold the service identity when it reaches [`enter`].
+pub fn may_keep(cmd: &Command) -> bool {
+    matches!(cmd, Command::Shell(_)) || stored_sessions_read(cmd).is_some()
+}
+
+/// Set when the caller reviews only their own sessions: the uid whose sessions the
+/// store lists and resolves.
+static OWN_SESSIONS: OnceLock<u32> = OnceLock::new();
+
+/// The uid whose sessions alone the store shows, in an own-sessions review.
+pub fn only_sessions_of() -> Option<u32> {
+    OWN_SESSIONS.get().copied()
 }
 
 /// Give the service identity up unless the command line names `shell`; called before
@@ -88,7 +108,7 @@ fn stored_sessions_read(cmd: &Command) -> Option<bool> {
 /// overrides refused, who may review; returns the config and the data dir to use.
 pub fn enter(cli: &Cli) -> Result<(Config, PathBuf), Failure> {
     let ids = mode::ids();
-    if !matches!(cli.command, Command::Shell(_)) {
+    if !may_keep(&cli.command) {
         drop_now()?;
     }
     let policy = Policy::load(ids.service_uid)?;
@@ -108,19 +128,40 @@ pub fn enter(cli: &Cli) -> Result<(Config, PathBuf), Failure> {
             config = rules::merge_user_config(config, user);
         }
     }
-    if stored_sessions_read(&cli.command) == Some(true)
-        && data_dir == installed_dir
-        && !rules::may_review(ids.real_uid, &process_groups(), &config)
-    {
-        let who = config.review_group.as_ref().map_or(
-            "root only: the policy names no review_group".to_string(),
-            |g| format!("root and members of group `{g}`"),
-        );
-        return Err(Failure::usage(format!(
-            "you may not review the sessions in {}: reviewers are {who} (policy {})",
-            data_dir.display(),
-            file.display()
-        )));
+    let Some(stored) = stored_sessions_read(&cli.command) else {
+        return Ok((config, data_dir));
+    };
+    let access = if stored && data_dir == installed_dir {
+        rules::review_access(ids.real_uid, &process_groups(), &config)
+    } else {
+        // Files the user names, or a dir the policy lets them name: read as the user.
+        Review::All
+    };
+    match access {
+        Review::All => drop_now()?,
+        Review::Own => {
+            // The service identity stays, to read the caller's sessions; the store then
+            // shows no other session, and nothing the user names is opened.
+            if let Some(what) = rules::own_review_refusal(&cli.command) {
+                return Err(Failure::usage(format!(
+                    "{what} is for reviewers; you may review your own sessions by id (review_own in {})",
+                    file.display()
+                )));
+            }
+            let _ = OWN_SESSIONS.set(ids.real_uid);
+        }
+        Review::Nothing => {
+            drop_now()?;
+            let who = config.review_group.as_ref().map_or(
+                "root only: the policy names no review_group".to_string(),
+                |g| format!("root and members of group `{g}`"),
+            );
+            return Err(Failure::usage(format!(
+                "you may not review the sessions in {}: reviewers are {who} (policy {})",
+                data_dir.display(),
+                file.display()
+            )));
+        }
     }
     Ok((config, data_dir))
 }

@@ -58,6 +58,7 @@ pub fn check_overrides(asked: &Asked, policy: &Config, file: &Path) -> Result<()
 pub fn merge_user_config(policy: Config, mut user: Config) -> Config {
     user.dir = policy.dir;
     user.review_group = policy.review_group;
+    user.review_own = policy.review_own;
     user.allow_user_dir = policy.allow_user_dir;
     user.allow_user_config = policy.allow_user_config;
     user.allow_record_secrets = policy.allow_record_secrets;
@@ -72,6 +73,49 @@ pub fn may_review(uid: u32, groups: &[String], policy: &Config) -> bool {
             .review_group
             .as_ref()
             .is_some_and(|g| groups.iter().any(|have| have == g))
+}
+
+/// What a caller may review in the installed data dir.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Review {
+    /// Every session (root, the review group).
+    All,
+    /// The sessions whose genesis carries the caller's uid (`review_own`).
+    Own,
+    Nothing,
+}
+
+/// What `uid`, in `groups`, may review under `policy`.
+pub fn review_access(uid: u32, groups: &[String], policy: &Config) -> Review {
+    if may_review(uid, groups, policy) {
+        Review::All
+    } else if policy.review_own {
+        Review::Own
+    } else {
+        Review::Nothing
+    }
+}
+
+/// What an own-sessions reviewer may not ask for: the command runs with the service
+/// identity to read their sessions, so it must not open or create a file the user names
+/// (paths, witness and syslog files, `export -o`), nor judge the whole dir (`--all`,
+/// which would call every other session missing).
+pub fn own_review_refusal(cmd: &crate::cli::Command) -> Option<&'static str> {
+    use crate::cli::Command;
+    let paths = |v: &[String]| v.iter().any(|s| !names_stored_session(s));
+    match cmd {
+        Command::Verify(a) if a.all => Some("verify --all"),
+        Command::Verify(a) if a.witness.is_some() || a.syslog.is_some() => {
+            Some("--witness and --syslog")
+        }
+        Command::Export(a) if a.output.is_some() => Some("export -o (redirect stdout instead)"),
+        Command::Verify(a) if paths(&a.sessions) => Some("a file path"),
+        Command::Grep(a) if paths(&a.sessions) => Some("a file path"),
+        Command::Replay(a) if !names_stored_session(&a.session) => Some("a file path"),
+        Command::Export(a) if !names_stored_session(&a.session) => Some("a file path"),
+        Command::Show(a) if !names_stored_session(&a.session) => Some("a file path"),
+        _ => None,
+    }
 }
 
 /// Session arguments that name the data dir's sessions rather than files: an id prefix
@@ -202,12 +246,12 @@ mod tests {
     fn a_user_config_cannot_move_the_policy_keys() {
         let pol = policy("dir = \"/srv/bg\"\nreview_group = \"audit\"\nallow_user_config = true\n");
         let user = policy(
-            "dir = \"/tmp/x\"\nreview_group = \"users\"\nallow_user_dir = true\nrequire_ticket = true\n",
+            "dir = \"/tmp/x\"\nreview_group = \"users\"\nallow_user_dir = true\nrequire_ticket = true\nreview_own = true\n",
         );
         let c = merge_user_config(pol, user);
         assert_eq!(c.dir.as_deref(), Some(Path::new("/srv/bg")));
         assert_eq!(c.review_group.as_deref(), Some("audit"));
-        assert!(!c.allow_user_dir && c.allow_user_config && c.require_ticket);
+        assert!(!c.allow_user_dir && c.allow_user_config && c.require_ticket && !c.review_own);
     }
 
     #[test]
@@ -217,6 +261,10 @@ mod tests {
         assert!(may_review(1000, &["users".into(), "bg-audit".into()], &pol));
         assert!(!may_review(1000, &["users".into()], &pol));
         assert!(!may_review(1000, &["bg-audit".into()], &policy("")));
+        let own = policy("review_group = \"bg-audit\"\nreview_own = true\n");
+        assert_eq!(review_access(1000, &["bg-audit".into()], &own), Review::All);
+        assert_eq!(review_access(1000, &[], &own), Review::Own);
+        assert_eq!(review_access(1000, &[], &pol), Review::Nothing);
         assert!(names_stored_session("k3f9") && names_stored_session("last"));
         assert!(!names_stored_session("./x.jsonl") && !names_stored_session("a/b"));
     }
