@@ -38,6 +38,12 @@ pub fn policy_dir_for(exe: &Path) -> Option<PathBuf> {
     }
 }
 
+/// The policy dir of the running binary (None if it does not lie in `PREFIX/bin/`), e.g.
+/// to find the public key beside the policy; unchecked: [`Policy::load`] checks.
+pub fn running_policy_dir() -> Option<PathBuf> {
+    policy_dir_for(&std::fs::read_link("/proc/self/exe").ok()?)
+}
+
 /// The installed policy.
 #[derive(Debug)]
 pub struct Policy {
@@ -74,6 +80,8 @@ impl Policy {
     pub fn load(service: u32) -> Result<Policy, Failure> {
         let exe = std::fs::read_link("/proc/self/exe")
             .map_err(|e| Failure::tool(format!("cannot find the running binary: {e}")))?;
+        // A binary replaced while it runs reads `PATH (deleted)`, which the check below
+        // cannot find: refused.
         let untrusted = |e: Untrusted| {
             Failure::tool(format!(
                 "installed breakglass refuses its setup: {e} (README: Install on a bastion)"
