@@ -25,6 +25,7 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
             .map_err(|e| Failure::tool(format!("cannot give up the service identity: {e}")))?;
     }
     if let Command::Init(a) = &cli.command {
+        // The policy is init's to check and use, as root.
         return cmd::init::run(a);
     }
     let (config, dir) = setup(cli).map_err(|e| match cli.command {
@@ -45,15 +46,16 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         Command::Show(a) => cmd::show::run(a, &Store::at(dir)),
         Command::Grep(a) => cmd::grep::run(a, &Store::at(dir)),
         Command::Completions(a) => cmd::completions::run(a),
-        Command::Init(a) => cmd::init::run(a),
+        Command::Init(_) => unreachable!("init runs before any config is read"),
         Command::Man => cmd::man::run(),
     }
 }
 
 fn main() {
     if mode::startup().mode() == mode::Mode::Installed {
-        // Only `shell` keeps the service identity; every other command gives it up
-        // before anything is parsed.
+        // Only `shell` and the review commands (until the policy says whether the caller
+        // reviews their own sessions) keep the service identity; every other command
+        // gives it up before anything is parsed.
         let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
         if let Err(e) = installed::drop_early(&args) {
             eprintln!("breakglass: {e}");
