@@ -153,6 +153,8 @@ impl Installed {
     /// Install the built binary as `<prefix>/bin/breakglass`, owned by `service`, mode
     /// 4755, with `policy` (the data dir line is added) as its policy.
     pub fn new(service: &str, review_group: &str, policy: &str) -> Installed {
+        // /opt is root's 0755 on Debian; a minimal image may lack it.
+        std::fs::create_dir_all("/opt").unwrap();
         let prefix = tempfile::Builder::new()
             .prefix("bgi-test-")
             .tempdir_in("/opt")
