@@ -109,6 +109,22 @@ pub fn drop_to_real_user() -> std::io::Result<()> {
     Ok(())
 }
 
+/// Open files as the real user on this thread only (its filesystem uid), e.g. a PTY the
+/// user must own or the user's own terminal; other threads keep the service identity.
+pub fn with_user_fsuid<T>(f: impl FnOnce() -> T) -> T {
+    let ids = ids();
+    if ids.mode() == Mode::Personal {
+        return f();
+    }
+    // SAFETY: setfsuid only changes this thread's filesystem uid; it cannot fail in a
+    // way that matters here (the real and service uids are both allowed).
+    unsafe { libc::setfsuid(ids.real_uid) };
+    let out = f();
+    // SAFETY: as above, back to the service uid (still the effective uid).
+    unsafe { libc::setfsuid(nix::unistd::geteuid().as_raw()) };
+    out
+}
+
 /// Act as the real user for a while (filesystem access, new PTYs), then as the service
 /// again: the effective uid is switched, the saved uid keeps the way back.
 pub fn as_real_user<T>(f: impl FnOnce() -> T) -> std::io::Result<T> {

@@ -75,19 +75,8 @@ pub fn spawn(
 ) -> std::io::Result<Spawned> {
     let ids = crate::mode::ids();
     let installed = crate::mode::installed();
-    // Installed, the PTY is made with the user's filesystem uid, so its slave is the
-    // user's (setfsuid is per thread: the other threads keep the service identity).
-    // SAFETY: setfsuid only changes this thread's filesystem uid.
-    let pty = unsafe {
-        if installed {
-            libc::setfsuid(ids.real_uid);
-        }
-        let pty = openpty(Some(&winsize(cols, rows)), None);
-        if installed {
-            libc::setfsuid(ids.service_uid);
-        }
-        pty
-    }?;
+    // Installed, the PTY is made with the user's filesystem uid, so its slave is the user's.
+    let pty = crate::mode::with_user_fsuid(|| openpty(Some(&winsize(cols, rows)), None))?;
     cloexec(&pty.master)?;
     cloexec(&pty.slave)?;
     let mut cmd = Command::new(&argv[0]);
