@@ -211,6 +211,17 @@ fn a_live_session_is_closed_to_a_non_reviewer_and_to_its_own_user() {
         }
     }
 
+    // mal is no watcher: the session refuses him by his own uid (watch connects as the
+    // caller, not as the service), and he sees nothing of it.
+    let out = b.inst.run(&b.mal, &["watch", &id]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{} may not watch", b.mal)),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("TOP-SECRET") && !stderr.contains("TOP-SECRET"));
+
     // bob, a watcher, watches: he sees the session's screen.
     let mut watch = Pty::spawn(b.inst.cmd(&b.bob).args(["watch", &id]), 100, 30);
     watch.expect("TOP-SECRET-42");
