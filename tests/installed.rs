@@ -56,7 +56,7 @@ fn the_recorded_user_gets_their_own_ids_and_the_service_keeps_the_files() {
     let out = as_user(&b.alice, "/bin/sh")
         .arg("-c")
         .arg(format!(
-            "umask 027; exec {} shell -r 'check ids' -- sh -c \"$0\"",
+            "umask 077; exec {} shell -r 'check ids' -- sh -c \"$0\"",
             b.inst.bin().display()
         ))
         .arg(probe)
@@ -75,7 +75,8 @@ fn the_recorded_user_gets_their_own_ids_and_the_service_keeps_the_files() {
         "{stdout}"
     );
     assert!(!stdout.contains("euid="), "{stdout}");
-    assert!(stdout.contains(&format!("\n{a}\r\n0027")), "{stdout}");
+    // The shell keeps alice's umask; the recorder's files keep their modes all the same.
+    assert!(stdout.contains(&format!("\n{a}\r\n0077")), "{stdout}");
     assert!(stdout.contains("BGI_KEEP=kept"), "{stdout}");
     // No descriptor of the recorder's (log, ledger, socket, PTY master) reaches the shell.
     let data = b.inst.data().display().to_string();
