@@ -123,6 +123,8 @@ pub fn run(args: &InitArgs) -> Result<i32> {
         )
         .into());
     }
+    // Modes are set explicitly below; this covers the dirs above the data dir it makes.
+    nix::sys::stat::umask(Mode::from_bits_truncate(0o022));
     let policy = Policy::load(ids.service_uid)?;
     let svc = User::from_uid(Uid::from_raw(ids.service_uid))?
         .ok_or_else(|| Failure::tool(format!("the service uid {} has no user", ids.service_uid)))?;
