@@ -28,6 +28,9 @@ _breakglass() {
             breakglass,help)
                 cmd="breakglass__subcmd__help"
                 ;;
+            breakglass,init)
+                cmd="breakglass__subcmd__init"
+                ;;
             breakglass,ls)
                 cmd="breakglass__subcmd__ls"
                 ;;
@@ -64,6 +67,9 @@ _breakglass() {
             breakglass__subcmd__help,help)
                 cmd="breakglass__subcmd__help__subcmd__help"
                 ;;
+            breakglass__subcmd__help,init)
+                cmd="breakglass__subcmd__help__subcmd__init"
+                ;;
             breakglass__subcmd__help,ls)
                 cmd="breakglass__subcmd__help__subcmd__ls"
                 ;;
@@ -95,7 +101,7 @@ _breakglass() {
 
     case "${cmd}" in
         breakglass)
-            opts="-h -V --dir --config --help --version shell ls verify replay watch mark export show grep completions man help"
+            opts="-h -V --dir --config --help --version shell ls verify replay watch mark export show grep init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -211,7 +217,7 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__help)
-            opts="shell ls verify replay watch mark export show grep completions man help"
+            opts="shell ls verify replay watch mark export show grep init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -267,6 +273,20 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -385,6 +405,32 @@ _breakglass() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__init)
+            opts="-h --adopt --dir --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --adopt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -17,7 +17,9 @@ Examples:
 
 Data dir: --dir, else $BREAKGLASS_DIR, else `dir` in the config, else ~/.local/share/breakglass.
 Config:   --config, else $BREAKGLASS_CONFIG, else ~/.config/breakglass/config.toml, else
-          /etc/breakglass/config.toml.";
+          /etc/breakglass/config.toml.
+Installed (setuid to a service user): the policy only, PREFIX/etc/breakglass/config.toml
+          (/etc/breakglass/ for /usr and /usr/local); see docs/SECURITY.md.";
 
 /// Recorded, tamper-evident emergency shell access to production.
 ///
@@ -65,6 +67,9 @@ pub enum Command {
     /// Search what was typed and what was shown, across sessions
     #[command(after_help = GREP_HELP)]
     Grep(GrepArgs),
+    /// Set up installed mode (root, once; safe to run again): data dir, ledger, keys
+    #[command(after_help = INIT_HELP)]
+    Init(InitArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print the manual page (roff), e.g. `breakglass man | man -l -`
@@ -393,6 +398,29 @@ pub struct GrepArgs {
     /// One JSON object per match, for scripts
     #[arg(long)]
     pub json: bool,
+}
+
+const INIT_HELP: &str = "\
+Run by root from the installed binary (setuid to the service user, e.g. `breakglass`),
+after writing the policy (PREFIX/etc/breakglass/config.toml; /etc/breakglass/config.toml
+for /usr and /usr/local). It makes, from the policy:
+  DIR/               0755 service user          (DIR: `dir`, default /var/lib/breakglass)
+  DIR/sessions/      2750 service:review_group  session files 0640
+  DIR/ledger.jsonl   0640 service:review_group
+  DIR/live/          0755 service user          live sockets
+  DIR/keys/          0700 service user          signing.key 0600
+  signing.pub        0644 root, beside the policy
+Running it again fixes owners and modes and keeps the key.
+
+Examples:
+  sudo breakglass init
+  sudo breakglass init --adopt /srv/breakglass-shared   # sessions of an old shared dir";
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Copy the ledger and sessions of an old (group-shared) data dir into the fresh one
+    #[arg(long, value_name = "DIR")]
+    pub adopt: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

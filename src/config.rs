@@ -57,6 +57,15 @@ struct Raw {
     require_operator: bool,
     escape_key: Option<Spanned<String>>,
     syslog: Option<Spanned<String>>,
+    review_group: Option<String>,
+    #[serde(default)]
+    review_own: bool,
+    #[serde(default)]
+    allow_user_dir: bool,
+    #[serde(default)]
+    allow_user_config: bool,
+    #[serde(default)]
+    allow_record_secrets: bool,
 }
 
 /// The configuration, checked.
@@ -81,6 +90,17 @@ pub struct Config {
     pub escape_key: Option<String>,
     /// Where session heads are sent as a witness (off when None).
     pub syslog: Option<crate::witness::syslog::Target>,
+    /// Installed mode: the group whose members (and root) may review every session.
+    pub review_group: Option<String>,
+    /// Installed mode: every user may also review the sessions they recorded.
+    pub review_own: bool,
+    /// Installed mode: honour `--dir` and `BREAKGLASS_DIR`.
+    pub allow_user_dir: bool,
+    /// Installed mode: honour `--config`, `BREAKGLASS_CONFIG` and the user's config for
+    /// the session rules (never for the keys of this block).
+    pub allow_user_config: bool,
+    /// Installed mode: honour `shell --record-secrets`.
+    pub allow_record_secrets: bool,
 }
 
 impl Default for Config {
@@ -99,6 +119,11 @@ impl Default for Config {
             require_operator: false,
             escape_key: None,
             syslog: None,
+            review_group: None,
+            review_own: false,
+            allow_user_dir: false,
+            allow_user_config: false,
+            allow_record_secrets: false,
         }
     }
 }
@@ -186,6 +211,11 @@ impl Config {
         cfg.watchers = raw.watchers;
         cfg.operators = raw.operators;
         cfg.require_operator = raw.require_operator;
+        cfg.review_group = raw.review_group;
+        cfg.review_own = raw.review_own;
+        cfg.allow_user_dir = raw.allow_user_dir;
+        cfg.allow_user_config = raw.allow_user_config;
+        cfg.allow_record_secrets = raw.allow_record_secrets;
         if let Some(t) = &raw.syslog {
             cfg.syslog = Some(
                 crate::witness::syslog::Target::parse(t.get_ref())

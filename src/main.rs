@@ -7,9 +7,13 @@ use breakglass::cli::{Cli, Command};
 use breakglass::config::Config;
 use breakglass::error::{EXIT_TOOL, EXIT_USAGE, Failure, exit_code};
 use breakglass::store::{self, Store};
-use breakglass::{cmd, lenient, session};
+use breakglass::{cmd, installed, lenient, mode, session};
 
-fn run(cli: &Cli) -> anyhow::Result<i32> {
+/// The config and data dir: the user's own, or (installed) the policy's.
+fn setup(cli: &Cli) -> Result<(Config, std::path::PathBuf), Failure> {
+    if mode::installed() {
+        return installed::enter(cli);
+    }
     let read_only = matches!(
         cli.command,
         Command::Ls(_)
@@ -27,14 +31,28 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         }
         config
     } else {
-        Config::load(cli.config.as_deref()).map_err(|e| match cli.command {
-            // A bad config is breakglass's own failure only where that has a status of its
-            // own; the commands that document 0 to 4 make it a usage error.
-            Command::Shell(_) => e,
-            _ => Failure::usage(e.message),
-        })?
+        Config::load(cli.config.as_deref())?
     };
     let dir = store::data_dir(cli.dir.as_deref(), config.dir.as_deref())?;
+    Ok((config, dir))
+}
+
+fn run(cli: &Cli) -> anyhow::Result<i32> {
+    if mode::installed() && !installed::may_keep(&cli.command) {
+        mode::drop_to_real_user()
+            .map_err(|e| Failure::tool(format!("cannot give up the service identity: {e}")))?;
+    }
+    if let Command::Init(a) = &cli.command {
+        // The policy is init's to check and use, as root.
+        return cmd::init::run(a);
+    }
+    let (config, dir) = setup(cli).map_err(|e| match cli.command {
+        // A bad config is breakglass's own failure only where that has a status of its
+        // own; the review commands document 0 to 4, so it is a usage error there.
+        Command::Shell(_) => e,
+        _ if e.code == EXIT_TOOL => Failure::usage(e.message),
+        _ => e,
+    })?;
     match &cli.command {
         Command::Shell(a) => cmd::shell::run(a, &config, dir),
         Command::Ls(a) => cmd::ls::run(a, &Store::at(dir)),
@@ -46,11 +64,22 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         Command::Show(a) => cmd::show::run(a, &Store::at(dir)),
         Command::Grep(a) => cmd::grep::run(a, &Store::at(dir)),
         Command::Completions(a) => cmd::completions::run(a),
+        Command::Init(_) => unreachable!("init runs before any config is read"),
         Command::Man => cmd::man::run(),
     }
 }
 
 fn main() {
+    if mode::startup().mode() == mode::Mode::Installed {
+        // Only `shell` and the review commands (until the policy says whether the caller
+        // reviews their own sessions) keep the service identity; every other command
+        // gives it up before anything is parsed.
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        if let Err(e) = installed::drop_early(&args) {
+            eprintln!("breakglass: {e}");
+            std::process::exit(EXIT_TOOL);
+        }
+    }
     session::term::install_panic_hook();
     let cli = Cli::parse();
     if !matches!(

@@ -3,6 +3,7 @@
 pub mod completions;
 pub mod export;
 pub mod grep;
+pub mod init;
 pub mod ls;
 pub mod man;
 pub mod mark;

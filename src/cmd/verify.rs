@@ -14,6 +14,9 @@ use crate::safe;
 use crate::store::{SessionFile, Store};
 use crate::verdict::{Judge, SyslogSeen};
 
+/// Said after a personal-mode verdict: the files are the user's own, so are their hashes.
+pub const PERSONAL_NOTE: &str = "breakglass: note: personal mode: these files and the ledger are yours, and whoever runs as you can rewrite them consistently; VERIFIED proves nothing against you (installed mode does: docs/SECURITY.md)";
+
 /// Files larger than this get a progress bar on a terminal.
 const PROGRESS_MIN_BYTES: u64 = 4 * 1024 * 1024;
 
@@ -179,6 +182,9 @@ pub fn run(args: &VerifyArgs, store: &Store) -> Result<i32> {
              the file must keep RFC 5424 structured data (rsyslog: template=\"RSYSLOG_SyslogProtocol23Format\", see the README)"
         );
         code = worst(code, EXIT_USAGE);
+    }
+    if !args.json && !targets.is_empty() && !crate::mode::installed() {
+        eprintln!("{PERSONAL_NOTE}");
     }
     Ok(code)
 }

@@ -107,6 +107,9 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
         None => keys::DEFAULT_ESCAPE,
     };
     let id = match &args.session {
+        _ if crate::mode::installed() => {
+            crate::installed::store::resolve_live(store, args.session.as_deref())?
+        }
         Some(s) => {
             let sf = store.resolve(s)?;
             if has_ended(&sf.path) {
@@ -118,13 +121,20 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
     };
     let mut witness = match &args.save {
         Some(p) => Some(Witness {
+            // A new file, never through a symlink: in a dir others can write, a planted
+            // link must not turn the copy into an overwrite of someone's file.
             file: OpenOptions::new()
                 .write(true)
-                .create(true)
-                .truncate(true)
+                .create_new(true)
+                .custom_flags(libc::O_NOFOLLOW)
                 .mode(0o600)
                 .open(p)
-                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", p.display())))?,
+                .map_err(|e| {
+                    Failure::usage(format!(
+                        "cannot create {}: {e}; --save writes a new file, pick a new name",
+                        p.display()
+                    ))
+                })?,
             path: p.clone(),
             records: 0,
             head: None,

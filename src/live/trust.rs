@@ -72,11 +72,11 @@ pub enum Untrusted {
     Peer { found: u32, expected: u32 },
 }
 
-/// The uid a genuine session's socket belongs to, as seen from this process: the
-/// effective uid (installed, the service user that owns the setuid binary; personal, the
-/// user). Take it before changing ids to connect.
+/// The uid a genuine session's socket belongs to: the effective uid this process started
+/// with (installed, the service user that owns the setuid binary, even after the command
+/// gave that identity up; personal, the user).
 pub fn expected_owner() -> u32 {
-    nix::unistd::geteuid().as_raw()
+    crate::mode::ids().service_uid
 }
 
 /// Whether a socket with `sock` in a dir with `dir` may be trusted as a session of

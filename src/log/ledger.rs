@@ -143,6 +143,7 @@ impl Ledger {
             .read(true)
             .append(true)
             .create(true)
+            .custom_flags(libc::O_NOFOLLOW)
             .mode(mode)
             .open(path)?;
         if mode & 0o070 != 0 && file.metadata()?.len() == 0 {

@@ -312,11 +312,14 @@ fn reopen_nonblocking(f: &File) -> Option<File> {
     if !nix::unistd::isatty(f.as_fd()).unwrap_or(false) {
         return None;
     }
-    std::fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
-        .open(format!("/proc/self/fd/{}", f.as_raw_fd()))
-        .ok()
+    // The user's terminal, opened as the user (installed, the service may not open it).
+    crate::mode::with_user_fsuid(|| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
+            .open(format!("/proc/self/fd/{}", f.as_raw_fd()))
+            .ok()
+    })
 }
 
 fn writable_now(f: &File) -> bool {

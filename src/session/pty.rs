@@ -74,7 +74,10 @@ pub fn spawn(
     rows: u16,
     env: &[(&str, &str)],
 ) -> std::io::Result<Spawned> {
-    let pty = openpty(Some(&winsize(cols, rows)), None)?;
+    let ids = crate::mode::ids();
+    let installed = crate::mode::installed();
+    // Installed, the PTY is made with the user's filesystem uid, so its slave is the user's.
+    let pty = crate::mode::with_user_fsuid(|| openpty(Some(&winsize(cols, rows)), None))?;
     cloexec(&pty.master)?;
     cloexec(&pty.slave)?;
     let mut cmd = Command::new(&argv[0]);
@@ -82,13 +85,28 @@ pub fn spawn(
         .stdin(Stdio::from(pty.slave.try_clone()?))
         .stdout(Stdio::from(pty.slave.try_clone()?))
         .stderr(Stdio::from(pty.slave.try_clone()?));
+    if installed {
+        for (k, _) in std::env::vars_os() {
+            if crate::installed::rules::is_unsafe_var(&k.to_string_lossy()) {
+                cmd.env_remove(k);
+            }
+        }
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }
-    // SAFETY: between fork and exec only async-signal-safe calls are made (signal, setsid, ioctl),
-    // touching no memory shared with the parent.
+    let (uid, gid) = (ids.real_uid, ids.real_gid);
+    // SAFETY: between fork and exec only async-signal-safe calls are made (signal, setsid,
+    // ioctl, setresgid, setresuid), touching no memory shared with the parent.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
+            // Installed: the child is the user through and through (real, effective and
+            // saved ids; the supplementary groups are the user's already).
+            if installed
+                && (libc::setresgid(gid, gid, gid) != 0 || libc::setresuid(uid, uid, uid) != 0)
+            {
+                return Err(std::io::Error::last_os_error());
+            }
             libc::signal(libc::SIGXFSZ, libc::SIG_DFL);
             if libc::setsid() < 0 {
                 return Err(std::io::Error::last_os_error());

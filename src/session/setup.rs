@@ -51,7 +51,13 @@ pub fn start_live(
         tx.clone(),
     ));
     let socket = plan.store.live_dir().join(format!("{id}.sock"));
-    let mode = if plan.store.shared { 0o660 } else { 0o600 };
+    let mode = if crate::mode::installed() {
+        crate::installed::store::SOCKET_MODE
+    } else if plan.store.shared {
+        0o660
+    } else {
+        0o600
+    };
     let guard = server::listen(&socket, mode, Arc::clone(&ctx))
         .inspect_err(|e| eprintln!("breakglass: warning: nobody can watch this session: {e}"))
         .ok();

@@ -5,6 +5,7 @@
 pub mod recorded;
 pub mod rsyslog;
 pub mod hostile;
+pub mod installed;
 pub mod tmux;
 pub mod verdicts;
 
