@@ -65,6 +65,9 @@ pub enum Command {
     /// Search what was typed and what was shown, across sessions
     #[command(after_help = GREP_HELP)]
     Grep(GrepArgs),
+    /// Open a session's sealed input (masked input kept encrypted) with an auditor's age key
+    #[command(after_help = crate::cmd::reveal::REVEAL_HELP)]
+    Reveal(crate::cmd::reveal::RevealArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print the manual page (roff), e.g. `breakglass man | man -l -`

@@ -18,9 +18,15 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(60 * 60);
 pub const DEFAULT_MAX_TTL: Duration = Duration::from_secs(8 * 60 * 60);
 /// Output ending in a match of this is a password prompt; the next line typed is masked.
 /// Catches `Password:`, `[sudo] password for x:`, `Enter passphrase for key '...':`,
+/// `Enter pass phrase for server.key:`, vim's `Enter encryption key:` and `Enter same key
+/// again:`, and the word for password in German, French, Spanish, Portuguese, Italian,
+/// Dutch, Russian, Japanese and Chinese, with an ASCII or a full-width colon.
 /// `Verification code:`-style OTP prompts are left alone on purpose (codes expire).
-pub const DEFAULT_SECRET_PROMPT: &str =
-    r"(?i)(password|passphrase|passcode|\bpin\b)[^\n]{0,120}:\s*$";
+pub const DEFAULT_SECRET_PROMPT: &str = concat!(
+    r"(?i)(password|pass ?phrase|passcode|\bpin\b|encryption key|same key again|secret key",
+    r"|passwort|kennwort|mot de passe|contrase[ñn]a|senha|palavra-passe|parola d.ordine",
+    r"|wachtwoord|пароль|パスワード|密码|密碼|口令)[^\n]{0,120}[:：]\s*$"
+);
 
 /// One `[hosts.NAME]` table.
 #[derive(Debug, Default, Deserialize)]
@@ -54,6 +60,9 @@ struct Raw {
     require_operator: bool,
     escape_key: Option<Spanned<String>>,
     syslog: Option<Spanned<String>>,
+    seal_to: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    require_seal: bool,
 }
 
 /// The configuration, checked.
@@ -78,6 +87,10 @@ pub struct Config {
     pub escape_key: Option<String>,
     /// Where session heads are sent as a witness (off when None).
     pub syslog: Option<crate::witness::syslog::Target>,
+    /// The auditors' age keys masked input is sealed to (dropped when None).
+    pub seal_to: Option<crate::seal::Sealer>,
+    /// Installed: refuse to record without `seal_to`.
+    pub require_seal: bool,
 }
 
 impl Default for Config {
@@ -96,6 +109,8 @@ impl Default for Config {
             require_operator: false,
             escape_key: None,
             syslog: None,
+            seal_to: None,
+            require_seal: false,
         }
     }
 }
@@ -186,6 +201,17 @@ impl Config {
                     .map_err(|e| bad(t, "syslog", e))?,
             );
         }
+        if let Some(keys) = &raw.seal_to {
+            let sealer = crate::seal::Sealer::parse(keys.get_ref()).map_err(|e| {
+                Failure::tool(format!(
+                    "bad config {}, line {}, key `seal_to`: {e}",
+                    path.display(),
+                    line_of(text, keys.span().start)
+                ))
+            })?;
+            cfg.seal_to = Some(sealer);
+        }
+        cfg.require_seal = raw.require_seal;
         if let Some(k) = &raw.escape_key {
             if crate::live::keys::parse_escape(k.get_ref()).is_none() {
                 return Err(bad(
@@ -325,10 +351,28 @@ require_operator = true
             "[sudo] password for alice: ",
             "Enter passphrase for key '/home/a/.ssh/id_ed25519': ",
             "alice@db1's password:",
+            "Enter pass phrase for server.key:",
+            "\r\nEnter encryption key: ",
+            "Enter same key again: ",
+            "Passwort: ",
+            "Mot de passe : ",
+            "Contraseña:",
+            "Senha:",
+            "Parola d'ordine:",
+            "Wachtwoord:",
+            "Пароль:",
+            "パスワード:",
+            "密码：",
         ] {
             assert!(r.is_match(p), "{p}");
         }
-        for p in ["$ ", "password changed.\n$ ", "Enter file name: "] {
+        for p in [
+            "$ ",
+            "password changed.\n$ ",
+            "Enter file name: ",
+            "Passwort geändert.\n$ ",
+            "Enter file in which to save the key (/root/.ssh/id_ed25519): x\n$ ",
+        ] {
             assert!(!r.is_match(p), "{p}");
         }
     }

@@ -70,7 +70,7 @@ impl Cast {
                 }
                 Some(s)
             }
-            Data::Redacted(_) => None,
+            Data::Redacted(_) | Data::Sealed { .. } => None,
         }
     }
 }

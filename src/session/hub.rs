@@ -12,11 +12,13 @@ use super::bell::{self, Bell, Woke};
 pub use super::ending::Ending;
 use super::events::{DISPLAY_QUEUE, Event, Outlet, PTY_QUEUE};
 use super::pty;
-use super::secret::{Piece, SecretFilter};
+use super::sealing::Masking;
+use super::secret::SecretFilter;
 use super::term;
 use super::ttl::Ttl;
+use super::typeahead::Held;
 use super::watchers::{Audience, RESYNC_QUIET};
-use crate::log::record::{Body, Data};
+use crate::log::record::Body;
 use crate::log::writer::LogWriter;
 use crate::witness::syslog::Syslog;
 
@@ -77,6 +79,10 @@ pub struct Hub {
     pub to_pty: Outlet,
     pub display: Outlet,
     pub secrets: SecretFilter,
+    /// Masked input dropped to its length or sealed.
+    pub(super) masking: Masking,
+    /// Input held back until a prompt may ask for it (session/typeahead.rs).
+    pub(super) held: Option<Held>,
     pub(super) ttl: Ttl,
     pub(super) ttl_limit: Duration,
     /// Stdin is a terminal (its end means the user is gone).
@@ -113,6 +119,7 @@ pub struct HubParts {
     pub to_pty: Outlet,
     pub display: Outlet,
     pub secrets: SecretFilter,
+    pub masking: Masking,
     pub ttl_limit: Duration,
     pub interactive: bool,
     pub size: (u16, u16),
@@ -131,6 +138,8 @@ impl Hub {
             to_pty: p.to_pty,
             display: p.display,
             secrets: p.secrets,
+            masking: p.masking,
+            held: None,
             ttl: Ttl::new(p.ttl_limit),
             ttl_limit: p.ttl_limit,
             interactive: p.interactive,
@@ -232,29 +241,48 @@ impl Hub {
     }
 
     /// Record input (masking secrets) and pass it to the PTY.
-    pub(super) fn on_input(&mut self, by: &str, bytes: Vec<u8>, at: Instant) {
+    pub(super) fn pass_input(&mut self, by: &str, bytes: Vec<u8>, at: Instant) {
         if self.status.is_some() || self.ending.is_some() {
             return;
         }
         if let Some(&last) = bytes.last() {
             self.open_line = !matches!(last, b'\r' | b'\n' | 0x04);
         }
-        let secret = self.secrets.enabled() && pty::reading_secret(&self.master);
-        for piece in self.secrets.on_input(&bytes, secret) {
-            let data = match &piece {
-                Piece::Secret(b) => Data::Redacted(b.len() as u64),
-                Piece::Clear(b) => match std::str::from_utf8(b) {
-                    Ok(s) => Data::Text(s.to_owned()),
-                    Err(_) => Data::Bytes(b.clone()),
-                },
-            };
-            if !self.record(|w, t| w.input(t, by, data), at) {
+        let mode = if self.secrets.enabled() {
+            pty::tty_mode(&self.master)
+        } else {
+            super::secret::TtyMode::Open
+        };
+        let pieces = self.secrets.on_input(&bytes, mode);
+        let records = match self.masking.records(by, pieces) {
+            Ok(r) => r,
+            Err(e) => return self.fail_masking(e),
+        };
+        for (who, data) in records {
+            if !self.record(|w, t| w.input(t, &who, data), at) {
                 return;
             }
         }
         // There is room: input is only taken while the PTY queue has some.
         let _ = self.to_pty.send(&bytes);
         self.echo_watch = Some(Instant::now() + ECHO_WATCH);
+    }
+
+    /// Record masked input still waiting to be sealed (the session is over).
+    fn flush_sealed(&mut self) {
+        match self.masking.flush() {
+            Ok(Some((who, data))) => {
+                self.record(|w, t| w.input(t, &who, data), Instant::now());
+            }
+            Ok(None) => {}
+            Err(e) => self.fail_masking(e),
+        }
+    }
+
+    /// Sealing failed: the input cannot be recorded, so the session ends.
+    fn fail_masking(&mut self, e: std::io::Error) {
+        self.log_error = Some(format!("cannot seal masked input: {e}"));
+        self.end(Ending::Error);
     }
 
     /// When the loop must wake up next at the latest.
@@ -273,6 +301,9 @@ impl Hub {
         if !self.audience.resync_wanted.is_empty() {
             let quiet = self.last_output + RESYNC_QUIET;
             wait = wait.min(quiet.saturating_duration_since(now));
+        }
+        if let Some(h) = &self.held {
+            wait = wait.min(h.due().saturating_duration_since(now));
         }
         if let Some(x) = self.exited_at {
             let quiet = (self.last_output.max(x) + DRAIN_QUIET).saturating_duration_since(now);
@@ -397,6 +428,7 @@ impl Hub {
             if let Some(ev) = self.next_event(&mut rx) {
                 self.handle(ev);
             }
+            self.check_held();
             self.audience.pace(self.size.1, Instant::now(), false);
             self.grant_resyncs();
             self.on_ttl();
@@ -411,6 +443,7 @@ impl Hub {
                 break;
             }
         }
+        self.flush_sealed();
         self.audience.pace(self.size.1, Instant::now(), true);
         let res = HubResult {
             status: self.status,
