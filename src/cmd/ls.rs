@@ -25,6 +25,8 @@ struct Row {
     reason: String,
     ticket: String,
     exit: String,
+    /// Masked input: lines and bytes, sealed or dropped.
+    masked: String,
     state: String,
 }
 
@@ -105,6 +107,11 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
                     "signal": r.end.as_ref().and_then(|x| x.signal.clone()),
                     "cause": r.end.as_ref().map(|x| x.cause.clone()),
                     "records": r.records,
+                    "masked": {
+                        "lines": r.masked.lines,
+                        "bytes": r.masked.bytes,
+                        "sealed_lines": r.masked.sealed,
+                    },
                     "state": state,
                 })
             );
@@ -119,6 +126,7 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
             reason: clip(&visible(&g.reason), REASON_WIDTH),
             ticket: g.ticket.as_deref().map_or_else(|| "-".into(), visible),
             exit: exit.unwrap_or_else(|| "-".into()),
+            masked: r.masked.short(),
             state: state.to_string(),
         });
     }
@@ -138,9 +146,10 @@ fn print_table(rows: &[Row]) {
         "REASON",
         "TICKET",
         "EXIT",
+        "MASKED",
         "STATE",
     ];
-    let cells: Vec<[&str; 9]> = rows
+    let cells: Vec<[&str; 10]> = rows
         .iter()
         .map(|r| {
             [
@@ -152,6 +161,7 @@ fn print_table(rows: &[Row]) {
                 &*r.reason,
                 &*r.ticket,
                 &*r.exit,
+                &*r.masked,
                 &*r.state,
             ]
         })
@@ -162,10 +172,10 @@ fn print_table(rows: &[Row]) {
             width[i] = width[i].max(v.chars().count());
         }
     }
-    let line = |c: &[&str; 9]| {
+    let line = |c: &[&str; 10]| {
         let mut s = String::new();
         for (i, v) in c.iter().enumerate() {
-            if i == 8 {
+            if i == 9 {
                 s.push_str(v);
             } else {
                 s.push_str(&format!("{v:<w$}  ", w = width[i]));

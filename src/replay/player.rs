@@ -183,7 +183,10 @@ impl Replay {
             Ok(Body::Input { by, data }) => {
                 let what = match data.bytes() {
                     Some(b) => String::from_utf8_lossy(b).escape_debug().to_string(),
-                    None => format!("[redacted {} bytes]", data.byte_len()),
+                    None => {
+                        let (n, sealed) = data.masked().unwrap_or_default();
+                        crate::log::record::masked_label(n, sealed)
+                    }
                 };
                 format!(
                     "{by} typed {what} at {}",

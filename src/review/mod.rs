@@ -8,6 +8,7 @@ pub mod asciicast;
 pub mod json;
 pub mod keys;
 pub mod lines;
+pub mod masked;
 pub mod search;
 pub mod text;
 pub mod timeline;
