@@ -120,11 +120,18 @@ impl SecretFilter {
             (Some(Piece::Secret(a)), Piece::Secret(b)) => a.extend(b),
             (_, p) => out.push(p),
         };
-        if mode == TtyMode::SecretKeys && !self.masking {
-            return vec![Piece::Secret(bytes.to_vec())];
-        }
         let no_echo = mode == TtyMode::SecretLine;
         for &b in bytes {
+            // Keys read one at a time without echo: each is secret, only while the mode
+            // lasts; Enter, Ctrl-C and Ctrl-D are recorded as they are everywhere.
+            if mode == TtyMode::SecretKeys && !self.masking {
+                push(if ENDS_SECRET.contains(&b) {
+                    Piece::Clear(vec![b])
+                } else {
+                    Piece::Secret(vec![b])
+                });
+                continue;
+            }
             if !self.masking && (no_echo || self.prompt_seen) {
                 self.masking = true;
             }

@@ -122,7 +122,10 @@ fn keys_read_without_echo_are_secret_key_by_key() {
     f.on_output(b"$ ");
     assert_eq!(
         f.on_input(b"hunter2\r", TtyMode::SecretKeys),
-        vec![Piece::Secret(b"hunter2\r".to_vec())]
+        vec![
+            Piece::Secret(b"hunter2".to_vec()),
+            Piece::Clear(b"\r".to_vec())
+        ]
     );
     assert!(
         !f.expecting_secret(),

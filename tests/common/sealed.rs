@@ -1,0 +1,78 @@
+//! Helpers for tests of sealed input: an auditor's age key pair, a config that seals to
+//! it, and the inner PTY's terminal modes, read through the path the session prints.
+
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use age::secrecy::ExposeSecret;
+use breakglass::log::record::{Body, Data};
+use nix::sys::termios::{LocalFlags, tcgetattr};
+
+use super::{DEADLINE, Env, records};
+
+/// An auditor: the identity file (secret key) and the public key.
+pub struct Auditor {
+    pub identity: PathBuf,
+    pub public: String,
+}
+
+/// Make an auditor's key pair in the env's temp dir and seal the env's sessions to it.
+pub fn sealing_env(extra_config: &str) -> (Env, Auditor) {
+    let env = Env::new();
+    let id = age::x25519::Identity::generate();
+    let identity = env.tmp.path().join("auditor.agekey");
+    std::fs::write(
+        &identity,
+        format!("# auditor\n{}\n", id.to_string().expose_secret()),
+    )
+    .unwrap();
+    let public = id.to_public().to_string();
+    env.write_config(&format!("seal_to = [\"{public}\"]\n{extra_config}"));
+    (env, Auditor { identity, public })
+}
+
+/// The masked input records of a log: (byte count, sealed).
+pub fn masked_inputs(log: &Path) -> Vec<(u64, bool)> {
+    records(log)
+        .into_iter()
+        .filter_map(|r| match r.body {
+            Body::Input { data, .. } => data.masked(),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether the log holds any sealed record.
+pub fn has_sealed(log: &Path) -> bool {
+    records(log).into_iter().any(|r| {
+        matches!(
+            r.body,
+            Body::Input {
+                data: Data::Sealed { .. },
+                ..
+            }
+        )
+    })
+}
+
+/// Wait until the terminal at `tty` (a PTY slave's path) has echo off and canonical mode
+/// as `canonical` says: the program in the session is reading.
+pub fn wait_echo_off(tty: &Path, canonical: bool) {
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOCTTY)
+        .open(tty)
+        .unwrap_or_else(|e| panic!("open {}: {e}", tty.display()));
+    let start = Instant::now();
+    while start.elapsed() < DEADLINE {
+        let t = tcgetattr(&f).unwrap();
+        if !t.local_flags.contains(LocalFlags::ECHO)
+            && t.local_flags.contains(LocalFlags::ICANON) == canonical
+        {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    panic!("{} never turned echo off", tty.display());
+}
