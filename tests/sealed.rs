@@ -352,3 +352,67 @@ fn require_seal_refuses_a_session_without_seal_to_or_with_record_secrets() {
         "{err}"
     );
 }
+
+/// A log whose last line is a sealed record, written by the library; cut before its end
+/// so that an edit of that line is caught at it, not at a broken link after it.
+fn sealed_log_lines(dir: &Path) -> Vec<String> {
+    use breakglass::log::chain::ZERO_HASH;
+    use breakglass::log::record::{Data, Genesis};
+    use breakglass::log::writer::LogWriter;
+    let path = dir.join("sealed.jsonl");
+    let mut opts = std::fs::File::options();
+    let f = opts.create_new(true).append(true).read(true).open(&path);
+    let g = Genesis {
+        v: 1,
+        session: "aaaaaaaaaaaa".into(),
+        user: "alice".into(),
+        term: "xterm".into(),
+        started: "2026-11-22T03:00:00Z".into(),
+        tool: "breakglass 0.1.0".into(),
+        cols: 80,
+        rows: 24,
+        ..Genesis::default()
+    };
+    let mut w = LogWriter::create(f.unwrap(), g, ZERO_HASH).unwrap();
+    let sealer = breakglass::seal::Sealer::parse(&[age::x25519::Identity::generate()
+        .to_public()
+        .to_string()])
+    .unwrap();
+    let blob = sealer.seal(b"hunter2").unwrap();
+    w.input(5, "owner", Data::Sealed { len: 7, blob }).unwrap();
+    drop(w);
+    std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn both_verifiers_accept_a_sealed_record_and_refuse_a_bent_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lines = sealed_log_lines(tmp.path());
+    assert!(
+        lines[1].contains(r#""by":"owner","redacted":7,"sealed":"YWdlLWVuY3J5cHRpb24ub3JnL3YxC"#)
+    );
+    let case = |name: &str, last: String, want: &str| {
+        let file = tmp.path().join(format!("{name}.jsonl"));
+        std::fs::write(&file, format!("{}\n{last}\n", lines[0])).unwrap();
+        assert_verdict(&file, want);
+    };
+    case("intact", lines[1].clone(), "INTERRUPTED");
+    case(
+        "no count",
+        lines[1].replacen(r#""redacted":7,"#, "", 1),
+        "TAMPERED",
+    );
+    let start = lines[1].find(r#""sealed":""#).unwrap() + 10;
+    let mut not_age = lines[1].clone();
+    not_age.replace_range(start..start + 4, "aGVs");
+    case("not an age file", not_age, "TAMPERED");
+    case(
+        "beside clear input",
+        lines[1].replacen(r#""redacted":7,"#, r#""d":"x","#, 1),
+        "TAMPERED",
+    );
+}
