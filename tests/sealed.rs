@@ -45,6 +45,23 @@ fn bash_at_its_prompt(env: &Env, reason: &str) -> Pty {
     pty
 }
 
+/// The first line written to `p`, once it is whole.
+fn wait_for_line(p: &Path) -> String {
+    let start = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(p).unwrap_or_default();
+        if let Some((line, _)) = text.split_once('\n') {
+            return line.to_string();
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "nothing written to {}",
+            p.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
 /// The log holds none of `secrets`, anywhere.
 fn assert_not_in_log(log: &Path, secrets: &[&str]) {
     let raw = std::fs::read_to_string(log).unwrap();
@@ -136,6 +153,16 @@ fn the_hiding_attack_leaves_commands_sealed_flagged_and_revealable() {
     pty.expect("Password: ");
     pty.send(&format!("touch {}\r", hidden.display()));
     wait_for_file(&hidden);
+    // The next prompt, so `exit` is typed at it too.
+    let start = Instant::now();
+    while pty.screen().matches("Password: ").count() < 2 {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "no second prompt: {}",
+            pty.screen()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     pty.send("exit\r");
     assert_eq!(pty.wait().code(), Some(0));
     let log = env.log();
@@ -198,9 +225,8 @@ fn keys_read_without_echo_one_at_a_time_are_masked() {
     let mut pty = env.spawn(&[
         "shell", "-r", "read -n", "--", "bash", "--norc", "-c", &script,
     ]);
-    wait_for_file(&tty);
-    let path = std::fs::read_to_string(&tty).unwrap();
-    wait_echo_off(Path::new(path.trim()), false);
+    let path = wait_for_line(&tty);
+    wait_echo_off(Path::new(&path), false);
     pty.send("Sw0rdF1sh!x");
     pty.expect("got 11");
     pty.send("visible\r");
