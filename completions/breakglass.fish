@@ -48,7 +48,7 @@ complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l watchers
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l operators -d 'Users or @groups who may take the keyboard and end the session (adds to `operators`)' -r
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l config -d 'Config file (TOML)' -r -F
-complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l record-secrets -d 'Also record what is typed at password prompts (masked by default)'
+complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l record-secrets -d 'Also record what is typed at password prompts (masked by default; refused when the config sets require_seal)'
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l require-operator -d 'Hold your input until an operator is watching (also per host in the config)'
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -s h -l help -d 'Print help'
 complete -c breakglass -n "__fish_breakglass_using_subcommand ls" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F

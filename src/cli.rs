@@ -200,7 +200,8 @@ pub struct ShellArgs {
     #[arg(long, value_name = "DURATION")]
     pub ttl: Option<String>,
 
-    /// Also record what is typed at password prompts (masked by default)
+    /// Also record what is typed at password prompts (masked by default; refused when the
+    /// config sets require_seal)
     #[arg(long)]
     pub record_secrets: bool,
 
@@ -288,6 +289,8 @@ const SHOW_HELP: &str = "\
 The same Markdown as `export --format timeline`: a table of who, host, reason, ticket,
 start, end, duration, how it ended, the verdict and the head, then every command typed,
 marker, join, leave, refusal, take, return and the end, with times into the session.
+Masked input is counted in the table (sealed or dropped) and shown in place as
+[sealed N bytes]; masking a password exchange does not explain is flagged in bold.
 
 Examples:
   breakglass show last
