@@ -100,13 +100,15 @@ def masked_lines(bin_: str, env: dict, rng: random.Random) -> float:
     return per_line
 
 
-def masked_record_size(logfile: str) -> int:
-    with open(logfile, "rb") as f:
-        for line in f:
-            rec = json.loads(line)
-            if rec["k"] == "i" and rec.get("redacted") == SECRET_LEN:
-                return len(line)
-    raise RuntimeError(f"no masked record of {SECRET_LEN} bytes in {logfile}")
+def masked_record_size(logfiles: list[str]) -> int:
+    """Bytes of the line (with its LF) of the first masked record of SECRET_LEN bytes."""
+    for logfile in logfiles:
+        with open(logfile, "rb") as f:
+            for line in f:
+                rec = json.loads(line)
+                if rec["k"] == "i" and rec.get("redacted") == SECRET_LEN:
+                    return len(line)
+    raise RuntimeError(f"no masked record of {SECRET_LEN} bytes in {logfiles}")
 
 
 def main() -> int:
@@ -130,7 +132,7 @@ def main() -> int:
                 if v["exit"] != 0:
                     checks_ok = False
                     log(f"{lf} does not verify: {v['out']}")
-            sizes[name] = masked_record_size(logs[-1] if len(logs) > 1 else logs[0])
+            sizes[name] = masked_record_size(logs)
             if run >= args.warmup:
                 out_s[name].append(r["wall"])
                 line_s[name].append(per_line)
