@@ -442,3 +442,36 @@ fn both_verifiers_accept_a_sealed_record_and_refuse_a_bent_one() {
         "TAMPERED",
     );
 }
+
+#[test]
+fn replay_i_shows_sealed_input_in_place() {
+    let (env, _) = sealing_env("");
+    let tty = env.tmp.path().join("tty");
+    let script = format!(
+        "tty > {}; read -s -n 5 x; echo \"got ${{#x}}\"",
+        tty.display()
+    );
+    let mut pty = env.spawn(&[
+        "shell", "-r", "replay i", "--", "bash", "--norc", "-c", &script,
+    ]);
+    wait_echo_off(Path::new(&wait_for_line(&tty)), false);
+    pty.send("qwert");
+    pty.expect("got 5");
+    assert_eq!(pty.wait().code(), Some(0));
+    assert_eq!(masked_inputs(&env.log()), [(5, true)], "sealed at the end");
+    let id = session_id(&env);
+    let pane = pane_env(&env);
+    let Some(t) = common::tmux::Tmux::start(env.tmp.path(), &pane) else {
+        return;
+    };
+    t.new_window_sized("rep", &common::tmux::Tmux::shell_cmd(&pane), 100, 31);
+    t.send_to(
+        "rep",
+        &format!("{} replay {id} --speed 16", bin().display()),
+    );
+    t.wait_in("rep", "the session ended");
+    t.keys_to("rep", &["i"]);
+    t.wait_in("rep", "typed [sealed 5 bytes]");
+    assert!(!t.screen_of("rep").contains("qwert"));
+    t.keys_to("rep", &["q"]);
+}
