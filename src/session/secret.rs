@@ -68,7 +68,10 @@ pub enum Piece {
 pub struct SecretFilter {
     prompt: Option<Regex>,
     tail: Vec<u8>,
-    prompt_seen: bool,
+    /// The tail ends in a prompt; None: not looked at since the last output. The prompt
+    /// is looked for when input comes (or held input asks), not on every output chunk:
+    /// a flood of output costs a copy into the tail, never a regex search.
+    prompt_seen: Option<bool>,
     masking: bool,
 }
 
@@ -78,7 +81,7 @@ impl SecretFilter {
         SecretFilter {
             prompt,
             tail: Vec::new(),
-            prompt_seen: false,
+            prompt_seen: Some(false),
             masking: false,
         }
     }
@@ -89,13 +92,28 @@ impl SecretFilter {
     }
 
     /// Whether a line of secret input is being typed, or a prompt asks for one.
-    pub fn expecting_secret(&self) -> bool {
-        self.masking || self.prompt_seen
+    pub fn expecting_secret(&mut self) -> bool {
+        self.masking || self.prompt_seen()
     }
 
-    /// Look at session output for a prompt.
+    /// Whether the output so far ends in a prompt.
+    fn prompt_seen(&mut self) -> bool {
+        if let Some(seen) = self.prompt_seen {
+            return seen;
+        }
+        let seen = self.prompt.as_ref().is_some_and(|re| {
+            let text = strip_escapes(&self.tail);
+            re.is_match(&String::from_utf8_lossy(&text))
+        });
+        self.prompt_seen = Some(seen);
+        seen
+    }
+
+    /// Keep the end of session output, where a prompt is looked for when input comes.
     pub fn on_output(&mut self, bytes: &[u8]) {
-        let Some(re) = &self.prompt else { return };
+        if self.prompt.is_none() {
+            return;
+        }
         if bytes.len() >= PROMPT_TAIL {
             self.tail.clear();
             self.tail
@@ -105,8 +123,7 @@ impl SecretFilter {
             let extra = self.tail.len().saturating_sub(PROMPT_TAIL);
             self.tail.drain(..extra);
         }
-        let text = strip_escapes(&self.tail);
-        self.prompt_seen = re.is_match(&String::from_utf8_lossy(&text));
+        self.prompt_seen = None;
     }
 
     /// Split input into clear and secret pieces. `mode` is what the PTY's modes are now.
@@ -132,12 +149,12 @@ impl SecretFilter {
                 });
                 continue;
             }
-            if !self.masking && (no_echo || self.prompt_seen) {
+            if !self.masking && (no_echo || self.prompt_seen()) {
                 self.masking = true;
             }
             if self.masking && ENDS_SECRET.contains(&b) {
                 self.masking = false;
-                self.prompt_seen = false;
+                self.prompt_seen = Some(false);
                 self.tail.clear();
                 push(Piece::Clear(vec![b]));
             } else if self.masking {

@@ -9,7 +9,7 @@ use age::secrecy::ExposeSecret;
 use breakglass::log::record::{Body, Data};
 use nix::sys::termios::{LocalFlags, tcgetattr};
 
-use super::{DEADLINE, Env, records};
+use super::{DEADLINE, Env, Pty, records};
 
 /// An auditor: the identity file (secret key) and the public key.
 pub struct Auditor {
@@ -75,4 +75,76 @@ pub fn wait_echo_off(tty: &Path, canonical: bool) {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     panic!("{} never turned echo off", tty.display());
+}
+
+/// Run a review command; its stdout and stderr as text, and the exit code.
+pub fn review(env: &Env, args: &[&str]) -> (String, String, i32) {
+    let out = env.run(args);
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+pub fn wait_for_file(p: &Path) {
+    let start = Instant::now();
+    while !p.exists() {
+        assert!(start.elapsed() < DEADLINE, "{} never appeared", p.display());
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// `bash --norc` recorded with `reason`, once its prompt shows.
+pub fn bash_at_its_prompt(env: &Env, reason: &str) -> Pty {
+    let pty = env.spawn(&[
+        "shell",
+        "-r",
+        reason,
+        "--",
+        "env",
+        "PS1=bgx$ ",
+        "bash",
+        "--norc",
+    ]);
+    pty.expect("bgx$ ");
+    pty
+}
+
+/// The first line written to `p`, once it is whole.
+pub fn wait_for_line(p: &Path) -> String {
+    let start = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(p).unwrap_or_default();
+        if let Some((line, _)) = text.split_once('\n') {
+            return line.to_string();
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "nothing written to {}",
+            p.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// The log holds none of `secrets`, anywhere.
+pub fn assert_not_in_log(log: &Path, secrets: &[&str]) {
+    let raw = std::fs::read_to_string(log).unwrap();
+    for s in secrets {
+        assert!(!raw.contains(s), "{s:?} is in the log:\n{raw}");
+    }
+}
+
+/// A session of `bash -c 'read -s -n N x; echo; echo "got ${#x}"; THEN'`, once the read
+/// has turned echo off (seen on the session's own terminal, whose path it prints first).
+pub fn reading_keys(env: &Env, reason: &str, n: usize, then: &str) -> Pty {
+    let tty = env.tmp.path().join("tty");
+    let script = format!(
+        "tty > {}; read -s -n {n} x; echo; echo \"got ${{#x}}\"; {then}",
+        tty.display()
+    );
+    let pty = env.spawn(&["shell", "-r", reason, "--", "bash", "--norc", "-c", &script]);
+    wait_echo_off(Path::new(&wait_for_line(&tty)), false);
+    pty
 }
