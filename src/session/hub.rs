@@ -11,7 +11,6 @@ use crossbeam_channel::Receiver;
 use super::bell::{self, Bell, Woke};
 pub use super::ending::Ending;
 use super::events::{DISPLAY_QUEUE, Event, Outlet, PTY_QUEUE};
-use super::pty;
 use super::sealing::Masking;
 use super::secret::SecretFilter;
 use super::term;
@@ -96,7 +95,7 @@ pub struct Hub {
     output_done: bool,
     pub(super) ending: Option<Ending>,
     pub(super) kill_at: Option<Instant>,
-    log_error: Option<String>,
+    pub(super) log_error: Option<String>,
     pub(super) show: bool,
     pub audience: Audience,
     /// The last input sent ended mid-line (for the end of piped input).
@@ -248,41 +247,12 @@ impl Hub {
         if let Some(&last) = bytes.last() {
             self.open_line = !matches!(last, b'\r' | b'\n' | 0x04);
         }
-        let mode = if self.secrets.enabled() {
-            pty::tty_mode(&self.master)
-        } else {
-            super::secret::TtyMode::Open
-        };
-        let pieces = self.secrets.on_input(&bytes, mode);
-        let records = match self.masking.records(by, pieces) {
-            Ok(r) => r,
-            Err(e) => return self.fail_masking(e),
-        };
-        for (who, data) in records {
-            if !self.record(|w, t| w.input(t, &who, data), at) {
-                return;
-            }
+        if !self.record_input(by, &bytes, at) {
+            return;
         }
         // There is room: input is only taken while the PTY queue has some.
         let _ = self.to_pty.send(&bytes);
         self.echo_watch = Some(Instant::now() + ECHO_WATCH);
-    }
-
-    /// Record masked input still waiting to be sealed (the session is over).
-    fn flush_sealed(&mut self) {
-        match self.masking.flush() {
-            Ok(Some((who, data))) => {
-                self.record(|w, t| w.input(t, &who, data), Instant::now());
-            }
-            Ok(None) => {}
-            Err(e) => self.fail_masking(e),
-        }
-    }
-
-    /// Sealing failed: the input cannot be recorded, so the session ends.
-    fn fail_masking(&mut self, e: std::io::Error) {
-        self.log_error = Some(format!("cannot seal masked input: {e}"));
-        self.end(Ending::Error);
     }
 
     /// When the loop must wake up next at the latest.
