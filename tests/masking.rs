@@ -131,3 +131,40 @@ fn a_password_typed_ahead_of_its_prompt_is_masked() {
     assert_not_in_log(&log, &["typedAhead9"]);
     assert_eq!(masked_inputs(&log), [(11, false)]);
 }
+
+#[test]
+fn a_sudo_password_pasted_with_its_command_is_masked() {
+    const PASSWORD: &str = "Tq7-sealed-typeahead-pw25";
+    if !as_root() {
+        return;
+    }
+    let Some(user) = SudoUser::create("bgxsealsudo", PASSWORD) else {
+        return;
+    };
+    let env = Env::new();
+    let mut pty = env.spawn(&[
+        "shell",
+        "-r",
+        "sudo",
+        "--",
+        "runuser",
+        "-u",
+        user.name,
+        "--",
+        "env",
+        "PS1=bgx$ ",
+        "bash",
+        "--norc",
+    ]);
+    pty.expect("bgx$ ");
+    // One paste, before sudo has asked for anything.
+    pty.send(&format!(
+        "sudo -k; sudo true && echo sudo-o''k\r{PASSWORD}\r"
+    ));
+    pty.expect("sudo-ok");
+    pty.send("exit\r");
+    assert_eq!(pty.wait().code(), Some(0));
+    let log = env.log();
+    assert_not_in_log(&log, &[PASSWORD]);
+    assert_eq!(masked_inputs(&log), [(25, false)]);
+}

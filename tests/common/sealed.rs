@@ -148,3 +148,57 @@ pub fn reading_keys(env: &Env, reason: &str, n: usize, then: &str) -> Pty {
     wait_echo_off(Path::new(&wait_for_line(&tty)), false);
     pty
 }
+
+/// A user made for one test who may run sudo with a password; removed again on drop.
+pub struct SudoUser {
+    pub name: &'static str,
+    sudoers: PathBuf,
+}
+
+impl SudoUser {
+    /// Create `name` with `password`; None (skip) where sudo is missing, failing in CI.
+    pub fn create(name: &'static str, password: &str) -> Option<SudoUser> {
+        if !Path::new("/etc/sudoers.d").is_dir() {
+            assert!(std::env::var_os("CI").is_none(), "sudo is needed in CI");
+            eprintln!("skipping: sudo is not installed");
+            return None;
+        }
+        let run = |cmd: &str, args: &[&str], input: Option<String>| {
+            let mut c = std::process::Command::new(cmd);
+            c.args(args).stdin(std::process::Stdio::piped());
+            let mut child = c.spawn().unwrap();
+            if let Some(text) = input {
+                use std::io::Write;
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(text.as_bytes())
+                    .unwrap();
+            }
+            assert!(child.wait().unwrap().success(), "{cmd} {args:?}");
+        };
+        let _ = std::process::Command::new("userdel").arg(name).output();
+        run("useradd", &["-M", "-N", "-s", "/bin/bash", name], None);
+        let user = SudoUser {
+            name,
+            sudoers: PathBuf::from(format!("/etc/sudoers.d/{name}")),
+        };
+        run("chpasswd", &[], Some(format!("{name}:{password}\n")));
+        std::fs::write(
+            &user.sudoers,
+            format!("Defaults:{name} lecture=never\n{name} ALL=(ALL) ALL\n"),
+        )
+        .unwrap();
+        Some(user)
+    }
+}
+
+impl Drop for SudoUser {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.sudoers);
+        let _ = std::process::Command::new("userdel")
+            .arg(self.name)
+            .output();
+    }
+}
