@@ -121,7 +121,7 @@ fn which(prog: &str) -> Option<std::path::PathBuf> {
 #[test]
 fn a_password_typed_ahead_of_its_prompt_is_masked() {
     let env = Env::new();
-    let mut pty = bash_at_its_prompt(&env, "typeahead");
+    let mut pty = bash_at_its_prompt(&env, "typeahead", &[]);
     // One paste: the command that will ask, and the password, before any prompt.
     pty.send("read -rs -p 'Pass''word: ' pw; echo; echo \"got ${#pw}\"\rtypedAhead9\r");
     pty.expect("got 11");
@@ -142,21 +142,7 @@ fn a_sudo_password_pasted_with_its_command_is_masked() {
         return;
     };
     let env = Env::new();
-    let mut pty = env.spawn(&[
-        "shell",
-        "-r",
-        "sudo",
-        "--",
-        "runuser",
-        "-u",
-        user.name,
-        "--",
-        "env",
-        "PS1=bgx$ ",
-        "bash",
-        "--norc",
-    ]);
-    pty.expect("bgx$ ");
+    let mut pty = bash_at_its_prompt(&env, "sudo", &["runuser", "-u", user.name, "--"]);
     // One paste, before sudo has asked for anything.
     pty.send(&format!(
         "sudo -k; sudo true && echo sudo-o''k\r{PASSWORD}\r"

@@ -89,7 +89,7 @@ fn a_sealed_password_is_never_in_clear_and_reveal_opens_it() {
 fn the_hiding_attack_leaves_commands_sealed_flagged_and_revealable() {
     let (env, auditor) = sealing_env("");
     let hidden = env.tmp.path().join("HIDDEN");
-    let mut pty = bash_at_its_prompt(&env, "hiding");
+    let mut pty = bash_at_its_prompt(&env, "hiding", &[]);
     pty.send("stty -echo; PS1='Pass''word: '\r");
     pty.expect("Password: ");
     pty.send(&format!("touch {}\r", hidden.display()));

@@ -95,18 +95,13 @@ pub fn wait_for_file(p: &Path) {
     }
 }
 
-/// `bash --norc` recorded with `reason`, once its prompt shows.
-pub fn bash_at_its_prompt(env: &Env, reason: &str) -> Pty {
-    let pty = env.spawn(&[
-        "shell",
-        "-r",
-        reason,
-        "--",
-        "env",
-        "PS1=bgx$ ",
-        "bash",
-        "--norc",
-    ]);
+/// `bash --norc` recorded with `reason`, once its prompt shows; run through `via` (such as
+/// `runuser -u NAME --`), if given.
+pub fn bash_at_its_prompt(env: &Env, reason: &str, via: &[&str]) -> Pty {
+    let mut argv = vec!["shell", "-r", reason, "--"];
+    argv.extend_from_slice(via);
+    argv.extend_from_slice(&["env", "PS1=bgx$ ", "bash", "--norc"]);
+    let pty = env.spawn(&argv);
     pty.expect("bgx$ ");
     pty
 }
