@@ -75,8 +75,9 @@ def read_until(master: int, needle: bytes, buf: bytearray) -> None:
             buf += os.read(master, 65536)
 
 
-def masked_lines(bin_: str, env: dict, rng: random.Random) -> float:
-    """Seconds per masked line, round trip."""
+def masked_lines(bin_: str, env: dict, rng: random.Random) -> tuple[float, float]:
+    """Seconds per masked line, round trip, and CPU seconds per line of the session's
+    process tree (breakglass and the reading shell)."""
     argv = [bin_, "shell", "-r", "bench", "--", "sh", "-c", READER.format(n=LINES)]
     pid, master = spawn_on_pty(argv, env)
     buf = bytearray()
@@ -93,11 +94,11 @@ def masked_lines(bin_: str, env: dict, rng: random.Random) -> float:
             pass
     except OSError:
         pass
-    code, _ = reap(pid, 10.0)
+    code, ru = reap(pid, 10.0)
     os.close(master)
     if code != 0:
         raise RuntimeError(f"breakglass exited {code}")
-    return per_line
+    return per_line, (ru.ru_utime + ru.ru_stime) / LINES
 
 
 def masked_record_size(logfiles: list[str]) -> int:
@@ -119,13 +120,14 @@ def main() -> int:
     rng = random.Random(args.seed)
     out_s = {"sealed": [], "dropped": []}
     line_s = {"sealed": [], "dropped": []}
+    line_cpu = {"sealed": [], "dropped": []}
     sizes = {}
     checks_ok = True
     for run in range(args.warmup + args.runs):
         for name in ("sealed", "dropped"):
             env, data = variant_env(workdir, f"{name}-{run}", name == "sealed")
             r = run_on_pty([args.bin, "shell", "-r", "bench", "--", "cat", text], env)
-            per_line = masked_lines(args.bin, env, rng)
+            per_line, cpu = masked_lines(args.bin, env, rng)
             logs = session_logs(data)
             for lf in logs:
                 v = verify_log(args.bin, data, lf, env)
@@ -136,13 +138,18 @@ def main() -> int:
             if run >= args.warmup:
                 out_s[name].append(r["wall"])
                 line_s[name].append(per_line)
-            log(f"run {run} {name}: cat {r['wall']:.2f}s, {per_line * 1e3:.2f} ms/line")
+                line_cpu[name].append(cpu)
+            log(f"run {run} {name}: cat {r['wall']:.2f}s, {per_line * 1e3:.2f} ms/line, "
+                f"{cpu * 1e6:.0f} us CPU/line")
     mib_s = {k: OUTPUT_MIB / statistics.median(v) for k, v in out_s.items()}
     ms = {k: statistics.median(v) * 1e3 for k, v in line_s.items()}
+    us_cpu = {k: statistics.median(v) * 1e6 for k, v in line_cpu.items()}
     ratio = mib_s["sealed"] / mib_s["dropped"]
     extra = ms["sealed"] - ms["dropped"]
     rows = [["output throughput (MiB/s)", f"{mib_s['sealed']:.1f}", f"{mib_s['dropped']:.1f}"],
             ["masked line round trip (ms)", f"{ms['sealed']:.2f}", f"{ms['dropped']:.2f}"],
+            ["CPU per masked line, session tree (us)", f"{us_cpu['sealed']:.0f}",
+             f"{us_cpu['dropped']:.0f}"],
             [f"record of a {SECRET_LEN}-byte secret (bytes)", str(sizes["sealed"]),
              str(sizes["dropped"])]]
     verdicts = [
@@ -157,7 +164,8 @@ def main() -> int:
                 + fmt_table(rows, ["", "sealed", "dropped"]) + "\n")
     print(text_out)
     save_report(args, "sealing", text_out,
-                {"output_s": out_s, "line_s": line_s, "record_bytes": sizes}, verdicts, facts,
+                {"output_s": out_s, "line_s": line_s, "line_cpu_s": line_cpu,
+                 "record_bytes": sizes}, verdicts, facts,
                 checks_ok)
     return 0 if checks_ok else 1
 
