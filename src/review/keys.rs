@@ -398,6 +398,23 @@ mod tests {
     }
 
     #[test]
+    fn masked_keys_in_a_row_read_as_one_run_sealed_or_redacted() {
+        let mut k = Keys::new();
+        let sealed = |n| Data::Sealed {
+            len: n,
+            blob: vec![],
+        };
+        k.input(1, "owner", &text("su"));
+        k.input(2, "owner", &sealed(3));
+        k.input(3, "owner", &sealed(22));
+        k.input(4, "owner", &Data::Redacted(2));
+        let got = k.input(5, "owner", &text("\r"));
+        assert_eq!(shown(&got), ["su[sealed 25 bytes][redacted 2 bytes]"]);
+        assert_eq!(got[0].masked(), Some((27, true)));
+        assert_eq!(got[0].searchable(), "su\u{fffd}\u{fffd}");
+    }
+
+    #[test]
     fn a_huge_paste_is_cut_into_bounded_lines() {
         let mut k = Keys::new();
         let got = k.input(1, "owner", &text(&"x".repeat(MAX_LINE_KEYS * 2 + 5)));
