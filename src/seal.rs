@@ -86,7 +86,7 @@ impl Sealer {
 pub fn load_identities(path: &Path) -> anyhow::Result<Vec<Box<dyn age::Identity>>> {
     let text = std::fs::read(path).map_err(|e| {
         anyhow::anyhow!(
-            "cannot read identity file {}: {e}",
+            "cannot read identity file {}: {e} (--identity takes the auditor's age key file, made by age-keygen)",
             crate::safe::text(&path.display().to_string())
         )
     })?;
