@@ -57,13 +57,6 @@ impl Data {
     }
 }
 
-/// How views print masked input in place: `[sealed 25 bytes]` or `[redacted 25 bytes]`.
-pub fn masked_label(len: u64, sealed: bool) -> String {
-    let what = if sealed { "sealed" } else { "redacted" };
-    let unit = if len == 1 { "byte" } else { "bytes" };
-    format!("[{what} {len} {unit}]")
-}
-
 /// Line 0 of every session log.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Genesis {

@@ -185,7 +185,7 @@ impl Replay {
                     Some(b) => String::from_utf8_lossy(b).escape_debug().to_string(),
                     None => {
                         let (n, sealed) = data.masked().unwrap_or_default();
-                        crate::log::record::masked_label(n, sealed)
+                        crate::review::masked_label(n, sealed)
                     }
                 };
                 format!(

@@ -14,8 +14,8 @@
 
 use std::collections::BTreeMap;
 
-use super::control_name;
-use crate::log::record::{Data, masked_label};
+use super::{control_name, masked_label};
+use crate::log::record::Data;
 
 /// Longest line kept, in keys. A paste of a whole file without a newline is still shown,
 /// in lines of this many keys, so memory stays bounded whatever is pasted.

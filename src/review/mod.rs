@@ -50,6 +50,13 @@ pub fn control_name(c: char) -> String {
     crate::safe::name(c)
 }
 
+/// How views print masked input in place: `[sealed 25 bytes]` or `[redacted 25 bytes]`.
+pub fn masked_label(len: u64, sealed: bool) -> String {
+    let what = if sealed { "sealed" } else { "redacted" };
+    let unit = if len == 1 { "byte" } else { "bytes" };
+    format!("[{what} {len} {unit}]")
+}
+
 /// Text from the log made safe to print (see [`crate::safe`]).
 pub fn visible(s: &str) -> String {
     crate::safe::text(s).into_owned()
