@@ -9,6 +9,8 @@
 #   latency     keystroke echo latency through breakglass, script and a bare PTY
 #   memory      peak RSS of a 1 GiB session against a 10 MiB one
 #   seek        replay seek time anywhere in a 100 MiB session (bench/seek.rs)
+#   sealing     (only when named in PARTS) output throughput and the time per masked
+#               line with seal_to against without, and the size of a sealed record
 #
 # and ends with one table of every target, PASS or MISS.
 #
@@ -30,8 +32,8 @@ mkdir -p "$verdicts"
 rc=0
 for part in $parts; do
     case $part in
-        throughput|watchers|latency|memory|seek) ;;
-        *) echo "run.sh: unknown part '$part' (throughput watchers latency memory seek)" >&2; exit 2 ;;
+        throughput|watchers|latency|memory|seek|sealing) ;;
+        *) echo "run.sh: unknown part '$part' (throughput watchers latency memory seek sealing)" >&2; exit 2 ;;
     esac
     echo "== $part" >&2
     python3 "bench/$part.py" --bin target/release/breakglass --verdicts "$verdicts" "$@" || rc=1

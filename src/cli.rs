@@ -70,6 +70,9 @@ pub enum Command {
     /// Set up installed mode (root, once; safe to run again): data dir, ledger, keys
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
+    /// Open a session's sealed input (masked input kept encrypted) with an auditor's age key
+    #[command(after_help = crate::cmd::reveal::REVEAL_HELP)]
+    Reveal(crate::cmd::reveal::RevealArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print the manual page (roff), e.g. `breakglass man | man -l -`
@@ -207,7 +210,8 @@ pub struct ShellArgs {
     #[arg(long, value_name = "DURATION")]
     pub ttl: Option<String>,
 
-    /// Also record what is typed at password prompts (masked by default)
+    /// Also record what is typed at password prompts (masked by default; refused when the
+    /// config sets require_seal)
     #[arg(long)]
     pub record_secrets: bool,
 
@@ -298,6 +302,8 @@ const SHOW_HELP: &str = "\
 The same Markdown as `export --format timeline`: a table of who, host, reason, ticket,
 start, end, duration, how it ended, the verdict and the head, then every command typed,
 marker, join, leave, refusal, take, return and the end, with times into the session.
+Masked input is counted in the table (sealed or dropped) and shown in place as
+[sealed N bytes]; masking a password exchange does not explain is flagged in bold.
 
 Examples:
   breakglass show last

@@ -21,9 +21,15 @@ pub const MIN_TTL: Duration = Duration::from_secs(1);
 pub const DEFAULT_MAX_TTL: Duration = Duration::from_secs(8 * 60 * 60);
 /// Output ending in a match of this is a password prompt; the next line typed is masked.
 /// Catches `Password:`, `[sudo] password for x:`, `Enter passphrase for key '...':`,
+/// `Enter pass phrase for server.key:`, vim's `Enter encryption key:` and `Enter same key
+/// again:`, and the word for password in German, French, Spanish, Portuguese, Italian,
+/// Dutch, Russian, Japanese and Chinese, with an ASCII or a full-width colon.
 /// `Verification code:`-style OTP prompts are left alone on purpose (codes expire).
-pub const DEFAULT_SECRET_PROMPT: &str =
-    r"(?i)(password|passphrase|passcode|\bpin\b)[^\n]{0,120}:\s*$";
+pub const DEFAULT_SECRET_PROMPT: &str = concat!(
+    r"(?i)(password|pass ?phrase|passcode|\bpin\b|encryption key|same key again|secret key",
+    r"|passwort|kennwort|mot de passe|contrase[ñn]a|senha|palavra-passe|parola d.ordine",
+    r"|wachtwoord|пароль|パスワード|密码|密碼|口令)[^\n]{0,120}[:：]\s*$"
+);
 
 /// One `[hosts.NAME]` table.
 #[derive(Debug, Default, Deserialize)]
@@ -66,6 +72,9 @@ struct Raw {
     allow_user_config: bool,
     #[serde(default)]
     allow_record_secrets: bool,
+    seal_to: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    require_seal: bool,
 }
 
 /// The configuration, checked.
@@ -101,6 +110,10 @@ pub struct Config {
     pub allow_user_config: bool,
     /// Installed mode: honour `shell --record-secrets`.
     pub allow_record_secrets: bool,
+    /// The auditors' age keys masked input is sealed to (dropped when None).
+    pub seal_to: Option<crate::seal::Sealer>,
+    /// Installed: refuse to record without `seal_to`.
+    pub require_seal: bool,
 }
 
 impl Default for Config {
@@ -124,6 +137,8 @@ impl Default for Config {
             allow_user_dir: false,
             allow_user_config: false,
             allow_record_secrets: false,
+            seal_to: None,
+            require_seal: false,
         }
     }
 }
@@ -222,6 +237,17 @@ impl Config {
                     .map_err(|e| bad(t, "syslog", e))?,
             );
         }
+        if let Some(keys) = &raw.seal_to {
+            let sealer = crate::seal::Sealer::parse(keys.get_ref()).map_err(|e| {
+                Failure::tool(format!(
+                    "bad config {}, line {}, key `seal_to`: {e}",
+                    path.display(),
+                    line_of(text, keys.span().start)
+                ))
+            })?;
+            cfg.seal_to = Some(sealer);
+        }
+        cfg.require_seal = raw.require_seal;
         if let Some(k) = &raw.escape_key {
             if crate::live::keys::parse_escape(k.get_ref()).is_none() {
                 return Err(bad(
@@ -370,10 +396,28 @@ require_operator = true
             "[sudo] password for alice: ",
             "Enter passphrase for key '/home/a/.ssh/id_ed25519': ",
             "alice@db1's password:",
+            "Enter pass phrase for server.key:",
+            "\r\nEnter encryption key: ",
+            "Enter same key again: ",
+            "Passwort: ",
+            "Mot de passe : ",
+            "Contraseña:",
+            "Senha:",
+            "Parola d'ordine:",
+            "Wachtwoord:",
+            "Пароль:",
+            "パスワード:",
+            "密码：",
         ] {
             assert!(r.is_match(p), "{p}");
         }
-        for p in ["$ ", "password changed.\n$ ", "Enter file name: "] {
+        for p in [
+            "$ ",
+            "password changed.\n$ ",
+            "Enter file name: ",
+            "Passwort geändert.\n$ ",
+            "Enter file in which to save the key (/root/.ssh/id_ed25519): x\n$ ",
+        ] {
             assert!(!r.is_match(p), "{p}");
         }
     }

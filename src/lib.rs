@@ -16,6 +16,7 @@ pub mod mode;
 pub mod replay;
 pub mod review;
 pub mod safe;
+pub mod seal;
 pub mod session;
 pub mod size;
 pub mod sign;

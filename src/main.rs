@@ -63,6 +63,7 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         Command::Export(a) => cmd::export::run(a, &Store::at(dir)),
         Command::Show(a) => cmd::show::run(a, &Store::at(dir)),
         Command::Grep(a) => cmd::grep::run(a, &Store::at(dir)),
+        Command::Reveal(a) => cmd::reveal::run(a, &Store::at(dir)),
         Command::Completions(a) => cmd::completions::run(a),
         Command::Init(_) => unreachable!("init runs before any config is read"),
         Command::Man => cmd::man::run(),

@@ -68,6 +68,7 @@ CHECK = {
     "origin": string,
     # o, i, m, p
     "d": string, "b": b64, "by": string, "redacted": nat, "text": string,
+    "sealed": lambda v: b64(v) and base64.b64decode(v).startswith(b"age-encryption.org/v1\n"),
     "event": one_of("join", "leave", "deny", "take", "return", "kill"),
     "who": string, "mode": one_of("watch", "operate"),
     # x
@@ -84,7 +85,7 @@ SESSION_KINDS = {
     "g": (("v", "session", "host", "user", "uid", "reason", "ticket", "command", "cols",
            "rows", "term", "started", "ttl_s", "tool", "origin"), (), ()),
     "o": (("d", "b"), ("d", "b"), ()),
-    "i": (("by", "d", "b", "redacted"), ("d", "b", "redacted"), ()),
+    "i": (("by", "d", "b", "redacted", "sealed"), ("d", "b", "redacted"), ("sealed",)),
     "r": (("cols", "rows"), (), ()),
     "m": (("by", "text"), (), ()),
     "p": (("event", "who", "uid", "mode"), (), ("uid", "mode")),
@@ -170,6 +171,8 @@ def check_record(data, obj, dups, common, kinds):
             raise Bad(f"missing field {key!r}")
     if exactly_one and sum(key in obj for key in exactly_one) != 1:
         raise Bad(f"kind {kind!r} needs exactly one of {', '.join(exactly_one)}")
+    if "sealed" in obj and "redacted" not in obj:
+        raise Bad("field 'sealed' needs 'redacted' beside it")
     canonical = {key: obj[key] for key in order if key in obj}
     try:
         again = json.dumps(canonical, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -17,7 +17,7 @@ use crate::verdict::Judge;
 /// Widest reason shown when the output is not a terminal; `--json` has it whole.
 const REASON_WIDTH: usize = 40;
 
-const HEADER: [&str; 9] = [
+const HEADER: [&str; 10] = [
     "ID",
     "START (UTC)",
     "DURATION",
@@ -26,6 +26,7 @@ const HEADER: [&str; 9] = [
     "REASON",
     "TICKET",
     "EXIT",
+    "MASKED",
     "STATE",
 ];
 /// To fit a narrow terminal, ticket and duration are left out (in this order) while even
@@ -121,6 +122,11 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
                     "signal": r.end.as_ref().and_then(|x| x.signal.clone()),
                     "cause": r.end.as_ref().map(|x| x.cause.clone()),
                     "records": r.records,
+                    "masked": {
+                        "lines": r.masked.lines,
+                        "bytes": r.masked.bytes,
+                        "sealed_lines": r.masked.sealed,
+                    },
                     "state": state,
                     "detail": judged.detail(),
                 })
@@ -142,6 +148,7 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
             },
             g.ticket.as_deref().map_or_else(|| "-".into(), visible),
             r.end.as_ref().map_or_else(|| "-".into(), ended),
+            r.masked.short(),
             state.to_string(),
         ]);
     }

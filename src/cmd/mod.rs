@@ -8,6 +8,7 @@ pub mod ls;
 pub mod man;
 pub mod mark;
 pub mod replay;
+pub mod reveal;
 pub mod shell;
 pub mod show;
 pub mod verify;

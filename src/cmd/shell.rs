@@ -229,6 +229,7 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
         ticket,
         ttl,
         secret_prompt: (!args.record_secrets).then(|| cfg.secret_prompt.clone()),
+        seal: check_seal(args, cfg)?,
         acl,
         require_operator: args.require_operator || cfg.require_operator || host_requires,
         syslog: cfg.syslog.clone(),
@@ -236,4 +237,23 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
     let outcome = session::run(plan)?;
     eprint!("{}", session::summary(&outcome));
     Ok(outcome.exit_code)
+}
+
+/// The keys masked input is sealed to, after the policy's `require_seal`: with it, a
+/// session without `seal_to` or with `--record-secrets` is refused before it starts.
+fn check_seal(args: &ShellArgs, cfg: &Config) -> Result<Option<crate::seal::Sealer>, Failure> {
+    if cfg.require_seal && cfg.seal_to.is_none() {
+        return Err(Failure::tool(format!(
+            "{} sets require_seal but no seal_to: add the auditors' age keys, \
+             seal_to = [\"age1...\"] (from age-keygen -y)",
+            cfg.source()
+        )));
+    }
+    if cfg.require_seal && args.record_secrets {
+        return Err(Failure::usage(format!(
+            "--record-secrets is refused: {} requires masked input to be sealed (require_seal)",
+            cfg.source()
+        )));
+    }
+    Ok(cfg.seal_to.clone())
 }

@@ -37,6 +37,7 @@ struct Raw {
     d: Option<String>,
     b: Option<String>,
     redacted: Option<u64>,
+    sealed: Option<String>,
     by: Option<String>,
     text: Option<String>,
     event: Option<String>,
@@ -67,6 +68,23 @@ fn need<T>(v: Option<T>, name: &str, kind: &str) -> Result<T, String> {
 }
 
 fn data(raw: &mut Raw, kind: &str) -> Result<Data, String> {
+    if let Some(blob) = raw.sealed.take() {
+        let len = match (
+            kind,
+            raw.d.is_none() && raw.b.is_none(),
+            raw.redacted.take(),
+        ) {
+            ("i", true, Some(n)) => n,
+            _ => return Err("`sealed` belongs only to an `i` record with `redacted`".into()),
+        };
+        return match decode_b64(&blob) {
+            Some(blob) if blob.starts_with(crate::seal::AGE_MAGIC) => {
+                Ok(Data::Sealed { len, blob })
+            }
+            Some(_) => Err("`sealed` is not an age file".into()),
+            None => Err("`sealed` is not standard padded base64".into()),
+        };
+    }
     match (raw.d.take(), raw.b.take(), raw.redacted.take()) {
         (Some(d), None, None) => Ok(Data::Text(d)),
         (None, Some(b), None) => decode_b64(&b)
@@ -167,6 +185,10 @@ mod tests {
                 z()
             ),
             format!(
+                r#"{{"seq":2,"t":5,"k":"i","prev":"{}","by":"owner","redacted":3,"sealed":"YWdlLWVuY3J5cHRpb24ub3JnL3YxCg=="}}"#,
+                z()
+            ),
+            format!(
                 r#"{{"seq":3,"t":6,"k":"r","prev":"{}","cols":100,"rows":30}}"#,
                 z()
             ),
@@ -200,8 +222,22 @@ mod tests {
             (r#","d":"a","b":"YQ=="}"#, "exactly one"),
             (r#"}"#, "exactly one"),
             (r#","b":"YQ"}"#, "base64"),
+            (r#","d":"a","sealed":"YQ=="}"#, "only to an `i`"),
         ] {
             let err = decode(format!("{base}{tail}").as_bytes()).unwrap_err();
+            assert!(err.contains(why), "{tail}: {err}");
+        }
+        let i = format!(r#"{{"seq":1,"t":5,"k":"i","prev":"{}","by":"o""#, z());
+        for (tail, why) in [
+            (r#","sealed":"YQ=="}"#, "with `redacted`"),
+            (
+                r#","d":"a","redacted":1,"sealed":"YQ=="}"#,
+                "with `redacted`",
+            ),
+            (r#","redacted":1,"sealed":"YQ=="}"#, "not an age file"),
+            (r#","redacted":1,"sealed":"YQ"}"#, "base64"),
+        ] {
+            let err = decode(format!("{i}{tail}").as_bytes()).unwrap_err();
             assert!(err.contains(why), "{tail}: {err}");
         }
         assert!(decode(b"not json").is_err());

@@ -22,6 +22,9 @@ pub enum Data {
     Bytes(Vec<u8>),
     /// Masked secret input: only its length is kept (`redacted`).
     Redacted(u64),
+    /// Masked secret input sealed to the auditors' keys: its length (`redacted`) and the
+    /// age-encrypted bytes (`sealed`), never the bytes in clear.
+    Sealed { len: u64, blob: Vec<u8> },
 }
 
 impl Data {
@@ -30,7 +33,7 @@ impl Data {
         match self {
             Data::Text(s) => s.len() as u64,
             Data::Bytes(b) => b.len() as u64,
-            Data::Redacted(n) => *n,
+            Data::Redacted(n) | Data::Sealed { len: n, .. } => *n,
         }
     }
 
@@ -39,7 +42,17 @@ impl Data {
         match self {
             Data::Text(s) => Some(s.as_bytes()),
             Data::Bytes(b) => Some(b),
-            Data::Redacted(_) => None,
+            Data::Redacted(_) | Data::Sealed { .. } => None,
+        }
+    }
+
+    /// The masked byte count and whether the bytes were sealed (kept, encrypted) rather
+    /// than dropped; None for input kept in clear.
+    pub fn masked(&self) -> Option<(u64, bool)> {
+        match self {
+            Data::Redacted(n) => Some((*n, false)),
+            Data::Sealed { len, .. } => Some((*len, true)),
+            _ => None,
         }
     }
 }
@@ -157,12 +170,21 @@ pub fn push_data(out: &mut Vec<u8>, data: &Data) {
         Data::Text(s) => field_str(out, "d", s),
         Data::Bytes(b) => push_bytes_field(out, b),
         Data::Redacted(n) => field_u64(out, "redacted", *n),
+        Data::Sealed { len, blob } => {
+            field_u64(out, "redacted", *len);
+            push_b64_field(out, "sealed", blob);
+        }
     }
 }
 
 /// Append a `b` field holding `bytes` as standard padded base64.
 pub fn push_bytes_field(out: &mut Vec<u8>, bytes: &[u8]) {
-    key(out, "b");
+    push_b64_field(out, "b", bytes);
+}
+
+/// Append field `name` holding `bytes` as standard padded base64.
+fn push_b64_field(out: &mut Vec<u8>, name: &str, bytes: &[u8]) {
+    key(out, name);
     out.push(b'"');
     let start = out.len();
     out.resize(start + bytes.len().div_ceil(3) * 4, 0);

@@ -277,6 +277,7 @@ impl Verifier {
                 })?
             }
             Body::Input { data, .. } => {
+                self.report.masked.input(data);
                 self.bytes_in = self.bytes_in.checked_add(data.byte_len()).ok_or_else(|| {
                     (
                         "byte counts that fit in 64 bits".to_string(),

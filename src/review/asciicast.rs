@@ -113,7 +113,7 @@ impl Cast {
                 }
                 Some(s)
             }
-            Data::Redacted(_) => None,
+            Data::Redacted(_) | Data::Sealed { .. } => None,
         }
     }
 }

@@ -29,6 +29,7 @@ fn payload(f: &mut Vec<(&'static str, Value)>, d: &Data) {
         Data::Text(s) => ("text", s.as_str().into()),
         Data::Bytes(b) => ("base64", B64.encode(b).into()),
         Data::Redacted(n) => ("redacted", (*n).into()),
+        Data::Sealed { len, .. } => ("sealed", (*len).into()),
     });
 }
 

@@ -8,6 +8,7 @@
 //! reader's terminal.
 
 use super::keys::{KeyLine, Keys};
+use super::masked::MaskWatch;
 use super::{clock_ms, visible, who};
 use crate::log::record::{Body, End, Genesis, Participant, Record};
 
@@ -36,6 +37,7 @@ struct Entry {
 pub struct Timeline {
     genesis: Option<Genesis>,
     keys: Keys,
+    masked: MaskWatch,
     entries: Vec<Entry>,
     end: Option<End>,
     last_t: u64,
@@ -69,7 +71,10 @@ impl Timeline {
                 }
                 return;
             }
-            Body::Output(_) => return,
+            Body::Output(d) => {
+                self.masked.output(rec.t, d.bytes().unwrap_or_default());
+                return;
+            }
             Body::Resize { cols, rows } => format!("terminal resized to {cols}x{rows}"),
             Body::Marker { by, text } => {
                 format!("marker by {}: {}", visible(who(by, &user)), code(text))
@@ -91,6 +96,7 @@ impl Timeline {
         if line.is_empty() {
             return;
         }
+        self.masked.line(&line);
         let mut shown = line.shown();
         if let Some((cut, _)) = shown.char_indices().nth(MAX_SHOWN_CHARS) {
             let more = shown[cut..].chars().count();
@@ -109,6 +115,13 @@ impl Timeline {
     pub fn render(mut self, id: &str, seal: &Seal) -> String {
         for line in std::mem::take(&mut self.keys).finish() {
             self.typed(line);
+        }
+        let masked = self.masked.summary();
+        for (t, flag) in std::mem::take(&mut self.masked).finish() {
+            self.entries.push(Entry {
+                t,
+                text: format!("**{flag}**"),
+            });
         }
         self.entries.sort_by_key(|e| e.t);
         let g = self.genesis.clone().unwrap_or_default();
@@ -135,6 +148,7 @@ impl Timeline {
         };
         row("Duration", format!("{}{so_far}", span(self.last_t)));
         row("Ended by", cell(&how));
+        row("Masked input", masked);
         let detail = seal.detail.as_deref().map(|d| format!(": {}", cell(d)));
         row(
             "Verdict",

@@ -11,12 +11,13 @@ use crossbeam_channel::Receiver;
 use super::bell::{self, Bell, Woke};
 pub use super::ending::Ending;
 use super::events::{DISPLAY_QUEUE, Event, Outlet, PTY_QUEUE};
-use super::pty;
-use super::secret::{Piece, SecretFilter};
+use super::sealing::Masking;
+use super::secret::SecretFilter;
 use super::term;
 use super::ttl::Ttl;
+use super::typeahead::Held;
 use super::watchers::{Audience, RESYNC_QUIET};
-use crate::log::record::{Body, Data};
+use crate::log::record::Body;
 use crate::log::writer::LogWriter;
 use crate::witness::syslog::Syslog;
 
@@ -77,6 +78,10 @@ pub struct Hub {
     pub to_pty: Outlet,
     pub display: Outlet,
     pub secrets: SecretFilter,
+    /// Masked input dropped to its length or sealed.
+    pub(super) masking: Masking,
+    /// Input held back until a prompt may ask for it (session/typeahead.rs).
+    pub(super) held: Option<Held>,
     pub(super) ttl: Ttl,
     pub(super) ttl_limit: Duration,
     /// Stdin is a terminal (its end means the user is gone).
@@ -90,7 +95,7 @@ pub struct Hub {
     output_done: bool,
     pub(super) ending: Option<Ending>,
     pub(super) kill_at: Option<Instant>,
-    log_error: Option<String>,
+    pub(super) log_error: Option<String>,
     pub(super) show: bool,
     pub audience: Audience,
     /// The last input sent ended mid-line (for the end of piped input).
@@ -113,6 +118,7 @@ pub struct HubParts {
     pub to_pty: Outlet,
     pub display: Outlet,
     pub secrets: SecretFilter,
+    pub masking: Masking,
     pub ttl_limit: Duration,
     pub interactive: bool,
     pub size: (u16, u16),
@@ -131,6 +137,8 @@ impl Hub {
             to_pty: p.to_pty,
             display: p.display,
             secrets: p.secrets,
+            masking: p.masking,
+            held: None,
             ttl: Ttl::new(p.ttl_limit),
             ttl_limit: p.ttl_limit,
             interactive: p.interactive,
@@ -233,25 +241,15 @@ impl Hub {
     }
 
     /// Record input (masking secrets) and pass it to the PTY.
-    pub(super) fn on_input(&mut self, by: &str, bytes: Vec<u8>, at: Instant) {
+    pub(super) fn pass_input(&mut self, by: &str, bytes: Vec<u8>, at: Instant) {
         if self.status.is_some() || self.ending.is_some() {
             return;
         }
         if let Some(&last) = bytes.last() {
             self.open_line = !matches!(last, b'\r' | b'\n' | 0x04);
         }
-        let secret = self.secrets.enabled() && pty::reading_secret(&self.master);
-        for piece in self.secrets.on_input(&bytes, secret) {
-            let data = match &piece {
-                Piece::Secret(b) => Data::Redacted(b.len() as u64),
-                Piece::Clear(b) => match std::str::from_utf8(b) {
-                    Ok(s) => Data::Text(s.to_owned()),
-                    Err(_) => Data::Bytes(b.clone()),
-                },
-            };
-            if !self.record(|w, t| w.input(t, by, data), at) {
-                return;
-            }
+        if !self.record_input(by, &bytes, at) {
+            return;
         }
         // There is room: input is only taken while the PTY queue has some.
         let _ = self.to_pty.send(&bytes);
@@ -274,6 +272,9 @@ impl Hub {
         if !self.audience.resync_wanted.is_empty() {
             let quiet = self.last_output + RESYNC_QUIET;
             wait = wait.min(quiet.saturating_duration_since(now));
+        }
+        if let Some(h) = &self.held {
+            wait = wait.min(h.due().saturating_duration_since(now));
         }
         if let Some(x) = self.exited_at {
             let quiet = (self.last_output.max(x) + DRAIN_QUIET).saturating_duration_since(now);
@@ -398,6 +399,7 @@ impl Hub {
             if let Some(ev) = self.next_event(&mut rx) {
                 self.handle(ev);
             }
+            self.check_held();
             self.audience.pace(self.size.1, Instant::now(), false);
             self.grant_resyncs();
             self.on_ttl();
@@ -412,6 +414,7 @@ impl Hub {
                 break;
             }
         }
+        self.flush_sealed();
         self.audience.pace(self.size.1, Instant::now(), true);
         let res = HubResult {
             status: self.status,

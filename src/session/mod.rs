@@ -13,10 +13,12 @@ pub mod logfile;
 pub mod pty;
 pub mod refusals;
 pub mod report;
+pub mod sealing;
 pub mod secret;
 pub mod setup;
 pub mod term;
 pub mod ttl;
+pub mod typeahead;
 pub mod watchers;
 pub mod witnessing;
 
@@ -57,6 +59,8 @@ pub struct Plan {
     pub ttl: Duration,
     /// None: record secrets too (`--record-secrets`).
     pub secret_prompt: Option<Regex>,
+    /// The auditors' keys masked input is sealed to; None: dropped to its length.
+    pub seal: Option<crate::seal::Sealer>,
     /// Who may watch and operate, besides the owner and root.
     pub acl: Acl,
     /// Hold the owner's input until an operator is attached.
@@ -208,6 +212,7 @@ pub fn run(plan: Plan) -> Result<Outcome> {
         to_pty,
         display,
         secrets: SecretFilter::new(plan.secret_prompt.clone()),
+        masking: sealing::Masking::new(plan.seal.clone()),
         ttl_limit: plan.ttl,
         interactive,
         size,

@@ -139,13 +139,18 @@ pub fn resize(master: &File, cols: u16, rows: u16) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Whether the PTY is in canonical mode with echo off: a program is reading a secret.
-pub fn reading_secret(master: &File) -> bool {
+/// What the PTY's modes say about input now: whether a program reads a secret.
+pub fn tty_mode(master: &File) -> super::secret::TtyMode {
+    use super::secret::{TtyFlags, TtyMode, classify};
     match termios::tcgetattr(master.as_fd()) {
-        Ok(t) => {
-            t.local_flags.contains(LocalFlags::ICANON) && !t.local_flags.contains(LocalFlags::ECHO)
-        }
-        Err(_) => false,
+        Ok(t) => classify(TtyFlags {
+            icanon: t.local_flags.contains(LocalFlags::ICANON),
+            echo: t.local_flags.contains(LocalFlags::ECHO),
+            isig: t.local_flags.contains(LocalFlags::ISIG),
+            icrnl: t.input_flags.contains(termios::InputFlags::ICRNL),
+            echoe: t.local_flags.contains(LocalFlags::ECHOE),
+        }),
+        Err(_) => TtyMode::Open,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod recorded;
 pub mod rsyslog;
 pub mod hostile;
 pub mod installed;
+pub mod sealed;
 pub mod tmux;
 pub mod verdicts;
 
