@@ -79,7 +79,8 @@ fn status_lines(screen: &[u8]) -> Vec<Vec<u8>> {
     let mut rest = screen;
     while let Some(i) = find(rest, b"\x1b[2K") {
         rest = &rest[i + 4..];
-        let Some(j) = find(rest, b"\x1b[0m\x1b8") else {
+        // A status or help line ends where its attributes are reset.
+        let Some(j) = find(rest, b"\x1b[0m") else {
             break;
         };
         out.push(rest[..j].to_vec());
