@@ -244,6 +244,11 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub witness: Option<PathBuf>,
 
+    /// The public key to check signatures with (a copy of `signing.pub` kept elsewhere);
+    /// default: `signing.pub` beside the config in use, else the data dir's keys/signing.pub
+    #[arg(long, value_name = "FILE")]
+    pub pubkey: Option<PathBuf>,
+
     /// Syslog lines the sessions sent (config `syslog`): every head they name must be in
     /// the log unchanged
     #[arg(long, value_name = "FILE")]

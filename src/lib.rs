@@ -15,5 +15,7 @@ pub mod replay;
 pub mod review;
 pub mod safe;
 pub mod session;
+pub mod sign;
 pub mod store;
+pub mod trust;
 pub mod witness;

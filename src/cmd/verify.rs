@@ -10,7 +10,10 @@ use crate::cli::VerifyArgs;
 use crate::error::{EXIT_USAGE, Failure};
 use crate::log::chain::to_hex;
 use crate::log::verify::{Problem, Verdict, Witnesses};
+use crate::sign::find_trusted;
 use crate::store::{SessionFile, Store};
+use crate::trust::{LedgerSeals, Trust};
+use std::path::Path;
 
 /// Files larger than this get a progress bar on a terminal.
 const PROGRESS_MIN_BYTES: u64 = 4 * 1024 * 1024;
@@ -36,7 +39,7 @@ fn problem_json(p: &Problem) -> serde_json::Value {
 }
 
 /// How a checked session reads, in words and as JSON.
-fn describe(c: &Checked) -> (String, serde_json::Value) {
+fn describe(c: &Checked, trust: &Trust, must_sign: bool) -> (String, serde_json::Value) {
     let r = &c.report;
     let verdict = if c.live && r.verdict() == Verdict::Interrupted {
         "LIVE".to_string()
@@ -101,6 +104,12 @@ fn describe(c: &Checked) -> (String, serde_json::Value) {
         }
     }
     let witnesses = c.witnesses();
+    let (signed, signature) = crate::trust::describe(r, trust, must_sign);
+    if matches!(r.verdict(), Verdict::Verified | Verdict::Interrupted)
+        && let Some(s) = signed
+    {
+        text.push_str(&s);
+    }
     if matches!(r.verdict(), Verdict::Verified | Verdict::Interrupted) {
         if witnesses.is_empty() {
             text.push_str("  (unwitnessed: nothing outside the file vouches for it; compare the head with the one in the ticket)\n");
@@ -124,6 +133,7 @@ fn describe(c: &Checked) -> (String, serde_json::Value) {
         "problem": r.problem.as_ref().map(problem_json),
         "witnesses": witnesses,
         "unwitnessed": witnesses.is_empty(),
+        "signature": signature,
     });
     (text, j)
 }
@@ -144,10 +154,28 @@ fn progress_bar(sf: &SessionFile) -> Option<indicatif::ProgressBar> {
     })
 }
 
+/// How a run of `verify` checks signatures: the trust, and the ledger's signed lines.
+struct Signing {
+    trust: Trust,
+    ledger: LedgerSeals,
+}
+
 /// Verify one session and print the result; returns its exit status.
-fn one(sf: &SessionFile, index: Option<&LedgerIndex>, witness: &Witnesses, json_out: bool) -> i32 {
+fn one(
+    sf: &SessionFile,
+    index: Option<&LedgerIndex>,
+    witness: &Witnesses,
+    signing: &Signing,
+    json_out: bool,
+) -> i32 {
     let pb = progress_bar(sf);
-    let res = audit::check(sf, index, witness, |n| {
+    let start = index
+        .and_then(|i| i.sessions.get(&sf.id))
+        .and_then(|l| l.start.as_ref())
+        .map(|(e, _)| e.seq);
+    let must_sign = signing.ledger.must_sign(&signing.trust, start);
+    let make = |w| signing.trust.verifier(w, must_sign);
+    let res = audit::check_with(sf, index, witness, make, |n| {
         if let Some(pb) = &pb {
             pb.set_position(n);
         }
@@ -157,7 +185,7 @@ fn one(sf: &SessionFile, index: Option<&LedgerIndex>, witness: &Witnesses, json_
     }
     match res {
         Ok(c) => {
-            let (text, j) = describe(&c);
+            let (text, j) = describe(&c, &signing.trust, must_sign);
             if json_out {
                 println!("{j}")
             } else {
@@ -179,19 +207,27 @@ fn one(sf: &SessionFile, index: Option<&LedgerIndex>, witness: &Witnesses, json_
     }
 }
 
-pub fn run(args: &VerifyArgs, store: &Store) -> Result<i32> {
+pub fn run(args: &VerifyArgs, store: &Store, config: Option<&Path>) -> Result<i32> {
     if args.sessions.is_empty() && !args.all {
         return Err(Failure::usage(
             "name sessions to verify (an id prefix, `last`, or a file), or pass --all",
         )
         .into());
     }
-    let index = LedgerIndex::load(&store.ledger_path()).map_err(|e| {
-        Failure::usage(format!(
-            "cannot read the ledger {}: {e}",
-            store.ledger_path().display()
-        ))
-    })?;
+    let key = find_trusted(args.pubkey.as_deref(), config, &store.dir)
+        .map_err(|e| Failure::usage(format!("{e:#}")))?;
+    let trust = Trust::new(key, crate::mode::installed());
+    let (index, ledger_seals) =
+        crate::trust::load_index(&store.ledger_path(), &trust).map_err(|e| {
+            Failure::usage(format!(
+                "cannot read the ledger {}: {e}",
+                store.ledger_path().display()
+            ))
+        })?;
+    let signing = Signing {
+        trust,
+        ledger: ledger_seals,
+    };
     let mut code = 0;
     let mut targets = Vec::new();
     for spec in &args.sessions {
@@ -211,7 +247,7 @@ pub fn run(args: &VerifyArgs, store: &Store) -> Result<i32> {
             ))
         })?;
         let p = audit::dir_problems(&index, &files);
-        report_dir(&p, store, args.json);
+        report_dir(&p, store, &signing.ledger, args.json);
         if p.any() {
             code = worst(code, Verdict::Tampered.exit_code());
         }
@@ -243,7 +279,8 @@ pub fn run(args: &VerifyArgs, store: &Store) -> Result<i32> {
                 extra.entry(*seq).or_default().extend(ws.iter().cloned());
             }
         }
-        code = worst(code, one(sf, here.then_some(&index), &extra, args.json));
+        let index = here.then_some(&index);
+        code = worst(code, one(sf, index, &extra, &signing, args.json));
     }
     Ok(code)
 }
@@ -255,7 +292,7 @@ fn breakglass_id(sf: &SessionFile) -> String {
         .map_or_else(|| sf.id.clone(), |g| g.session.clone())
 }
 
-fn report_dir(p: &audit::DirProblems, store: &Store, json_out: bool) {
+fn report_dir(p: &audit::DirProblems, store: &Store, seals: &LedgerSeals, json_out: bool) {
     let ledger = store.ledger_path();
     if json_out {
         println!(
@@ -267,6 +304,9 @@ fn report_dir(p: &audit::DirProblems, store: &Store, json_out: bool) {
                 "missing": p.missing,
                 "unlisted": p.unlisted,
                 "cut_at_start": p.cut_at_start,
+                "signed_lines": seals.signed,
+                "signed_from_line": seals.first_signed.map(|s| s + 1),
+                "key": seals.key,
             })
         );
         return;
@@ -277,6 +317,13 @@ fn report_dir(p: &audit::DirProblems, store: &Store, json_out: bool) {
             pr.line, pr.offset, pr.expected, pr.found
         ),
         None => println!("ledger  {}", if p.any() { "TAMPERED" } else { "VERIFIED" }),
+    }
+    if let (Some(key), Some(first)) = (&seals.key, seals.first_signed) {
+        println!(
+            "  {} line(s) signed by {key}, from line {} on",
+            seals.signed,
+            first + 1
+        );
     }
     for id in &p.missing {
         println!("  {id}: listed in the ledger, but its file is missing (deleted or renamed)");

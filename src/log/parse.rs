@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::chain;
 use super::record::{Body, Data, End, Genesis, Participant, Record, decode_b64};
+use super::seal::{Seal, is_key_id, sig_from_hex};
 
 /// Every field any kind may carry. Unknown names and duplicates are refused by serde.
 #[derive(Deserialize)]
@@ -51,6 +52,8 @@ struct Raw {
     bytes_in: Option<u64>,
     bytes_out: Option<u64>,
     ended: Option<String>,
+    key: Option<String>,
+    sig: Option<String>,
 }
 
 /// Tells a present `null` (`Some(None)`) from an absent field (`None`).
@@ -75,6 +78,26 @@ fn data(raw: &mut Raw, kind: &str) -> Result<Data, String> {
         (None, None, Some(n)) if kind == "i" => Ok(Data::Redacted(n)),
         _ if kind == "o" => Err("an `o` record needs exactly one of `d` and `b`".into()),
         _ => Err("an `i` record needs exactly one of `d`, `b` and `redacted`".into()),
+    }
+}
+
+/// The `key` and `sig` fields: both or neither; required on an `s` line.
+fn seal(raw: &mut Raw, kind: &str) -> Result<Option<Seal>, String> {
+    match (raw.key.take(), raw.sig.take()) {
+        (None, None) if kind != "s" => Ok(None),
+        (Some(key), Some(sig)) => {
+            if !is_key_id(&key) {
+                return Err(format!(
+                    "`key` is `{key}`, not ed25519: and 16 lowercase hex digits"
+                ));
+            }
+            let sig = sig_from_hex(&sig)
+                .ok_or_else(|| "`sig` is not 128 lowercase hex digits".to_string())?;
+            Ok(Some(Seal { key, sig }))
+        }
+        _ => Err(format!(
+            "a `{kind}` record needs both `key` and `sig`, or neither"
+        )),
     }
 }
 
@@ -131,7 +154,9 @@ pub fn decode(line: &[u8]) -> Result<Record, String> {
             bytes_in: need(raw.bytes_in, "bytes_in", kind)?,
             bytes_out: need(raw.bytes_out, "bytes_out", kind)?,
             ended: need(raw.ended.take(), "ended", kind)?,
+            seal: seal(&mut raw, kind)?,
         }),
+        "s" => Body::Checkpoint(seal(&mut raw, kind)?.expect("an `s` seal is required")),
         other => return Err(format!("unknown kind `{other}`")),
     };
     Ok(Record {

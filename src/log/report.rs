@@ -69,6 +69,23 @@ pub struct Report {
     pub last_t: u64,
     /// Seqs confirmed by a witness (hash agreed).
     pub witnessed: Vec<u64>,
+    /// The signatures found.
+    pub seals: Seals,
+}
+
+/// What the signatures of a log say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Seals {
+    /// The name of the key that signed (all signatures of a log are by one key).
+    pub key: Option<String>,
+    /// Seq of the last line a signature covers (through the chain, every line before it).
+    pub upto: Option<u64>,
+    /// Number of signatures.
+    pub count: u64,
+    /// Whether they were checked against a trusted public key (else only read).
+    pub checked: bool,
+    /// The end record carries a signature.
+    pub end_signed: bool,
 }
 
 impl Report {

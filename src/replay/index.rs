@@ -254,6 +254,7 @@ mod tests {
             bytes_in: 0,
             bytes_out: 0,
             ended: "2026-01-01T00:00:01Z".into(),
+            seal: None,
         };
         w.finish(t + 5, end).unwrap();
         path

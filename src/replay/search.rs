@@ -59,6 +59,7 @@ mod tests {
             bytes_in: 0,
             bytes_out: 0,
             ended: "2026-01-01T00:00:01Z".into(),
+            seal: None,
         };
         w.finish(11, end).unwrap();
         let idx = Index::load(&path).unwrap();

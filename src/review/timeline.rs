@@ -69,7 +69,7 @@ impl Timeline {
                 }
                 return;
             }
-            Body::Output(_) => return,
+            Body::Output(_) | Body::Checkpoint(_) => return,
             Body::Resize { cols, rows } => format!("terminal resized to {cols}x{rows}"),
             Body::Marker { by, text } => {
                 format!("marker by {}: {}", visible(who(by, &user)), code(text))
@@ -289,6 +289,7 @@ mod tests {
                     bytes_in: 1,
                     bytes_out: 1,
                     ended: "2026-01-01T00:01:15Z".into(),
+                    seal: None,
                 }),
             ),
         ] {

@@ -1,11 +1,15 @@
 //! The session's log file and its two ledger lines: the genesis chained to the ledger head
-//! under the ledger lock at the start, the end line with the head at the end.
+//! under the ledger lock at the start, the end line with the head at the end. When the
+//! data dir has a signing key, the log and both ledger lines are signed with it.
+
+use std::sync::Arc;
 
 use crate::error::Failure;
 use crate::log::chain::Hash;
 use crate::log::ledger::{Entry, Ledger};
 use crate::log::record::{FORMAT_VERSION, Genesis};
 use crate::log::writer::LogWriter;
+use crate::sign::Signer;
 use crate::store::Store;
 
 use super::{Plan, hostname, login_name, now_rfc3339};
@@ -19,9 +23,14 @@ pub fn open_log(plan: &Plan, id: &str, size: (u16, u16)) -> Result<LogWriter, Fa
             plan.store.dir.display()
         ))
     };
-    // The ledger first: a session file exists only once the ledger can list it.
+    // The key first: installed, a session that cannot be signed does not start.
+    let signer = crate::sign::session_signer(&plan.store.dir, crate::mode::installed())
+        .map_err(|e| Failure::tool(format!("{e:#}")))?
+        .map(Arc::new);
+    // The ledger next: a session file exists only once the ledger can list it.
     let mut ledger = Ledger::lock(&plan.store.ledger_path(), plan.store.ledger_mode())
         .map_err(|e| fail("open the ledger", e))?;
+    ledger.set_signer(signer.clone());
     let file = plan
         .store
         .create_session(id)
@@ -49,8 +58,9 @@ pub fn open_log(plan: &Plan, id: &str, size: (u16, u16)) -> Result<LogWriter, Fa
         tool: format!("breakglass {}", env!("CARGO_PKG_VERSION")),
         origin: hostname(),
     };
-    let writer = LogWriter::create(file, genesis, ledger.head())
+    let writer = LogWriter::create_signed(file, genesis, ledger.head(), signer)
         .map_err(|e| undo(fail("write the session log", e)))?;
+    let genesis_hash = writer.genesis_hash();
     ledger
         .append(Entry {
             seq: 0,
@@ -59,17 +69,25 @@ pub fn open_log(plan: &Plan, id: &str, size: (u16, u16)) -> Result<LogWriter, Fa
             session: id.to_string(),
             file: Store::relative_file(id),
             prev: ledger.head(),
-            hash: writer.head(),
+            hash: genesis_hash,
             records: None,
         })
         .map_err(|e| undo(fail("append to the ledger", e)))?;
     Ok(writer)
 }
 
-/// Add the ledger's end line; a failure here is reported but the log itself is whole.
-pub fn close_ledger(store: &Store, id: &str, head: Option<Hash>, records: u64) {
+/// Add the ledger's end line (signed by `signer`, if any); a failure here is reported but
+/// the log itself is whole.
+pub fn close_ledger(
+    store: &Store,
+    id: &str,
+    head: Option<Hash>,
+    records: u64,
+    signer: Option<Arc<Signer>>,
+) {
     let Some(head) = head else { return };
     let res = Ledger::lock(&store.ledger_path(), store.ledger_mode()).and_then(|mut l| {
+        l.set_signer(signer);
         let prev = l.head();
         l.append(Entry {
             seq: 0,

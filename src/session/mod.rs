@@ -14,6 +14,7 @@ pub mod pty;
 pub mod report;
 pub mod secret;
 pub mod setup;
+pub mod signing;
 pub mod term;
 pub mod ttl;
 pub mod watchers;
@@ -255,6 +256,7 @@ fn finish(
         bytes_in: 0,
         bytes_out: 0,
         ended: now_rfc3339(),
+        seal: None,
     };
     let mut log_error = log_error;
     if let Some(s) = syslog {
@@ -283,7 +285,7 @@ fn finish(
     if log_error.is_some() {
         code = EXIT_TOOL;
     }
-    close_ledger(&plan.store, &id, head, writer.records());
+    close_ledger(&plan.store, &id, head, writer.records(), writer.signer());
     if let (Some(s), Some(h)) = (syslog, head) {
         let extra = [
             ("records", writer.records().to_string()),
