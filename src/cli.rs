@@ -93,7 +93,12 @@ files, the worst: TAMPERED, UNVERIFIABLE, error, INTERRUPTED, VERIFIED.
 
 A session in the data dir is also checked against the ledger. The chain alone cannot catch
 a log rewritten consistently from some point on, or cut cleanly before its end; only a
-witness kept elsewhere can (the head printed at the end of the session, for one).";
+witness kept elsewhere can (the head printed at the end of the session, for one).
+
+Signatures: where the data dir has a signing key, sessions and ledger lines are signed.
+verify checks them against the public key (--pubkey FILE, else signing.pub beside the
+config, else the data dir's keys/signing.pub) and says `signed by KEY up to seq N`. A bad
+signature, one by another key, or a missing one where a key is known is TAMPERED.";
 
 const WATCH_HELP: &str = "\
 Keys while watching: Ctrl-] then t take the keyboard, r return it, d detach, k end the

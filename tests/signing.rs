@@ -35,6 +35,14 @@ fn both_say(env: &Env, pubkey: &std::path::Path, id: &str, verdict: &str) -> ser
     j
 }
 
+/// What a verdict's problem found.
+fn found(j: &serde_json::Value) -> String {
+    j["problem"]["found"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 #[test]
 fn a_session_is_signed_from_its_genesis_to_its_end_record() {
     let env = Env::new();
@@ -93,13 +101,7 @@ fn a_dropped_signature_record_is_tampered() {
         recs.retain(|r| !matches!(r.body, Body::Checkpoint(_)));
     });
     let j = both_say(&env, &pubkey, &id, "TAMPERED");
-    assert!(
-        j["problem"]["found"]
-            .as_str()
-            .unwrap()
-            .contains("signature"),
-        "{j}"
-    );
+    assert!(found(&j).contains("signature"), "{j}");
 }
 
 #[test]
@@ -113,12 +115,7 @@ fn a_signature_by_another_key_is_tampered() {
     assert_eq!(code, 1);
     let j = session_obj(&objs, &id);
     assert_eq!(j["problem"]["seq"], 1, "{j}");
-    assert!(
-        j["problem"]["found"]
-            .as_str()
-            .unwrap()
-            .contains("not by the trusted key")
-    );
+    assert!(found(j).contains("not by the trusted key"));
     // Rewritten and signed again with the attacker's own key.
     let (other_sk, _) = other_key(env.tmp.path());
     rewrite_dir(
@@ -153,13 +150,7 @@ fn a_consistent_rewrite_with_recomputed_hashes_is_tampered() {
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("no signed line"), "{text}");
     let j = both_say(&env, &pubkey, &id, "TAMPERED");
-    assert!(
-        j["problem"]["found"]
-            .as_str()
-            .unwrap()
-            .contains("signature"),
-        "{j}"
-    );
+    assert!(found(&j).contains("signature"), "{j}");
     let ledger = env.dir().join("ledger.jsonl");
     if let Some(py) = python(Some(&pubkey), Some(&ledger), &[&session_path(&env, &id)]) {
         assert_eq!(py[0]["verdict"], "TAMPERED", "{py:?}");
@@ -265,4 +256,27 @@ fn without_a_key_sessions_are_recorded_and_verified_as_before() {
     assert_eq!(code, 0, "{out}");
     assert_eq!(session_obj(&objs, &id)["signature"]["status"], "unsigned");
     assert!(!out.contains("signed by"), "{out}");
+}
+
+#[test]
+fn a_log_written_before_signing_verifies_as_before() {
+    let env = Env::new();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/unsigned-v1");
+    std::fs::create_dir_all(env.dir().join("sessions")).unwrap();
+    std::fs::copy(fixture.join("ledger.jsonl"), env.dir().join("ledger.jsonl")).unwrap();
+    let id = "ty58w0rqf2xk";
+    let rel = format!("sessions/{id}.jsonl");
+    std::fs::copy(fixture.join(&rel), env.dir().join(&rel)).unwrap();
+    let (code, objs, text) = verify(&env, None, &["--all"]);
+    assert_eq!(code, 0, "{text}");
+    let j = session_obj(&objs, id);
+    assert_eq!(j["verdict"], "VERIFIED", "{j}");
+    assert_eq!(j["records"], 4);
+    assert_eq!(j["signature"]["status"], "unsigned");
+    assert!(text.contains("ended by exit (exit 3)"), "{text}");
+    assert!(!text.contains("signed by"), "{text}");
+    let ledger = env.dir().join("ledger.jsonl");
+    if let Some(py) = python(None, Some(&ledger), &[&env.dir().join(&rel)]) {
+        assert!(py.iter().all(|o| o["verdict"] == "VERIFIED"), "{py:?}");
+    }
 }
