@@ -206,3 +206,91 @@ pub fn describe(
     });
     (text, j)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::log::chain::ZERO_HASH;
+    use crate::log::ledger::{Entry, Ledger, verify_ledger};
+    use crate::sign::Signer;
+
+    fn signer(seed: u8) -> Arc<Signer> {
+        Arc::new(Signer::new(ed25519_dalek::SigningKey::from_bytes(
+            &[seed; 32],
+        )))
+    }
+
+    fn trust(s: &Signer) -> Trust {
+        let key = Trusted {
+            key: s.verifying_key(),
+            id: s.id().to_string(),
+            source: "k.pub".into(),
+            in_data_dir: false,
+        };
+        Trust::new(Some(key), false)
+    }
+
+    /// A ledger of two sessions: the first unsigned (before the key), the second signed.
+    fn ledger(signed_from: usize, s: &Arc<Signer>) -> LedgerReport {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ledger.jsonl");
+        for (i, id) in ["aaaaaaaaaaaa", "bbbbbbbbbbbb"].iter().enumerate() {
+            for start in [true, false] {
+                let mut l = Ledger::lock(&p, 0o600).unwrap();
+                l.set_signer((i >= signed_from).then(|| s.clone()));
+                l.append(Entry {
+                    seq: 0,
+                    at: "2026-01-01T00:00:00Z".into(),
+                    start,
+                    session: id.to_string(),
+                    file: format!("sessions/{id}.jsonl"),
+                    prev: ZERO_HASH,
+                    hash: [7; 32],
+                    records: (!start).then_some(3),
+                })
+                .unwrap();
+            }
+        }
+        verify_ledger(std::fs::File::open(p).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn sessions_before_the_first_signed_line_need_no_signature() {
+        let s = signer(1);
+        let mut r = ledger(1, &s);
+        let seals = check_ledger(&mut r, &trust(&s));
+        assert!(r.problem.is_none(), "{:?}", r.problem);
+        assert_eq!((seals.first_signed, seals.signed), (Some(2), 2));
+        assert!(!seals.must_sign(&trust(&s), Some(0)));
+        assert!(seals.must_sign(&trust(&s), Some(2)));
+        assert!(seals.must_sign(&trust(&s), None));
+        assert!(!seals.must_sign(&Trust::default(), None));
+    }
+
+    #[test]
+    fn a_ledger_with_no_signed_line_is_tampered_where_a_key_is_known() {
+        let s = signer(1);
+        let mut r = ledger(2, &s);
+        check_ledger(&mut r, &trust(&s));
+        assert!(r.problem.unwrap().found.contains("no signed line"));
+        assert!(r.entries.is_empty());
+        // No key known: as before.
+        let mut r = ledger(2, &s);
+        check_ledger(&mut r, &Trust::default());
+        assert!(r.problem.is_none());
+        assert_eq!(r.entries.len(), 4);
+    }
+
+    #[test]
+    fn another_key_cuts_the_ledger_where_it_signs() {
+        let s = signer(1);
+        let mut r = ledger(1, &s);
+        check_ledger(&mut r, &trust(&signer(2)));
+        let p = r.problem.unwrap();
+        assert_eq!(p.line, 3);
+        assert!(p.found.contains("not by the trusted key"), "{}", p.found);
+        assert_eq!(r.entries.len(), 2);
+    }
+}

@@ -382,6 +382,21 @@ pub fn test_log(path: &std::path::Path, cols: u16, rows: u16) -> LogWriter {
     LogWriter::create(f, g, super::chain::ZERO_HASH).unwrap()
 }
 
+/// An end record of a program that exited with 0, for tests elsewhere.
+#[cfg(test)]
+pub fn test_end() -> End {
+    End {
+        cause: "exit".into(),
+        exit: Some(0),
+        signal: None,
+        records: 0,
+        bytes_in: 0,
+        bytes_out: 0,
+        ended: "2026-01-01T00:00:01Z".into(),
+        seal: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
