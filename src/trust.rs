@@ -30,6 +30,16 @@ impl Trust {
         Trust { key, required }
     }
 
+    /// The trust for a file that is not in the data dir: the data dir's own copy of a key
+    /// says nothing about it, a key given with --pubkey or beside the config still does.
+    pub fn elsewhere(&self) -> Trust {
+        let key = self.key.clone().filter(|k| !k.in_data_dir);
+        Trust {
+            required: key.is_some() || crate::mode::installed(),
+            key,
+        }
+    }
+
     /// A session verifier set up to check (and, if `must_sign`, require) signatures.
     pub fn verifier(&self, witnesses: Witnesses, must_sign: bool) -> Verifier {
         let key = self.key.as_ref().map(|t| (t.key, t.id.clone()));

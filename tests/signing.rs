@@ -280,3 +280,37 @@ fn a_log_written_before_signing_verifies_as_before() {
         assert!(py.iter().all(|o| o["verdict"] == "VERIFIED"), "{py:?}");
     }
 }
+
+#[test]
+fn a_file_elsewhere_is_held_to_a_key_given_for_it_not_to_the_data_dirs_copy() {
+    let env = Env::new();
+    let pubkey = make_key(&env.dir());
+    let id = quick_session(&env, "echo away");
+    let copy = env.tmp.path().join("copy.jsonl");
+    std::fs::copy(session_path(&env, &id), &copy).unwrap();
+    let file = copy.to_str().unwrap();
+    // Only the data dir's copy of a key is known: read, not checked, not required.
+    let (code, objs, text) = verify(&env, None, &[file]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(objs[0]["signature"]["status"], "unchecked", "{text}");
+    assert!(text.contains("not checked"), "{text}");
+    let old = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/unsigned-v1/sessions/ty58w0rqf2xk.jsonl");
+    let (code, _, text) = verify(&env, None, &[old.to_str().unwrap()]);
+    assert_eq!(code, 0, "{text}");
+    // A key given for it: checked, and required.
+    let (code, objs, text) = verify(&env, Some(&pubkey), &[file]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(objs[0]["signature"]["status"], "signed", "{text}");
+    rewrite_session(
+        &copy,
+        breakglass::log::chain::ZERO_HASH,
+        &Seals::Strip,
+        &mut |_| {},
+    );
+    let (code, _, text) = verify(&env, Some(&pubkey), &[file]);
+    assert_eq!(code, 1, "{text}");
+    if let Some(py) = python(Some(&pubkey), None, &[&copy]) {
+        assert_eq!(py[0]["verdict"], "TAMPERED", "{py:?}");
+    }
+}

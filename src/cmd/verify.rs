@@ -173,8 +173,16 @@ fn one(
         .and_then(|i| i.sessions.get(&sf.id))
         .and_then(|l| l.start.as_ref())
         .map(|(e, _)| e.seq);
-    let must_sign = signing.ledger.must_sign(&signing.trust, start);
-    let make = |w| signing.trust.verifier(w, must_sign);
+    let elsewhere;
+    let trust = match index {
+        Some(_) => &signing.trust,
+        None => {
+            elsewhere = signing.trust.elsewhere();
+            &elsewhere
+        }
+    };
+    let must_sign = signing.ledger.must_sign(trust, start);
+    let make = |w| trust.verifier(w, must_sign);
     let res = audit::check_with(sf, index, witness, make, |n| {
         if let Some(pb) = &pb {
             pb.set_position(n);
@@ -185,7 +193,7 @@ fn one(
     }
     match res {
         Ok(c) => {
-            let (text, j) = describe(&c, &signing.trust, must_sign);
+            let (text, j) = describe(&c, trust, must_sign);
             if json_out {
                 println!("{j}")
             } else {

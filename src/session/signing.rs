@@ -8,6 +8,9 @@ use super::hub::Hub;
 impl Hub {
     /// Write a checkpoint if one is due now.
     pub(super) fn sign_if_due(&mut self) {
+        if self.writer.next_checkpoint().is_none() {
+            return;
+        }
         let now = Instant::now();
         if self.writer.checkpoint_due(now) {
             self.record(|w, t| w.checkpoint(t), now);
