@@ -22,6 +22,8 @@ use super::seal::{self, Seal};
 use super::verify::Problem;
 use crate::sign::Signer;
 
+mod sealed;
+
 /// How far back from the end the last ledger line is looked for; ledger lines are a few
 /// hundred bytes, so this is generous.
 const TAIL_WINDOW: u64 = 64 * 1024;
@@ -67,16 +69,6 @@ impl Entry {
                 )
                 .as_bytes(),
             );
-        }
-    }
-
-    /// The line with a seal's fields before its closing brace.
-    pub fn encode_sealed(&self, seal: Option<&Seal>, out: &mut Vec<u8>) {
-        self.encode(out);
-        if let Some(s) = seal {
-            out.pop();
-            seal::push(out, s);
-            out.push(b'}');
         }
     }
 
@@ -131,15 +123,7 @@ impl Entry {
         if !super::record::is_rfc3339_utc(&raw.at) {
             return Err(format!("`at` is `{}`, not RFC 3339 UTC", raw.at));
         }
-        let sealed = match (&raw.key, &raw.sig) {
-            (None, None) => None,
-            (Some(key), Some(sig)) if seal::is_key_id(key) => Some(Seal {
-                key: key.clone(),
-                sig: seal::sig_from_hex(sig)
-                    .ok_or_else(|| "`sig` is not 128 lowercase hex digits".to_string())?,
-            }),
-            _ => return Err("a signed ledger line needs `key` (ed25519:...) and `sig`".into()),
-        };
+        let sealed = seal::from_fields(raw.key.clone(), raw.sig.clone(), false)?;
         let e = Entry {
             seq: raw.seq,
             at: raw.at,
@@ -196,11 +180,6 @@ impl Ledger {
     /// The ledger head: what the next session's genesis chains to.
     pub fn head(&self) -> Hash {
         self.head
-    }
-
-    /// Sign every line appended from now on with this key.
-    pub fn set_signer(&mut self, signer: Option<std::sync::Arc<Signer>>) {
-        self.signer = signer;
     }
 
     /// Append one line (its `seq` and `prev` are filled in here), signed if a signer is set.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::chain;
 use super::record::{Body, Data, End, Genesis, Participant, Record, decode_b64};
-use super::seal::{Seal, is_key_id, sig_from_hex};
+use super::seal;
 
 /// Every field any kind may carry. Unknown names and duplicates are refused by serde.
 #[derive(Deserialize)]
@@ -81,26 +81,6 @@ fn data(raw: &mut Raw, kind: &str) -> Result<Data, String> {
     }
 }
 
-/// The `key` and `sig` fields: both or neither; required on an `s` line.
-fn seal(raw: &mut Raw, kind: &str) -> Result<Option<Seal>, String> {
-    match (raw.key.take(), raw.sig.take()) {
-        (None, None) if kind != "s" => Ok(None),
-        (Some(key), Some(sig)) => {
-            if !is_key_id(&key) {
-                return Err(format!(
-                    "`key` is `{key}`, not ed25519: and 16 lowercase hex digits"
-                ));
-            }
-            let sig = sig_from_hex(&sig)
-                .ok_or_else(|| "`sig` is not 128 lowercase hex digits".to_string())?;
-            Ok(Some(Seal { key, sig }))
-        }
-        _ => Err(format!(
-            "a `{kind}` record needs both `key` and `sig`, or neither"
-        )),
-    }
-}
-
 /// Decode one line. The error says what is wrong in words fit for a report.
 pub fn decode(line: &[u8]) -> Result<Record, String> {
     let mut raw: Raw =
@@ -154,9 +134,12 @@ pub fn decode(line: &[u8]) -> Result<Record, String> {
             bytes_in: need(raw.bytes_in, "bytes_in", kind)?,
             bytes_out: need(raw.bytes_out, "bytes_out", kind)?,
             ended: need(raw.ended.take(), "ended", kind)?,
-            seal: seal(&mut raw, kind)?,
+            seal: seal::from_fields(raw.key.take(), raw.sig.take(), false)?,
         }),
-        "s" => Body::Checkpoint(seal(&mut raw, kind)?.expect("an `s` seal is required")),
+        "s" => Body::Checkpoint(
+            seal::from_fields(raw.key.take(), raw.sig.take(), true)?
+                .expect("a required seal is there"),
+        ),
         other => return Err(format!("unknown kind `{other}`")),
     };
     Ok(Record {

@@ -69,6 +69,29 @@ pub fn sig_from_hex(s: &str) -> Option<[u8; SIG_LEN]> {
     Some(out)
 }
 
+/// The seal of a decoded line from its `key` and `sig` fields: both or neither (both
+/// when `required`), each spelled as the format says.
+pub fn from_fields(
+    key: Option<String>,
+    sig: Option<String>,
+    required: bool,
+) -> Result<Option<Seal>, String> {
+    match (key, sig) {
+        (None, None) if !required => Ok(None),
+        (Some(key), Some(sig)) => {
+            if !is_key_id(&key) {
+                return Err(format!(
+                    "`key` is `{key}`, not ed25519: and 16 lowercase hex digits"
+                ));
+            }
+            let sig = sig_from_hex(&sig)
+                .ok_or_else(|| "`sig` is not 128 lowercase hex digits".to_string())?;
+            Ok(Some(Seal { key, sig }))
+        }
+        _ => Err("a signed line needs both `key` and `sig`".into()),
+    }
+}
+
 /// Append `,"key":"..","sig":".."` (before the closing brace of a record).
 pub fn push(out: &mut Vec<u8>, seal: &Seal) {
     out.extend_from_slice(b",\"key\":");

@@ -56,17 +56,6 @@ impl Verifier {
         }
     }
 
-    /// Check signatures against `key` (its name beside it), and require them if `required`.
-    pub fn with_seals(
-        mut self,
-        key: Option<(ed25519_dalek::VerifyingKey, String)>,
-        required: bool,
-    ) -> Self {
-        self.trusted = key;
-        self.required = required;
-        self
-    }
-
     /// Whether a problem has been found (later lines are not looked at).
     pub fn failed(&self) -> bool {
         self.report.problem.is_some()

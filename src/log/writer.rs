@@ -23,6 +23,10 @@ use super::seal::{self, Seal};
 use super::utf8::Utf8Carry;
 use crate::sign::Signer;
 
+mod checkpoints;
+#[cfg(test)]
+pub use checkpoints::test_end;
+
 /// Largest payload put in one record. Worst-case JSON escaping is 6 bytes per input byte
 /// (`\u00XX`), so 64 KiB of payload stays far below the 1 MiB line limit, and it matches the
 /// size of one PTY read, so a full read is one record.
@@ -125,11 +129,6 @@ impl LogWriter {
         Ok(())
     }
 
-    /// Hash of the genesis line (what the ledger's start line records).
-    pub fn genesis_hash(&self) -> Hash {
-        self.genesis_hash
-    }
-
     /// Hash of the last line written (the session's head so far).
     pub fn head(&self) -> Hash {
         self.head
@@ -143,32 +142,6 @@ impl LogWriter {
     /// Bytes of input and output recorded so far.
     pub fn totals(&self) -> (u64, u64) {
         (self.bytes_in, self.bytes_out)
-    }
-
-    /// The signer of this log, if it is signed.
-    pub fn signer(&self) -> Option<Arc<Signer>> {
-        self.signer.clone()
-    }
-
-    /// When the next checkpoint must be written at the latest (None: nothing waits).
-    pub fn next_checkpoint(&self) -> Option<std::time::Instant> {
-        self.signer.as_ref().and(self.cadence.deadline())
-    }
-
-    /// Whether a checkpoint is due now.
-    pub fn checkpoint_due(&self, now: std::time::Instant) -> bool {
-        self.signer.is_some() && self.cadence.due(now)
-    }
-
-    /// Write an `s` checkpoint now if the log is signed and something is not yet covered.
-    pub fn checkpoint(&mut self, t: u64) -> io::Result<()> {
-        match &self.signer {
-            Some(s) if self.cadence.deadline().is_some() => {
-                let pending = Seal::pending(s.id());
-                self.append(t, Body::Checkpoint(pending))
-            }
-            _ => Ok(()),
-        }
     }
 
     /// Append one record. `t` is clamped so it never goes below the previous record's.
@@ -382,21 +355,6 @@ pub fn test_log(path: &std::path::Path, cols: u16, rows: u16) -> LogWriter {
         ..Genesis::default()
     };
     LogWriter::create(f, g, super::chain::ZERO_HASH).unwrap()
-}
-
-/// An end record of a program that exited with 0, for tests elsewhere.
-#[cfg(test)]
-pub fn test_end() -> End {
-    End {
-        cause: "exit".into(),
-        exit: Some(0),
-        signal: None,
-        records: 0,
-        bytes_in: 0,
-        bytes_out: 0,
-        ended: "2026-01-01T00:00:01Z".into(),
-        seal: None,
-    }
 }
 
 #[cfg(test)]

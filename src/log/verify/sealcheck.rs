@@ -10,6 +10,16 @@ use crate::log::seal::{self, SESSION_DOMAIN};
 type Mismatch = (String, String);
 
 impl Verifier {
+    /// Check signatures against `key` (its name beside it), and require them if `required`.
+    pub fn with_seals(
+        mut self,
+        key: Option<(ed25519_dalek::VerifyingKey, String)>,
+        required: bool,
+    ) -> Self {
+        self.trusted = key;
+        self.required = required;
+        self
+    }
     /// Check the signature a record carries, if any, and note what it covers.
     pub(super) fn seal(&mut self, n: u64, line: &[u8], body: &Body) -> Result<(), Mismatch> {
         let (s, end) = match body {
