@@ -42,8 +42,18 @@ pub fn signer(private: &Path) -> Signer {
 /// `breakglass verify --json ARGS` (with `--pubkey` if given): exit status, the JSON
 /// objects printed, and the text of the same run without --json.
 pub fn verify(env: &Env, pubkey: Option<&Path>, args: &[&str]) -> (i32, Vec<Value>, String) {
+    verify_by(|| env.cmd(), pubkey, args)
+}
+
+/// [`verify`] with the command made by `base` (another user's, an installed binary's):
+/// `verify`, the options and ARGS are added to it.
+pub fn verify_by(
+    base: impl Fn() -> Command,
+    pubkey: Option<&Path>,
+    args: &[&str],
+) -> (i32, Vec<Value>, String) {
     let run = |json: bool| {
-        let mut c = env.cmd();
+        let mut c = base();
         c.arg("verify");
         if json {
             c.arg("--json");
