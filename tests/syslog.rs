@@ -171,3 +171,28 @@ fn a_syslog_that_is_down_never_stalls_the_session() {
     assert!(said, "the log does not say the witness was missed");
     assert_verdict(&log, "VERIFIED");
 }
+
+#[test]
+fn a_signed_session_agrees_with_its_syslog_witness() {
+    let env = Env::new();
+    let Some(r) = rsyslogd(env.tmp.path()) else {
+        return;
+    };
+    env.write_config(&format!("syslog = \"tcp://127.0.0.1:{}\"\n", r.port));
+    common::signing::make_key(&env.dir());
+    // The genesis sent at the start is line 0's hash, not the checkpoint's after it.
+    let id = common::signing::quick_session(&env, "echo signed");
+    wait_for_line(&r.out, " end [breakglass@32473");
+    let out = env
+        .cmd()
+        .args(["verify", &id, "--syslog"])
+        .arg(&r.out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("outside witness") && stdout.contains("signed by"),
+        "{stdout}"
+    );
+}
