@@ -314,3 +314,23 @@ fn a_file_elsewhere_is_held_to_a_key_given_for_it_not_to_the_data_dirs_copy() {
         assert_eq!(py[0]["verdict"], "TAMPERED", "{py:?}");
     }
 }
+
+#[test]
+fn a_signed_session_reads_as_any_other_in_review() {
+    let env = Env::new();
+    make_key(&env.dir());
+    let id = quick_session(&env, "echo review-me");
+    for (args, want) in [
+        (vec!["export", &id, "-f", "text"], "review-me"),
+        (vec!["export", &id, "-f", "asciicast"], "review-me"),
+        (vec!["export", &id, "-f", "json"], "\"k\":\"s\""),
+        (vec!["show", &id], "session ended"),
+        (vec!["replay", &id], "review-me"),
+        (vec!["grep", "review-me"], &id),
+    ] {
+        let out = env.run(&args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{args:?}: {text}");
+        assert!(text.contains(want), "{args:?}: {text}");
+    }
+}
