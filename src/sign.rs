@@ -37,6 +37,12 @@ pub fn public_path(data_dir: &Path) -> PathBuf {
     data_dir.join(KEYS_DIR).join(PUBLIC_NAME)
 }
 
+/// Where the public key beside a config file is (what `verify` trusts first, after
+/// `--pubkey`): `signing.pub` in the config's dir.
+pub fn public_beside(config: &Path) -> Option<PathBuf> {
+    config.parent().map(|d| d.join(PUBLIC_NAME))
+}
+
 /// Make a keypair if `private` does not exist: true when one was made. The private file
 /// is created O_EXCL|O_NOFOLLOW with mode 0600, the public one (replaced) with 0644; the
 /// seed comes from the OS's random source.
@@ -224,7 +230,7 @@ pub fn find_trusted(
     if let Some(p) = flag {
         return make(p, false).map(Some);
     }
-    let beside_config = config.and_then(|c| c.parent()).map(|d| d.join(PUBLIC_NAME));
+    let beside_config = config.and_then(public_beside);
     for (path, in_data_dir) in [(beside_config, false), (Some(public_path(data_dir)), true)] {
         if let Some(p) = path
             && std::fs::symlink_metadata(&p).is_ok()

@@ -334,3 +334,24 @@ fn a_signed_session_reads_as_any_other_in_review() {
         assert!(text.contains(want), "{args:?}: {text}");
     }
 }
+
+#[test]
+fn the_key_beside_the_config_is_trusted_before_the_data_dirs_copy() {
+    let env = Env::new();
+    let pubkey = make_key(&env.dir());
+    let id = quick_session(&env, "true");
+    let beside = env.tmp.path().join("signing.pub");
+    std::fs::rename(&pubkey, &beside).unwrap();
+    let (code, objs, text) = verify(&env, None, &[&id]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(
+        session_obj(&objs, &id)["signature"]["trusted_key"],
+        beside.display().to_string()
+    );
+    assert!(!text.contains("proves nothing"), "{text}");
+    // A key beside the config that did not sign the dir: its sessions are TAMPERED.
+    let (_, other) = other_key(env.tmp.path());
+    std::fs::copy(&other, &beside).unwrap();
+    let (code, _, text) = verify(&env, None, &[&id]);
+    assert_eq!(code, 1, "{text}");
+}
