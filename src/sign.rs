@@ -9,7 +9,7 @@
 
 use std::fs::OpenOptions;
 use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -184,10 +184,22 @@ pub fn session_signer(data_dir: &Path, installed: bool) -> Result<Option<Signer>
             "cannot read the signing key {}: {e}; run `breakglass init` as root",
             path.display()
         ),
+        Ok(m) if m.permissions().mode() & 0o077 != 0 => bail!(
+            "the signing key {} can be read by others; run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        ),
         Ok(_) => {}
     }
     match load_signing_key(&path) {
-        Ok(k) => Ok(Some(Signer::new(k))),
+        Ok(k) => {
+            // A key put there by hand gets its public half beside it, for `verify`.
+            let public = public_path(data_dir);
+            if std::fs::symlink_metadata(&public).is_err() {
+                let _ = write_public(&public, &k.verifying_key());
+            }
+            Ok(Some(Signer::new(k)))
+        }
         Err(e) if !installed && is_permission(&e) => Ok(None),
         Err(e) => Err(e.context(
             "the recorder signs every session; run `breakglass init` as root to make the key",
@@ -244,7 +256,6 @@ pub fn find_trusted(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn a_keypair_is_made_once_with_its_modes() {
@@ -290,7 +301,14 @@ mod tests {
         assert!(err.contains("breakglass init"), "{err}");
         std::fs::create_dir(d.path().join(KEYS_DIR)).unwrap();
         ensure_keypair(&private_path(d.path()), &public_path(d.path())).unwrap();
-        assert!(session_signer(d.path(), false).unwrap().is_some());
+        std::fs::remove_file(public_path(d.path())).unwrap();
+        let signer = session_signer(d.path(), false).unwrap().unwrap();
+        let public = load_public_key(&public_path(d.path())).unwrap();
+        assert_eq!(signer.verifying_key(), public);
+        let loose = std::fs::Permissions::from_mode(0o640);
+        std::fs::set_permissions(private_path(d.path()), loose).unwrap();
+        let err = session_signer(d.path(), false).err().unwrap().to_string();
+        assert!(err.contains("chmod 600"), "{err}");
         let t = find_trusted(None, None, d.path()).unwrap().unwrap();
         assert!(t.in_data_dir);
     }

@@ -355,3 +355,18 @@ fn the_key_beside_the_config_is_trusted_before_the_data_dirs_copy() {
     let (code, _, text) = verify(&env, None, &[&id]);
     assert_eq!(code, 1, "{text}");
 }
+
+#[test]
+fn a_private_key_others_can_read_is_refused_and_nothing_is_recorded() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let pubkey = make_key(&env.dir());
+    let private = pubkey.with_file_name("signing.key");
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = env.run(&["shell", "-r", "loose key", "--", "true"]);
+    assert_eq!(out.status.code(), Some(125));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("chmod 600"), "{err}");
+    assert!(env.logs().is_empty());
+}
