@@ -661,13 +661,17 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__verify)
-            opts="-h --all --json --witness --syslog --dir --config --help"
+            opts="-h --all --json --witness --pubkey --syslog --dir --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --witness)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pubkey)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

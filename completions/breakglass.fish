@@ -57,6 +57,7 @@ complete -c breakglass -n "__fish_breakglass_using_subcommand ls" -l config -d '
 complete -c breakglass -n "__fish_breakglass_using_subcommand ls" -l json -d 'One JSON object per line, for jq'
 complete -c breakglass -n "__fish_breakglass_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l witness -d 'A witness copy (from `watch --save`): the log must hold every line of it unchanged' -r -F
+complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l pubkey -d 'The public key to check signatures with (a copy of `signing.pub` kept elsewhere); default: `signing.pub` beside the config in use, else the data dir\'s keys/signing.pub' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l syslog -d 'Syslog lines the sessions sent (config `syslog`), RFC 5424 with structured data: every head they name must be in the log unchanged. A session the file holds no line for is said to; a file with none at all is an error (exit 2)' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F
 complete -c breakglass -n "__fish_breakglass_using_subcommand verify" -l config -d 'Config file (TOML)' -r -F

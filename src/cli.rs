@@ -101,7 +101,12 @@ files, the worst: TAMPERED, UNVERIFIABLE, error, INTERRUPTED, VERIFIED.
 
 A session in the data dir is also checked against the ledger. The chain alone cannot catch
 a log rewritten consistently from some point on, or cut cleanly before its end; only a
-witness kept elsewhere can (the head printed at the end of the session, for one).";
+witness kept elsewhere can (the head printed at the end of the session, for one).
+
+Signatures: where the data dir has a signing key, sessions and ledger lines are signed.
+verify checks them against the public key (--pubkey FILE, else signing.pub beside the
+config, else the data dir's keys/signing.pub) and says `signed by KEY up to seq N`. A bad
+signature, one by another key, or a missing one where a key is known is TAMPERED.";
 
 const WATCH_HELP: &str = "\
 Keys while watching: Ctrl-] then t take the keyboard, r return it, d detach, k end the
@@ -259,6 +264,11 @@ pub struct VerifyArgs {
     /// A witness copy (from `watch --save`): the log must hold every line of it unchanged
     #[arg(long, value_name = "FILE")]
     pub witness: Option<PathBuf>,
+
+    /// The public key to check signatures with (a copy of `signing.pub` kept elsewhere);
+    /// default: `signing.pub` beside the config in use, else the data dir's keys/signing.pub
+    #[arg(long, value_name = "FILE")]
+    pub pubkey: Option<PathBuf>,
 
     /// Syslog lines the sessions sent (config `syslog`), RFC 5424 with structured data:
     /// every head they name must be in the log unchanged. A session the file holds no line

@@ -23,5 +23,6 @@ pub mod sign;
 pub mod store;
 pub mod suggest;
 pub mod table;
+pub mod trust;
 pub mod verdict;
 pub mod witness;

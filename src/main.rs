@@ -56,7 +56,7 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
     match &cli.command {
         Command::Shell(a) => cmd::shell::run(a, &config, dir),
         Command::Ls(a) => cmd::ls::run(a, &Store::at(dir)),
-        Command::Verify(a) => cmd::verify::run(a, &Store::at(dir)),
+        Command::Verify(a) => cmd::verify::run(a, &Store::at(dir), config.path.as_deref()),
         Command::Replay(a) => cmd::replay::run(a, &Store::at(dir)),
         Command::Watch(a) => cmd::watch::run(a, &Store::at(dir), &config),
         Command::Mark(a) => cmd::mark::run(a, &Store::at(dir)),

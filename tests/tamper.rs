@@ -64,6 +64,7 @@ fn good_log(dir: &Path, id: &str) -> Vec<Vec<u8>> {
         bytes_in: 0,
         bytes_out: 0,
         ended: "2026-11-22T03:00:01Z".into(),
+        seal: None,
     };
     w.finish(70, end).unwrap();
     let data = std::fs::read(&path).unwrap();

@@ -177,6 +177,7 @@ mod tests {
             bytes_in: 0,
             bytes_out: 0,
             ended: String::new(),
+            seal: None,
         };
         assert_eq!(ended(&x("exit", Some(0), None)), "exit 0");
         assert_eq!(ended(&x("ttl", Some(255), None)), "ttl (255)");

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::chain;
 use super::record::{Body, Data, End, Genesis, Participant, Record, decode_b64};
+use super::seal;
 
 /// Every field any kind may carry. Unknown names and duplicates are refused by serde.
 #[derive(Deserialize)]
@@ -52,6 +53,8 @@ struct Raw {
     bytes_in: Option<u64>,
     bytes_out: Option<u64>,
     ended: Option<String>,
+    key: Option<String>,
+    sig: Option<String>,
 }
 
 /// Tells a present `null` (`Some(None)`) from an absent field (`None`).
@@ -149,7 +152,12 @@ pub fn decode(line: &[u8]) -> Result<Record, String> {
             bytes_in: need(raw.bytes_in, "bytes_in", kind)?,
             bytes_out: need(raw.bytes_out, "bytes_out", kind)?,
             ended: need(raw.ended.take(), "ended", kind)?,
+            seal: seal::from_fields(raw.key.take(), raw.sig.take(), false)?,
         }),
+        "s" => Body::Checkpoint(
+            seal::from_fields(raw.key.take(), raw.sig.take(), true)?
+                .expect("a required seal is there"),
+        ),
         other => return Err(format!("unknown kind `{other}`")),
     };
     Ok(Record {

@@ -87,6 +87,8 @@ pub struct End {
     pub bytes_in: u64,
     pub bytes_out: u64,
     pub ended: String,
+    /// The signature that covers this line and every line before it (signed sessions).
+    pub seal: Option<super::seal::Seal>,
 }
 
 /// A participant event (`p`).
@@ -103,10 +105,21 @@ pub struct Participant {
 pub enum Body {
     Genesis(Box<Genesis>),
     Output(Data),
-    Input { by: String, data: Data },
-    Resize { cols: u16, rows: u16 },
-    Marker { by: String, text: String },
+    Input {
+        by: String,
+        data: Data,
+    },
+    Resize {
+        cols: u16,
+        rows: u16,
+    },
+    Marker {
+        by: String,
+        text: String,
+    },
     Participant(Participant),
+    /// A signature checkpoint (`s`): signs every line up to and including itself.
+    Checkpoint(super::seal::Seal),
     End(End),
 }
 
@@ -120,6 +133,7 @@ impl Body {
             Body::Resize { .. } => "r",
             Body::Marker { .. } => "m",
             Body::Participant(_) => "p",
+            Body::Checkpoint(_) => "s",
             Body::End(_) => "x",
         }
     }
@@ -280,7 +294,11 @@ pub fn encode(rec: &Record, out: &mut Vec<u8>) {
             field_u64(out, "bytes_in", x.bytes_in);
             field_u64(out, "bytes_out", x.bytes_out);
             field_str(out, "ended", &x.ended);
+            if let Some(seal) = &x.seal {
+                super::seal::push(out, seal);
+            }
         }
+        Body::Checkpoint(seal) => super::seal::push(out, seal),
     }
     out.push(b'}');
 }
@@ -395,6 +413,7 @@ mod tests {
             bytes_in: 1,
             bytes_out: 2,
             ended: "2026-01-01T00:00:00Z".into(),
+            seal: None,
         }));
         assert!(l.ends_with(r#""cause":"exit","exit":-1,"signal":null,"records":4,"bytes_in":1,"bytes_out":2,"ended":"2026-01-01T00:00:00Z"}"#), "{l}");
         let p = line(Body::Participant(Participant {

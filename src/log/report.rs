@@ -71,6 +71,8 @@ pub struct Report {
     pub witnessed: Vec<u64>,
     /// Masked input, counted for reviewers.
     pub masked: MaskedCount,
+    /// The signatures found.
+    pub seals: Seals,
 }
 
 /// How much input was masked: lines (a run of masked input records ends at the next
@@ -137,6 +139,21 @@ mod masked_tests {
         assert_eq!((m.lines, m.bytes, m.sealed), (2, 8, 1));
         assert_eq!(m.short(), "2 lines, 8 B partly sealed");
     }
+}
+
+/// What the signatures of a log say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Seals {
+    /// The name of the key that signed (all signatures of a log are by one key).
+    pub key: Option<String>,
+    /// Seq of the last line a signature covers (through the chain, every line before it).
+    pub upto: Option<u64>,
+    /// Number of signatures.
+    pub count: u64,
+    /// Whether they were checked against a trusted public key (else only read).
+    pub checked: bool,
+    /// The end record carries a signature.
+    pub end_signed: bool,
 }
 
 impl Report {

@@ -90,6 +90,15 @@ pub fn record_line(rec: &Record) -> String {
             ("bytes_out", x.bytes_out.into()),
             ("ended", x.ended.as_str().into()),
         ]),
+        Body::Checkpoint(_) => {}
+    }
+    if let Body::End(crate::log::record::End { seal: Some(s), .. }) | Body::Checkpoint(s) =
+        &rec.body
+    {
+        f.extend([
+            ("key", s.key.as_str().into()),
+            ("sig", hex::encode(s.sig).into()),
+        ]);
     }
     serde_json::to_string(&Ordered(f)).expect("JSON values serialise")
 }

@@ -75,6 +75,7 @@ impl Timeline {
                 self.masked.output(rec.t, d.bytes().unwrap_or_default());
                 return;
             }
+            Body::Checkpoint(_) => return,
             Body::Resize { cols, rows } => format!("terminal resized to {cols}x{rows}"),
             Body::Marker { by, text } => {
                 format!("marker by {}: {}", visible(who(by, &user)), code(text))
@@ -304,6 +305,7 @@ mod tests {
                     bytes_in: 1,
                     bytes_out: 1,
                     ended: "2026-01-01T00:01:15Z".into(),
+                    seal: None,
                 }),
             ),
         ] {

@@ -266,6 +266,9 @@ impl Hub {
         if let Some(k) = self.kill_at {
             wait = wait.min(k.saturating_duration_since(now));
         }
+        if let Some(c) = self.until_checkpoint(now) {
+            wait = wait.min(c);
+        }
         if let Some(f) = self.audience.next_frame() {
             wait = wait.min(f.saturating_duration_since(now));
         }
@@ -403,6 +406,7 @@ impl Hub {
             self.audience.pace(self.size.1, Instant::now(), false);
             self.grant_resyncs();
             self.on_ttl();
+            self.sign_if_due();
             if let Some(k) = self.kill_at
                 && self.status.is_none()
                 && Instant::now() >= k

@@ -16,6 +16,7 @@ pub mod report;
 pub mod sealing;
 pub mod secret;
 pub mod setup;
+pub mod signing;
 pub mod term;
 pub mod ttl;
 pub mod typeahead;
@@ -263,6 +264,7 @@ fn finish(
         bytes_in: 0,
         bytes_out: 0,
         ended: now_rfc3339(),
+        seal: None,
     };
     let mut log_error = log_error;
     if let Some(s) = syslog {
@@ -291,7 +293,7 @@ fn finish(
     if log_error.is_some() {
         code = EXIT_TOOL;
     }
-    close_ledger(&plan.store, &id, head, writer.records());
+    close_ledger(&plan.store, &id, head, writer.records(), writer.signer());
     if let (Some(s), Some(h)) = (syslog, head) {
         let extra = [
             ("records", writer.records().to_string()),

@@ -110,7 +110,7 @@ pub fn start_syslog(
         ("host", plan.host.clone()),
         ("reason", plan.reason.clone()),
         ("ticket", plan.ticket.clone().unwrap_or_default()),
-        ("genesis", to_hex(&writer.head())),
+        ("genesis", to_hex(&writer.genesis_hash())),
     ];
     s.send(
         "start",

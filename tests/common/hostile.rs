@@ -170,6 +170,7 @@ pub fn hostile_store(dir: &Path) -> PathBuf {
                 bytes_in,
                 bytes_out,
                 ended: AT.into(),
+                seal: None,
             },
         )
         .unwrap();

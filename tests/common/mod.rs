@@ -7,6 +7,7 @@ pub mod rsyslog;
 pub mod hostile;
 pub mod installed;
 pub mod sealed;
+pub mod signing;
 pub mod tmux;
 pub mod verdicts;
 
