@@ -8,26 +8,20 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use common::users::Users;
 use common::*;
-
-const GROUP: &str = "bgtest-ops";
 
 struct Bastion {
     _base: tempfile::TempDir,
     dir: PathBuf,
     config: PathBuf,
+    /// Last, so the users are removed after everything else.
+    users: Users,
 }
 
 impl Bastion {
     fn new() -> Bastion {
-        for u in [
-            "bgtest-alice",
-            "bgtest-bob",
-            "bgtest-mallory",
-            "bgtest-carol",
-        ] {
-            ensure_user(u, GROUP);
-        }
+        let users = Users::create(&["alice", "bob", "mallory", "carol"]);
         let base = tempfile::Builder::new()
             .prefix("bg-bastion")
             .tempdir_in("/tmp")
@@ -37,7 +31,7 @@ impl Bastion {
         std::fs::create_dir(&dir).unwrap();
         assert!(
             Command::new("chgrp")
-                .arg(GROUP)
+                .arg(users.group())
                 .arg(&dir)
                 .status()
                 .unwrap()
@@ -46,8 +40,10 @@ impl Bastion {
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o2770)).unwrap();
         let config = base.path().join("config.toml");
         let text = format!(
-            "dir = \"{}\"\nwatchers = [\"bgtest-bob\"]\noperators = [\"bgtest-carol\"]\n",
-            dir.display()
+            "dir = \"{}\"\nwatchers = [\"{}\"]\noperators = [\"{}\"]\n",
+            dir.display(),
+            users.name("bob"),
+            users.name("carol")
         );
         std::fs::write(&config, text).unwrap();
         std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -55,18 +51,26 @@ impl Bastion {
             _base: base,
             dir,
             config,
+            users,
         }
     }
 
-    /// The binary as `user`, with the bastion's config.
-    fn cmd(&self, user: &str, args: &[&str]) -> Command {
+    /// The binary as the user of `role`, with the bastion's config.
+    fn cmd(&self, role: &str, args: &[&str]) -> Command {
         let mut c = Command::new("runuser");
-        c.args(["-u", user, "--", "env", "-u", "BREAKGLASS_DIR"])
-            .arg(format!("BREAKGLASS_CONFIG={}", self.config.display()))
-            .arg("TERM=xterm")
-            .arg("SHELL=/bin/sh")
-            .arg(bin())
-            .args(args);
+        c.args([
+            "-u",
+            self.users.name(role),
+            "--",
+            "env",
+            "-u",
+            "BREAKGLASS_DIR",
+        ])
+        .arg(format!("BREAKGLASS_CONFIG={}", self.config.display()))
+        .arg("TERM=xterm")
+        .arg("SHELL=/bin/sh")
+        .arg(bin())
+        .args(args);
         c
     }
 
@@ -89,7 +93,7 @@ fn a_shared_bastion_with_real_users() {
     let b = Bastion::new();
     let mut alice = Pty::spawn(
         &mut b.cmd(
-            "bgtest-alice",
+            "alice",
             &[
                 "shell",
                 "-r",
@@ -108,11 +112,11 @@ fn a_shared_bastion_with_real_users() {
     let id = id_of(&log);
 
     // bob watches: he sees the screen as it is.
-    let mut bob = Pty::spawn(&mut b.cmd("bgtest-bob", &["watch", &id]), 100, 30);
+    let mut bob = Pty::spawn(&mut b.cmd("bob", &["watch", &id]), 100, 30);
     bob.expect("ready");
     // mallory is in the group, so she can reach the socket, but she is not listed.
     let refused = b
-        .cmd("bgtest-mallory", &["watch", &id])
+        .cmd("mallory", &["watch", &id])
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -124,12 +128,11 @@ fn a_shared_bastion_with_real_users() {
     );
     alice.expect("was refused");
     // carol, an operator, takes the keyboard and answers the prompt.
-    let mut carol = Pty::spawn(
-        &mut b.cmd("bgtest-carol", &["watch", &id, "--operate"]),
-        100,
-        30,
-    );
+    let mut carol = Pty::spawn(&mut b.cmd("carol", &["watch", &id, "--operate"]), 100, 30);
     alice.expect("has taken the keyboard");
+    // Her own client shows it once it knows she holds the keyboard: keys typed before
+    // that are not sent.
+    carol.expect("has taken the keyboard");
     carol.send("from-carol\r");
     alice.expect("got:from-carol");
     assert_eq!(alice.wait().code(), Some(0));
@@ -137,13 +140,14 @@ fn a_shared_bastion_with_real_users() {
     carol.wait();
 
     let text = std::fs::read_to_string(&log).unwrap();
+    let name = |role| b.users.name(role);
     for want in [
-        "\"event\":\"join\",\"who\":\"bgtest-bob\"",
-        "\"event\":\"deny\",\"who\":\"bgtest-mallory\"",
-        "\"event\":\"take\",\"who\":\"bgtest-carol\"",
-        "\"by\":\"bgtest-carol\",\"d\":\"from-carol\\r\"",
+        format!("\"event\":\"join\",\"who\":\"{}\"", name("bob")),
+        format!("\"event\":\"deny\",\"who\":\"{}\"", name("mallory")),
+        format!("\"event\":\"take\",\"who\":\"{}\"", name("carol")),
+        format!("\"by\":\"{}\",\"d\":\"from-carol\\r\"", name("carol")),
     ] {
-        assert!(text.contains(want), "{want} not in the log");
+        assert!(text.contains(&want), "{want} not in the log");
     }
     let meta = std::fs::metadata(&log).unwrap();
     assert_eq!(
@@ -152,7 +156,7 @@ fn a_shared_bastion_with_real_users() {
         "readable by its owner and the group only"
     );
     assert_eq!(
-        nix::unistd::Group::from_name(GROUP)
+        nix::unistd::Group::from_name(b.users.group())
             .unwrap()
             .unwrap()
             .gid
@@ -161,24 +165,17 @@ fn a_shared_bastion_with_real_users() {
     );
 
     // Several users recording at the same time keep the ledger consistent.
-    let runs: Vec<_> = [
-        "bgtest-alice",
-        "bgtest-bob",
-        "bgtest-carol",
-        "bgtest-alice",
-        "bgtest-bob",
-        "bgtest-carol",
-    ]
-    .iter()
-    .map(|u| {
-        b.cmd(u, &["shell", "-r", "parallel", "--", "sh", "-c", "echo hi"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    })
-    .collect();
+    let runs: Vec<_> = ["alice", "bob", "carol", "alice", "bob", "carol"]
+        .iter()
+        .map(|u| {
+            b.cmd(u, &["shell", "-r", "parallel", "--", "sh", "-c", "echo hi"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
     for r in runs {
         let out = r.wait_with_output().unwrap();
         assert_eq!(
@@ -189,7 +186,7 @@ fn a_shared_bastion_with_real_users() {
         );
     }
     assert_eq!(b.sessions().len(), 7);
-    let all = b.cmd("bgtest-bob", &["verify", "--all"]).output().unwrap();
+    let all = b.cmd("bob", &["verify", "--all"]).output().unwrap();
     assert_eq!(
         all.status.code(),
         Some(0),

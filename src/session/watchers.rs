@@ -319,11 +319,13 @@ impl Hub {
             return;
         }
         self.audience.wheel = Some(id);
+        // The new state first: a client that shows the notice knows who drives, so keys
+        // its user types on reading it are sent.
+        self.state_changed();
         self.announce(&format!(
             "{} has taken the keyboard: your keys are not sent until they hand it back",
             peer.name
         ));
-        self.state_changed();
     }
 
     fn give_back(&mut self, id: WatcherId) {
@@ -333,11 +335,11 @@ impl Hub {
         let peer = w.peer.clone();
         if self.record_now(participant("return", &peer, None)) {
             self.audience.wheel = None;
+            self.state_changed();
             self.announce(&format!(
                 "{} handed the keyboard back to the owner",
                 peer.name
             ));
-            self.state_changed();
         }
     }
 

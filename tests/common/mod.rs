@@ -2,7 +2,11 @@
 //! shows, type into it, and read its log back.
 #![allow(dead_code)]
 
+pub mod procs;
+pub mod python;
+pub mod skip;
 pub mod tmux;
+pub mod users;
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -10,6 +14,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,6 +24,9 @@ use nix::sys::termios::{self, Termios};
 
 /// How long any wait in a test may take before it fails.
 pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Numbers the end-of-output marks of [`Pty::wait`], so each is unique.
+static DRAIN_MARK: AtomicU32 = AtomicU32::new(0);
 
 /// The binary under test.
 pub fn bin() -> PathBuf {
@@ -188,13 +196,25 @@ impl Pty {
         unsafe { libc::kill(self.pid(), sig) };
     }
 
-    /// Wait for the binary to exit (with the deadline).
+    /// Wait until at least `n` bytes were shown.
+    pub fn expect_len(&self, n: usize) {
+        let start = Instant::now();
+        while self.output_len() < n {
+            assert!(
+                start.elapsed() < DEADLINE,
+                "timed out waiting for {n} bytes of output, got {}",
+                self.output_len()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Wait for the binary to exit (with the deadline), then for everything it showed.
     pub fn wait(&mut self) -> ExitStatus {
         let start = Instant::now();
         loop {
             if let Some(st) = self.child.try_wait().unwrap() {
-                // Let the reader catch up with the last output.
-                std::thread::sleep(Duration::from_millis(50));
+                self.drain();
                 return st;
             }
             assert!(
@@ -206,9 +226,60 @@ impl Pty {
         }
     }
 
+    /// Wait until the reader has everything written to the terminal so far: write a mark
+    /// to the terminal ourselves, after the rest in the same queue, wait for it to be read,
+    /// and take it out again.
+    fn drain(&mut self) {
+        let n = DRAIN_MARK.fetch_add(1, Ordering::Relaxed);
+        let mark = format!("<drained {} {n}>", std::process::id()).into_bytes();
+        if File::from(self.slave.try_clone().unwrap())
+            .write_all(&mark)
+            .is_err()
+        {
+            return;
+        }
+        let start = Instant::now();
+        loop {
+            {
+                let mut out = self.out.lock().unwrap();
+                if let Some(at) = out.windows(mark.len()).rposition(|w| w == mark) {
+                    out.drain(at..at + mark.len());
+                    return;
+                }
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "the terminal's output never drained"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Wait until the binary has put the terminal in raw mode: keys typed before that are
+    /// turned into other keys by the terminal (Enter into a LF) or echoed by it.
+    pub fn wait_raw(&self) {
+        let start = Instant::now();
+        while same_termios(&self.original, &self.termios_now()) {
+            assert!(
+                start.elapsed() < DEADLINE,
+                "the terminal never went raw; screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// The terminal settings now, to compare with [`Pty::original`].
     pub fn termios_now(&self) -> Termios {
         termios::tcgetattr(&self.slave).unwrap()
+    }
+}
+
+/// A test that fails mid-way leaves no session running: the binary and all it started
+/// are ended (it exited already when the test got as far as [`Pty::wait`]).
+impl Drop for Pty {
+    fn drop(&mut self) {
+        procs::end_tree(&mut self.child);
     }
 }
 
@@ -276,37 +347,17 @@ pub fn verify_file(path: &Path) -> (String, i32, serde_json::Value) {
     )
 }
 
-/// The verdict of the independent Python verifier, written from docs/FORMAT.md alone.
+/// The verdict of the independent Python verifier, written from docs/FORMAT.md alone;
+/// empty where python3 is missing outside CI. With a ledger, the ledger itself must verify
+/// ([`python::verify`] gives the whole report, with the listed flag).
 pub fn python_verdict(path: &Path, ledger: Option<&Path>) -> String {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/independent_verifier.py");
-    let mut c = Command::new("python3");
-    c.arg(script);
-    if let Some(l) = ledger {
-        c.arg("--ledger").arg(l);
-    }
-    let out = match c.arg(path).output() {
-        Ok(o) => o,
-        Err(e) if std::env::var_os("CI").is_none() => {
-            eprintln!("skipping the independent verifier: python3 not runnable ({e})");
-            return String::new();
-        }
-        Err(e) => panic!("python3 is needed in CI: {e}"),
+    let Some(run) = python::verify(path, ledger) else {
+        return String::new();
     };
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| {
-            v.get("file").is_some()
-                && v.get("verdict").is_some()
-                && v.get("ledger").is_none_or(|l| !l.is_boolean())
-        })
-        .and_then(|v| v["verdict"].as_str().map(String::from))
-        .unwrap_or_else(|| {
-            panic!(
-                "python verifier said {text:?} {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
+    if let Some(l) = &run.ledger {
+        assert_eq!(l.verdict, "VERIFIED", "the ledger: {}", l.json);
+    }
+    run.file.verdict
 }
 
 /// Both verifiers agree on `path`, and the verdict is `expected`.
@@ -394,6 +445,18 @@ pub fn live_client(
     (s, f)
 }
 
+/// The fds and threads of a session with no client attached, after one came and went
+/// (it starts threads that stay): wait for its leave record and its threads to end.
+pub fn baseline_after_a_client(env: &Env, pid: i32) -> (usize, usize) {
+    wait_record(
+        &env.log(),
+        "leave",
+        |b| matches!(b, Body::Participant(p) if p.event == "leave"),
+    );
+    procs::wait_no_threads_named(pid, procs::CLIENT_THREADS);
+    fds_and_threads(pid)
+}
+
 /// Open file descriptors and threads of a process.
 pub fn fds_and_threads(pid: i32) -> (usize, usize) {
     let count = |d: String| std::fs::read_dir(d).map(|r| r.count()).unwrap_or(0);
@@ -420,14 +483,12 @@ pub fn as_root() -> bool {
     if nix::unistd::geteuid().is_root() {
         return true;
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "this test creates users and needs root, which CI has"
-    );
-    eprintln!("skipping: not root");
+    skip::skip("it creates users and needs root, which CI has");
     false
 }
 
+/// Make a user if missing, and leave it there; [`users::Users`] makes users that are
+/// removed again, also when the test fails.
 pub fn ensure_user(name: &str, group: &str) {
     let _ = std::process::Command::new("groupadd").arg(group).output();
     if std::process::Command::new("id")
