@@ -148,12 +148,13 @@ fn sixty_four_watchers_and_a_thousand_attaches_leak_nothing() {
             std::thread::spawn(move || {
                 for _ in 0..250 {
                     let mut s = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+                    s.set_read_timeout(Some(DEADLINE)).unwrap();
                     let hello = br#"{"v":1,"mode":"watch"}"#;
                     protocol::write_frame(&mut s, kind::HELLO, hello).unwrap();
                     match protocol::read_frame(&mut s) {
                         Ok(Some(f)) if f.kind == kind::WELCOME => {
                             let _ = protocol::write_frame(&mut s, kind::DETACH, b"");
-                            while let Ok(Some(_)) = protocol::read_frame(&mut s) {}
+                            read_until_closed(&mut s);
                         }
                         other => panic!("unexpected answer {other:?}"),
                     }

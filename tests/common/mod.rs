@@ -4,6 +4,7 @@
 
 pub mod procs;
 pub mod python;
+pub mod serial;
 pub mod skip;
 pub mod tmux;
 pub mod users;
@@ -67,9 +68,9 @@ impl Env {
         c
     }
 
-    /// Run without a terminal; stdin is /dev/null.
+    /// Run without a terminal; stdin is /dev/null. Fails if it does not end in time.
     pub fn run(&self, args: &[&str]) -> std::process::Output {
-        self.cmd().args(args).stdin(Stdio::null()).output().unwrap()
+        procs::output_within(self.cmd().args(args).stdin(Stdio::null()), DEADLINE)
     }
 
     /// The session files, oldest first by name order of creation time.
@@ -323,12 +324,14 @@ pub fn end_of(path: &Path) -> Option<breakglass::log::record::End> {
 
 /// The verdict of `breakglass verify FILE --json`, with its exit status.
 pub fn verify_file(path: &Path) -> (String, i32, serde_json::Value) {
-    let out = Command::new(bin())
-        .args(["verify", "--json"])
-        .arg(path)
-        .env("BREAKGLASS_DIR", path.parent().unwrap().parent().unwrap())
-        .output()
-        .unwrap();
+    let out = procs::output_within(
+        Command::new(bin())
+            .args(["verify", "--json"])
+            .arg(path)
+            .env("BREAKGLASS_DIR", path.parent().unwrap().parent().unwrap())
+            .stdin(Stdio::null()),
+        DEADLINE,
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     let j: serde_json::Value = text
         .lines()
@@ -440,6 +443,8 @@ pub fn live_client(
         save: false,
         text: None,
     };
+    // Every read on it fails after the deadline rather than blocking for ever.
+    s.set_read_timeout(Some(DEADLINE)).unwrap();
     protocol::write_frame(&mut s, kind::HELLO, &serde_json::to_vec(&hello).unwrap()).unwrap();
     let f = protocol::read_frame(&mut s).unwrap().unwrap();
     (s, f)
@@ -455,6 +460,27 @@ pub fn baseline_after_a_client(env: &Env, pid: i32) -> (usize, usize) {
     );
     procs::wait_no_threads_named(pid, procs::CLIENT_THREADS);
     fds_and_threads(pid)
+}
+
+/// Read a live client's frames until the session closes the connection; fails if it is
+/// still open after the stream's read timeout ([`live_client`] sets [`DEADLINE`]).
+pub fn read_until_closed(s: &mut std::os::unix::net::UnixStream) {
+    loop {
+        match breakglass::live::protocol::read_frame(s) {
+            Ok(Some(_)) => {}
+            Ok(None) => return,
+            Err(e) => {
+                assert!(
+                    !matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ),
+                    "the session kept the connection open: {e}"
+                );
+                return;
+            }
+        }
+    }
 }
 
 /// Open file descriptors and threads of a process.

@@ -1,7 +1,8 @@
 //! What a test reads from /proc about the processes it started (thread names, signals
 //! not yet delivered, descendants), and ending a whole tree of them when a test fails.
 
-use std::process::Child;
+use std::io::Read;
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use super::DEADLINE;
@@ -144,3 +145,38 @@ pub fn end_tree(child: &mut Child) {
 /// The threads a session runs for each attached client (src/live/server.rs): while one
 /// is alive, a client is still being served or let go.
 pub const CLIENT_THREADS: &[&str] = &["live-conn", "live-write"];
+
+/// Run `cmd` to its end, its output captured like `Command::output` (stdin as the caller
+/// set it), but fail if it is still running after `limit` instead of waiting forever.
+pub fn output_within(cmd: &mut Command, limit: Duration) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let collect = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = r.read_to_end(&mut v);
+            v
+        })
+    };
+    let out = collect(Box::new(child.stdout.take().unwrap()));
+    let err = collect(Box::new(child.stderr.take().unwrap()));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if start.elapsed() > limit {
+            end_tree(&mut child);
+            panic!("{cmd:?} still ran after {limit:?}");
+        }
+        std::thread::sleep(POLL);
+    };
+    Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}

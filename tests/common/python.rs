@@ -2,11 +2,12 @@
 //! docs/FORMAT.md alone): its whole report, the ledger's verdict and the listed flag too.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::Once;
 
 use serde_json::Value;
 
+use super::DEADLINE;
 use super::skip::skip;
 
 /// What the verifier says about one file (a session, or the ledger itself).
@@ -39,8 +40,9 @@ pub fn verify(path: &Path, ledger: Option<&Path>) -> Option<Run> {
     if let Some(l) = ledger {
         c.arg("--ledger").arg(l);
     }
-    let out = match c.arg(path).output() {
-        Ok(o) => o,
+    // python3 missing: skip; there, it still may not hang.
+    let out = match Command::new("python3").arg("-c").arg("").output() {
+        Ok(_) => super::procs::output_within(c.arg(path).stdin(Stdio::null()), DEADLINE),
         Err(e) => {
             SAID.call_once(|| skip(&format!("the independent verifier: python3 ({e})")));
             return None;
