@@ -194,3 +194,21 @@ fn a_shared_bastion_with_real_users() {
         String::from_utf8_lossy(&all.stdout)
     );
 }
+
+#[test]
+fn users_made_for_a_test_are_removed_even_when_it_fails() {
+    if !as_root() {
+        return;
+    }
+    let mut made = (String::new(), String::new());
+    let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let users = Users::create(&["gone"]);
+        made = (users.name("gone").to_string(), users.group().to_string());
+        assert!(nix::unistd::User::from_name(&made.0).unwrap().is_some());
+        panic!("a test failing with its users in place");
+    }));
+    assert!(failed.is_err());
+    assert!(made.0.starts_with(common::users::PREFIX), "{made:?}");
+    assert!(nix::unistd::User::from_name(&made.0).unwrap().is_none());
+    assert!(nix::unistd::Group::from_name(&made.1).unwrap().is_none());
+}

@@ -225,3 +225,30 @@ fn ctrl_c_gets_through_a_flood_of_output() {
     });
     assert!(typed, "no Ctrl-C input record");
 }
+
+#[test]
+fn a_failed_test_leaves_no_session_running() {
+    let env = Env::new();
+    // A command that shrugs off the hangup and the TERM a session ends with.
+    let pty = env.spawn(&[
+        "shell",
+        "-r",
+        "left behind",
+        "--",
+        "sh",
+        "-c",
+        "trap '' HUP TERM; echo re''ady; sleep 60; sleep 60",
+    ]);
+    pty.expect("ready");
+    let mut all = vec![pty.pid()];
+    all.extend(procs::descendants(pty.pid()).iter().map(|(p, _)| p));
+    assert!(all.len() >= 3, "breakglass, sh and sleep: {all:?}");
+    // The test fails while its session runs: unwinding drops the Pty.
+    let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let _session = pty;
+        panic!("a test failing mid-session");
+    }));
+    assert!(failed.is_err());
+    let left: Vec<i32> = all.into_iter().filter(|&p| procs::running(p)).collect();
+    assert!(left.is_empty(), "still running: {left:?}");
+}

@@ -180,3 +180,11 @@ pub fn output_within(cmd: &mut Command, limit: Duration) -> Output {
         stderr: err.join().unwrap(),
     }
 }
+
+/// Whether a process is still running (not gone, not a zombie waiting to be reaped).
+pub fn running(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rfind(')').map(|at| s[at + 2..].starts_with('Z')))
+        .is_some_and(|zombie| !zombie)
+}
