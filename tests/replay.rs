@@ -71,7 +71,11 @@ fn replay_end_screen_seek_to_marker_search_and_quit() {
     t.send("echo one-$((1+1))");
     t.wait_in("main", "one-2");
     t.send("seq 1 500 | less");
-    t.wait_in("main", "\n29\n");
+    // Drawn whole: its prompt on the last row comes after the lines.
+    t.wait_for("less to draw its screen", |t| {
+        let rows = rows_of(&t.screen_of("main"), 30);
+        rows.len() == 30 && rows[28] == "29" && rows[29] == ":"
+    });
     let id = session_id(&env);
     let at_marker = rows_of(&t.screen_of("main"), 30);
     let out = env
