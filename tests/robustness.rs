@@ -240,9 +240,15 @@ fn a_failed_test_leaves_no_session_running() {
         "trap '' HUP TERM; echo re''ady; sleep 60; sleep 60",
     ]);
     pty.expect("ready");
+    // Once sh has started its sleep: breakglass, sh and sleep.
+    let start = std::time::Instant::now();
     let mut all = vec![pty.pid()];
-    all.extend(procs::descendants(pty.pid()).iter().map(|(p, _)| p));
-    assert!(all.len() >= 3, "breakglass, sh and sleep: {all:?}");
+    while all.len() < 3 {
+        all = vec![pty.pid()];
+        all.extend(procs::descendants(pty.pid()).iter().map(|(p, _)| p));
+        assert!(start.elapsed() < DEADLINE, "no sleep under {all:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     // The test fails while its session runs: unwinding drops the Pty.
     let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
         let _session = pty;

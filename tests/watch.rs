@@ -238,12 +238,15 @@ fn rows_after(bytes: &[u8], cols: usize, rows: usize) -> Vec<String> {
 
 #[test]
 fn a_watcher_of_a_flood_is_sent_screens_not_every_byte_and_sees_the_owners_screen() {
-    const LINES: u32 = 3_000_000; // 20.9 MB of output
+    // 21 MB of output in long lines (numbers padded to 90 digits): the cost of a line, not
+    // of a byte, is what makes a session slow, and a slow flood cannot tell pacing apart.
+    const LINES: u32 = 230_000;
+    let number = |n: u32| format!("{n:090}");
     let _one_at_a_time = serial::timed();
     let env = Env::new();
     let go = env.tmp.path().join("go");
     let script = format!(
-        "while [ ! -e {} ]; do sleep 0.05; done; seq 1 {LINES}; sleep 1",
+        "while [ ! -e {} ]; do sleep 0.05; done; seq -f %090.0f 1 {LINES}; sleep 1",
         go.display()
     );
     let mut owner = env.spawn(&["shell", "-r", "flood", "--", "sh", "-c", &script]);
@@ -280,12 +283,12 @@ fn a_watcher_of_a_flood_is_sent_screens_not_every_byte_and_sees_the_owners_scree
     let shown = rows_after(watcher.screen().as_bytes(), 100, 30);
     let last = shown
         .iter()
-        .position(|r| r.trim() == LINES.to_string())
+        .position(|r| r.trim() == number(LINES))
         .unwrap_or_else(|| panic!("no {LINES} on the watcher's screen: {shown:#?}"));
     assert!(last >= 20, "{shown:#?}");
     for (i, row) in shown[..=last].iter().enumerate() {
         let want = LINES - (last - i) as u32;
-        assert_eq!(row.trim(), want.to_string(), "row {i} of {shown:#?}");
+        assert_eq!(row.trim(), number(want), "row {i} of {shown:#?}");
     }
 }
 

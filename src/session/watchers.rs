@@ -270,6 +270,20 @@ impl Hub {
         }
     }
 
+    /// The session is over, so its output has paused for good: a watcher still behind (a
+    /// loaded machine may never have paused long enough) gets the last screen now.
+    pub fn grant_resyncs_at_end(&mut self) {
+        self.audience.resync_wanted.clear();
+        let upto = self.writer.len();
+        for w in &mut self.audience.watchers {
+            if w.behind.load(Ordering::Acquire) && w.tx.try_send(ToWatcher::Snapshot(upto)).is_ok()
+            {
+                w.pace.reset();
+                w.behind.store(false, Ordering::Release);
+            }
+        }
+    }
+
     pub fn on_watcher(&mut self, id: WatcherId, msg: FromWatcher) {
         let Some(w) = self.audience.get(id) else {
             return;

@@ -137,8 +137,13 @@ pub fn end_tree(child: &mut Child) {
     }
     let _ = child.kill();
     let _ = child.wait();
-    for (p, st) in tree {
+    for &(p, st) in &tree {
         signal_if_same(p, st, libc::SIGKILL);
+    }
+    // A signal is delivered a moment later: return once they are gone.
+    let start = Instant::now();
+    while tree.iter().any(|&(p, _)| running(p)) && start.elapsed() < GRACE {
+        std::thread::sleep(POLL);
     }
 }
 
