@@ -114,7 +114,7 @@ fn sixty_four_watchers_and_a_thousand_attaches_leak_nothing() {
     let id = session_id(&env);
     let pid = owner.pid();
     drop(live_client(&env, &id, "watch"));
-    let base = baseline_after_a_client(&env, pid);
+    let base = waits::baseline_after_a_client(&env, pid);
     let crowd: Vec<_> = (0..64).map(|_| live_client(&env, &id, "watch")).collect();
     assert!(
         crowd.iter().all(|(_, f)| f.kind == kind::WELCOME),
@@ -154,7 +154,7 @@ fn sixty_four_watchers_and_a_thousand_attaches_leak_nothing() {
                     match protocol::read_frame(&mut s) {
                         Ok(Some(f)) if f.kind == kind::WELCOME => {
                             let _ = protocol::write_frame(&mut s, kind::DETACH, b"");
-                            read_until_closed(&mut s);
+                            waits::read_until_closed(&mut s);
                         }
                         other => panic!("unexpected answer {other:?}"),
                     }

@@ -495,7 +495,7 @@ fn many_watchers_hostile_clients_and_churn_leave_the_session_unharmed() {
     let pid = owner.pid();
     // Warm up: one watcher starts the screen thread; measure after it is gone.
     drop(live_client(&env, &id, "watch"));
-    let base = baseline_after_a_client(&env, pid);
+    let base = waits::baseline_after_a_client(&env, pid);
 
     let crowd: Vec<_> = (0..32).map(|_| live_client(&env, &id, "watch")).collect();
     assert!(crowd.iter().all(|(_, f)| f.kind == kind::WELCOME));
@@ -522,7 +522,7 @@ fn many_watchers_hostile_clients_and_churn_leave_the_session_unharmed() {
         assert_eq!(f.kind, kind::WELCOME);
         let _ = protocol::write_frame(&mut s, kind::DETACH, b"");
         // The session closes its end once the watcher is gone.
-        read_until_closed(&mut s);
+        waits::read_until_closed(&mut s);
     }
     drop((garbage, huge, early, bad_after, never_reads));
     wait_until_no_leak(pid, base);

@@ -193,3 +193,11 @@ pub fn running(pid: i32) -> bool {
         .and_then(|s| s.rfind(')').map(|at| s[at + 2..].starts_with('Z')))
         .is_some_and(|zombie| !zombie)
 }
+
+/// A test that fails mid-way leaves no session running: the binary and all it started
+/// are ended (it exited already when the test got as far as [`super::Pty::wait`]).
+impl Drop for super::Pty {
+    fn drop(&mut self) {
+        end_tree(&mut self.child);
+    }
+}
