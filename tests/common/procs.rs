@@ -2,7 +2,7 @@
 //! not yet delivered, descendants), and ending a whole tree of them when a test fails.
 
 use std::io::Read;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use super::DEADLINE;
@@ -168,21 +168,26 @@ pub fn output_within(cmd: &mut Command, limit: Duration) -> Output {
     };
     let out = collect(Box::new(child.stdout.take().unwrap()));
     let err = collect(Box::new(child.stderr.take().unwrap()));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        if start.elapsed() > limit {
-            end_tree(&mut child);
-            panic!("{cmd:?} still ran after {limit:?}");
-        }
-        std::thread::sleep(POLL);
-    };
+    let status = wait_within(&mut child, limit);
     Output {
         status,
         stdout: out.join().unwrap(),
         stderr: err.join().unwrap(),
+    }
+}
+
+/// Wait for a child to exit; after `limit`, end it (and what it started) and fail.
+pub fn wait_within(child: &mut Child, limit: Duration) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st;
+        }
+        if start.elapsed() > limit {
+            end_tree(child);
+            panic!("process {} still ran after {limit:?}", child.id());
+        }
+        std::thread::sleep(POLL);
     }
 }
 
