@@ -113,8 +113,7 @@ fn python_or_skip() -> bool {
     if Command::new(python()).arg("-V").output().is_ok() {
         return true;
     }
-    assert!(std::env::var_os("CI").is_none(), "python3 is needed in CI");
-    eprintln!("skipping: python3 is not installed");
+    common::skip::skip("python3 is not installed");
     false
 }
 

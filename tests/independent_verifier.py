@@ -329,8 +329,10 @@ def verify_session(path, ledger=None, public=None):
                     why = "bytes after the x line" if ended else "fragment over 1 MiB"
                     return fail(r, "TAMPERED", n, p, why)
                 if n == 0 and p.nonnul and not starts_like_genesis(p.data):
-                    return fail(r, "UNVERIFIABLE", n, p,
-                                "no complete first line, and not the start of a genesis")
+                    # Not a log at all; a fragment is no record, so no line is named.
+                    r.update(verdict="UNVERIFIABLE",
+                             why="no complete first line, and not the start of a genesis")
+                    return r
                 fragment = p
                 break
             obj = None
@@ -413,7 +415,9 @@ def check_against_ledger(r, genesis, genesis_hash, ledger):
         r.update(at_genesis, why=f"ledger: line 0 prev is {genesis['prev']}, the "
                                  f"ledger head before its start line is {entry['before']}")
     elif (r["records"], r["head"]) != (records, head):
-        r.update(verdict="TAMPERED", why=f"ledger: the file has {r['records']} lines and "
+        # Reported at the last line the ledger vouches for: changed, or cut off.
+        r.update(verdict="TAMPERED", line=records, seq=records - 1,
+                 why=f"ledger: the file has {r['records']} lines and "
                  f"head {r['head']}, its end line says {records} and {head}")
 
 

@@ -59,7 +59,7 @@ fn heads_reach_syslog_and_a_cut_log_is_caught() {
         "--",
         "sh",
         "-c",
-        "echo one; read x; echo two",
+        "echo o''ne; read x; echo two",
     ]);
     owner.expect("one");
     let id = session_id(&env);

@@ -123,7 +123,8 @@ pub fn pty_reader(mut master: File, tx: Tx) -> std::io::Result<()> {
     })
 }
 
-fn readable_now(f: &File) -> bool {
+/// Whether `f` has bytes to read right now (the PTY: output not yet read).
+pub fn readable_now(f: &File) -> bool {
     let mut fds = [PollFd::new(f.as_fd(), PollFlags::POLLIN)];
     matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
         && fds[0]

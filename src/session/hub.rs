@@ -286,15 +286,17 @@ impl Hub {
         wait
     }
 
-    /// Whether the session is over: the child is gone and its output drained.
-    fn finished(&self) -> bool {
+    /// Whether the session is over: the child is gone and its output drained. While
+    /// output is `waiting` (read but not yet recorded: the display was slow to take it, or
+    /// not yet read) the PTY is not quiet, however long that takes on a loaded machine.
+    fn finished(&self, waiting: bool) -> bool {
         let Some(x) = self.exited_at else {
             return false;
         };
         let now = Instant::now();
         self.output_done
             || now >= x + DRAIN_MAX
-            || now >= self.last_output.max(x) + DRAIN_QUIET
+            || (!waiting && now >= self.last_output.max(x) + DRAIN_QUIET)
             || self.log_error.is_some()
     }
 
@@ -414,11 +416,13 @@ impl Hub {
                 self.hard_kill();
                 self.kill_at = None;
             }
-            if self.finished() {
+            let waiting = !rx.output.is_empty() || super::events::readable_now(&self.master);
+            if self.finished(waiting) {
                 break;
             }
         }
         self.flush_sealed();
+        self.grant_resyncs_at_end();
         self.audience.pace(self.size.1, Instant::now(), true);
         let res = HubResult {
             status: self.status,

@@ -303,6 +303,20 @@ impl Hub {
         }
     }
 
+    /// The session is over, so its output has paused for good: a watcher still behind (a
+    /// loaded machine may never have paused long enough) gets the last screen now.
+    pub fn grant_resyncs_at_end(&mut self) {
+        self.audience.resync_wanted.clear();
+        let upto = self.writer.len();
+        for w in &mut self.audience.watchers {
+            if w.behind.load(Ordering::Acquire) && w.tx.try_send(ToWatcher::Snapshot(upto)).is_ok()
+            {
+                w.pace.reset();
+                w.behind.store(false, Ordering::Release);
+            }
+        }
+    }
+
     pub fn on_watcher(&mut self, id: WatcherId, msg: FromWatcher) {
         let Some(w) = self.audience.get(id) else {
             return;
@@ -352,11 +366,13 @@ impl Hub {
             return;
         }
         self.audience.wheel = Some(id);
+        // The new state first: a client that shows the notice knows who drives, so keys
+        // its user types on reading it are sent.
+        self.state_changed();
         self.announce(&format!(
             "{} has taken the keyboard: your keys are not sent until they hand it back",
             peer.name
         ));
-        self.state_changed();
     }
 
     fn give_back(&mut self, id: WatcherId) {
@@ -366,11 +382,11 @@ impl Hub {
         let peer = w.peer.clone();
         if self.record_now(participant("return", &peer, None)) {
             self.audience.wheel = None;
+            self.state_changed();
             self.announce(&format!(
                 "{} handed the keyboard back to the owner",
                 peer.name
             ));
-            self.state_changed();
         }
     }
 

@@ -154,8 +154,7 @@ impl SudoUser {
     /// Create `name` with `password`; None (skip) where sudo is missing, failing in CI.
     pub fn create(name: &'static str, password: &str) -> Option<SudoUser> {
         if !Path::new("/etc/sudoers.d").is_dir() {
-            assert!(std::env::var_os("CI").is_none(), "sudo is needed in CI");
-            eprintln!("skipping: sudo is not installed");
+            super::skip::skip("sudo is not installed (.ci/run installs it)");
             return None;
         }
         let run = |cmd: &str, args: &[&str], input: Option<String>| {
