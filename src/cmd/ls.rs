@@ -29,11 +29,14 @@ const HEADER: [&str; 10] = [
     "MASKED",
     "STATE",
 ];
-/// To fit a narrow terminal, ticket and duration are left out (in this order) while even
-/// the narrowest table would not fit, then reason, ticket, host and user are cut.
+/// The MASKED column, left out when no session listed had masked input.
+const MASKED: usize = 8;
+/// To fit a narrow terminal, ticket, duration and masked input are left out (in this
+/// order) while even the narrowest table would not fit (`show` always has the masked
+/// input), then reason, ticket, host and user are cut.
 const FIT: table::Fit = table::Fit {
     shrink: &[5, 6, 4, 3],
-    drop: &[6, 2],
+    drop: &[6, 2, MASKED],
 };
 
 /// How a session ended, cause first: `exit 0`, `signal SIGSEGV`, `ttl (SIGHUP)`,
@@ -153,7 +156,13 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
         ]);
     }
     if !args.json {
-        for line in table::render(&HEADER, &rows, width, FIT) {
+        let mut header = HEADER.to_vec();
+        if rows.iter().all(|r| r[MASKED] == "-") {
+            // Nothing was masked: the column would say nothing (an empty header leaves
+            // it out).
+            header[MASKED] = "";
+        }
+        for line in table::render(&header, &rows, width, FIT) {
             println!("{line}");
         }
     }
