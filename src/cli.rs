@@ -34,6 +34,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "BREAKGLASS_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Review from an S3 store (s3://BUCKET/PREFIX) instead of the data dir, across every
+    /// bastion that ships there; without URL, the store of the config's [store]
+    #[arg(long, global = true, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    pub store: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -45,6 +50,9 @@ pub enum Command {
     Shell(ShellArgs),
     /// List the sessions in the data dir, newest first
     Ls(LsArgs),
+    /// Ship to the store what has not reached it yet (sessions and the ledger)
+    #[command(after_help = SHIP_HELP)]
+    Ship(ShipArgs),
     /// Prove sessions intact: VERIFIED, INTERRUPTED, TAMPERED or UNVERIFIABLE
     #[command(after_help = VERIFY_HELP)]
     Verify(VerifyArgs),
@@ -218,6 +226,21 @@ pub struct ShellArgs {
     pub command: Vec<String>,
 }
 
+/// Extra help for `ship`.
+const SHIP_HELP: &str = "\
+Sessions are shipped while they run, by a thread beside the session, to the S3 store of
+[store] in the config. What the store did not take (it was down, or breakglass was killed)
+waits on disk and ships on the next session's start, or now with this command.
+
+Exit status: 0 when everything is in the store, 1 when some of it still waits.";
+
+#[derive(Debug, Args)]
+pub struct ShipArgs {
+    /// How long to keep trying a store that does not answer, e.g. 30s, 5m
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub wait: String,
+}
+
 #[derive(Debug, Args)]
 pub struct LsArgs {
     /// One JSON object per line, for jq
@@ -225,7 +248,7 @@ pub struct LsArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct VerifyArgs {
     /// Sessions (id prefix or `last`) or .jsonl files
     #[arg(value_name = "SESSION|FILE")]
@@ -349,7 +372,7 @@ pub struct ShowArgs {
     pub session: String,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GrepArgs {
     /// A regular expression (Rust regex syntax)
     pub pattern: String,

@@ -54,6 +54,9 @@ struct Raw {
     require_operator: bool,
     escape_key: Option<Spanned<String>>,
     syslog: Option<Spanned<String>>,
+    store: Option<crate::ship::config::StoreConfig>,
+    #[serde(default)]
+    require_store: bool,
 }
 
 /// The configuration, checked.
@@ -78,6 +81,10 @@ pub struct Config {
     pub escape_key: Option<String>,
     /// Where session heads are sent as a witness (off when None).
     pub syslog: Option<crate::witness::syslog::Target>,
+    /// The S3 bucket every session is shipped to (`[store]`), checked.
+    pub store: Option<crate::ship::config::StoreConfig>,
+    /// A session does not start when the store cannot be written.
+    pub require_store: bool,
 }
 
 impl Default for Config {
@@ -96,6 +103,8 @@ impl Default for Config {
             require_operator: false,
             escape_key: None,
             syslog: None,
+            store: None,
+            require_store: false,
         }
     }
 }
@@ -186,6 +195,9 @@ impl Config {
                     .map_err(|e| bad(t, "syslog", e))?,
             );
         }
+        cfg.store = crate::ship::config::check(raw.store, raw.require_store)
+            .map_err(|e| Failure::tool(format!("bad config {}: {e}", path.display())))?;
+        cfg.require_store = raw.require_store;
         if let Some(k) = &raw.escape_key {
             if crate::live::keys::parse_escape(k.get_ref()).is_none() {
                 return Err(bad(

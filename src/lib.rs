@@ -15,5 +15,6 @@ pub mod replay;
 pub mod review;
 pub mod safe;
 pub mod session;
+pub mod ship;
 pub mod store;
 pub mod witness;

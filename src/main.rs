@@ -17,10 +17,14 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         _ => Failure::usage(e.message),
     })?;
     let dir = store::data_dir(cli.dir.as_deref(), config.dir.as_deref())?;
+    if let Some(url) = &cli.store {
+        return cmd::ship::review(&cli.command, &config, url);
+    }
     match &cli.command {
         Command::Shell(a) => cmd::shell::run(a, &config, dir),
-        Command::Ls(a) => cmd::ls::run(a, &Store::at(dir)),
-        Command::Verify(a) => cmd::verify::run(a, &Store::at(dir)),
+        Command::Ls(a) => cmd::ship::ls(a, &Store::at(dir), &config),
+        Command::Ship(a) => cmd::ship::run(a, &Store::at(dir), &config),
+        Command::Verify(a) => cmd::ship::verify(a, &Store::at(dir), &config),
         Command::Replay(a) => cmd::replay::run(a, &Store::at(dir)),
         Command::Watch(a) => cmd::watch::run(a, &Store::at(dir), &config),
         Command::Mark(a) => cmd::mark::run(a, &Store::at(dir)),

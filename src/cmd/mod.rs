@@ -8,6 +8,7 @@ pub mod man;
 pub mod mark;
 pub mod replay;
 pub mod shell;
+pub mod ship;
 pub mod show;
 pub mod verify;
 pub mod watch;
