@@ -43,6 +43,9 @@ _breakglass() {
             breakglass,shell)
                 cmd="breakglass__subcmd__shell"
                 ;;
+            breakglass,ship)
+                cmd="breakglass__subcmd__ship"
+                ;;
             breakglass,show)
                 cmd="breakglass__subcmd__show"
                 ;;
@@ -79,6 +82,9 @@ _breakglass() {
             breakglass__subcmd__help,shell)
                 cmd="breakglass__subcmd__help__subcmd__shell"
                 ;;
+            breakglass__subcmd__help,ship)
+                cmd="breakglass__subcmd__help__subcmd__ship"
+                ;;
             breakglass__subcmd__help,show)
                 cmd="breakglass__subcmd__help__subcmd__show"
                 ;;
@@ -95,7 +101,7 @@ _breakglass() {
 
     case "${cmd}" in
         breakglass)
-            opts="-h -V --dir --config --help --version shell ls verify replay watch mark export show grep completions man help"
+            opts="-h -V --dir --config --store --from-store --help --version shell ls ship verify replay watch mark export show grep completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -109,6 +115,10 @@ _breakglass() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -117,7 +127,7 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__completions)
-            opts="-h --dir --config --help bash elvish fish powershell zsh"
+            opts="-h --dir --config --store --from-store --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -131,6 +141,10 @@ _breakglass() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -139,7 +153,7 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__export)
-            opts="-f -o -h --format --output --force --dir --config --help"
+            opts="-f -o -h --format --output --force --dir --config --store --from-store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -169,6 +183,10 @@ _breakglass() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -177,7 +195,7 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__grep)
-            opts="-i -h --user --host --since --input --output --ignore-case --json --dir --config --help"
+            opts="-i -h --user --host --since --input --output --ignore-case --json --dir --config --store --from-store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -203,6 +221,10 @@ _breakglass() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -211,7 +233,7 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__help)
-            opts="shell ls verify replay watch mark export show grep completions man help"
+            opts="shell ls ship verify replay watch mark export show grep completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -350,6 +372,20 @@ _breakglass() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        breakglass__subcmd__help__subcmd__ship)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         breakglass__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -393,7 +429,7 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__ls)
-            opts="-h --json --dir --config --help"
+            opts="-h --json --dir --config --store --from-store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -404,6 +440,10 @@ _breakglass() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -415,7 +455,7 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__man)
-            opts="-h --dir --config --help"
+            opts="-h --dir --config --store --from-store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -426,6 +466,10 @@ _breakglass() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -437,7 +481,7 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__mark)
-            opts="-h --dir --config --help"
+            opts="-h --dir --config --store --from-store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -451,6 +495,10 @@ _breakglass() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -459,7 +507,7 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__replay)
-            opts="-h --speed --idle-limit --at --follow --force --dir --config --help"
+            opts="-h --speed --idle-limit --at --follow --force --dir --config --store --from-store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -485,6 +533,10 @@ _breakglass() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -493,7 +545,7 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__shell)
-            opts="-r -t -h --reason --ticket --ttl --record-secrets --watchers --operators --require-operator --dir --config --help"
+            opts="-r -t -h --reason --ticket --ttl --record-secrets --watchers --operators --require-operator --dir --config --store --from-store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -535,6 +587,40 @@ _breakglass() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__ship)
+            opts="-h --wait --dir --config --store --from-store --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -543,7 +629,7 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__show)
-            opts="-h --dir --config --help"
+            opts="-h --dir --config --store --from-store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -557,6 +643,10 @@ _breakglass() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -565,7 +655,7 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__verify)
-            opts="-h --all --json --witness --syslog --dir --config --help"
+            opts="-h --all --json --witness --syslog --dir --config --store --from-store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -587,6 +677,10 @@ _breakglass() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -595,7 +689,7 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__watch)
-            opts="-h --operate --save --escape --dir --config --help"
+            opts="-h --operate --save --escape --dir --config --store --from-store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -614,6 +708,10 @@ _breakglass() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

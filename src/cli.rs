@@ -35,9 +35,13 @@ pub struct Cli {
     pub config: Option<PathBuf>,
 
     /// Review from an S3 store (s3://BUCKET/PREFIX) instead of the data dir, across every
-    /// bastion that ships there; without URL, the store of the config's [store]
-    #[arg(long, global = true, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    /// bastion that ships there (ls, verify, show, export, grep, replay)
+    #[arg(long, global = true, value_name = "URL")]
     pub store: Option<String>,
+
+    /// Review from the store of the config's [store] instead of the data dir
+    #[arg(long, global = true, conflicts_with = "store")]
+    pub from_store: bool,
 
     #[command(subcommand)]
     pub command: Command,

@@ -17,8 +17,8 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         _ => Failure::usage(e.message),
     })?;
     let dir = store::data_dir(cli.dir.as_deref(), config.dir.as_deref())?;
-    if let Some(url) = &cli.store {
-        return cmd::ship::review(&cli.command, &config, url);
+    if cli.store.is_some() || cli.from_store {
+        return cmd::ship::review(&cli.command, &config, cli.store.as_deref());
     }
     match &cli.command {
         Command::Shell(a) => cmd::shell::run(a, &config, dir),

@@ -82,8 +82,8 @@ pub fn verify(args: &VerifyArgs, store: &Store, cfg: &Config) -> Result<i32> {
     }
 }
 
-/// A review command with `--store [URL]`.
-pub fn review(c: &Command, cfg: &Config, url: &str) -> Result<i32> {
+/// A review command with `--store URL` or `--from-store`.
+pub fn review(c: &Command, cfg: &Config, url: Option<&str>) -> Result<i32> {
     if !matches!(
         c,
         Command::Ls(_)
@@ -97,5 +97,5 @@ pub fn review(c: &Command, cfg: &Config, url: &str) -> Result<i32> {
             Failure::usage("--store goes with ls, verify, show, export, grep and replay").into(),
         );
     }
-    ship::source::review(c, cfg, (!url.is_empty()).then_some(url))
+    ship::source::review(c, cfg, url)
 }

@@ -138,7 +138,7 @@ fn json_out(c: &Command) -> bool {
 pub fn review(c: &Command, cfg: &crate::config::Config, url: Option<&str>) -> Result<i32> {
     let target = Target::configured(cfg, url).ok_or_else(|| {
         Failure::usage(
-            "no store: pass --store s3://BUCKET/PREFIX, or set url in [store] of the config",
+            "no store: pass --store s3://BUCKET/PREFIX, or set url in [store] of the config for --from-store",
         )
     })?;
     let bucket = target

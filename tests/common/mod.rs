@@ -2,6 +2,7 @@
 //! shows, type into it, and read its log back.
 #![allow(dead_code)]
 
+pub mod radosgw;
 pub mod tmux;
 
 use std::fs::File;

@@ -5,9 +5,12 @@ environment: S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY).
   s3.py mkbucket BUCKET DAYS        a bucket with Object Lock, default COMPLIANCE retention
   s3.py keys BUCKET PREFIX          every key under PREFIX with its version count, as JSON
   s3.py get BUCKET KEY              the newest version's bytes to stdout
+  s3.py cat BUCKET PREFIX           the newest versions of all keys under PREFIX, in key
+                                    order, to stdout
   s3.py attack BUCKET KEY           try to overwrite, delete, and delete every version of
                                     KEY with a governance bypass; print each outcome as JSON
 """
+import datetime
 import json
 import os
 import sys
@@ -50,8 +53,13 @@ def main(argv):
         print(json.dumps(out))
     elif cmd == "get":
         sys.stdout.buffer.write(s3.get_object(Bucket=bucket, Key=argv[3])["Body"].read())
+    elif cmd == "cat":
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=argv[3]):
+            for o in page.get("Contents", []):
+                sys.stdout.buffer.write(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read())
     elif cmd == "attack":
         key = argv[3]
+        soon = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
         first = s3.list_object_versions(Bucket=bucket, Prefix=key)["Versions"][-1]["VersionId"]
         result = {
             "retention": s3.head_object(Bucket=bucket, Key=key, VersionId=first).get("ObjectLockMode"),
@@ -61,7 +69,7 @@ def main(argv):
             "shorten_retention": outcome(
                 lambda: s3.put_object_retention(
                     Bucket=bucket, Key=key, VersionId=first,
-                    Retention={"Mode": "GOVERNANCE", "RetainUntilDate": "2000-01-01T00:00:00Z"},
+                    Retention={"Mode": "GOVERNANCE", "RetainUntilDate": soon},
                     BypassGovernanceRetention=True,
                 )
             ),
