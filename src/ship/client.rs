@@ -12,7 +12,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumValidation};
-use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::primitives::{ByteStream, Length};
 
 use super::config::{StoreConfig, StoreUrl};
 use super::credentials;
@@ -117,21 +117,51 @@ impl Bucket {
 
     /// Create `key` with `body`, never replacing an object: `If-None-Match: *`.
     pub fn put_new(&self, key: &str, body: Vec<u8>) -> Result<(), StoreError> {
-        let req = self
-            .s3
-            .put_object()
-            .bucket(&self.url.bucket)
-            .key(key)
-            .if_none_match("*")
-            .body(ByteStream::from(body));
-        self.rt.block_on(req.send()).map(|_| ()).map_err(|e| {
-            match e.raw_response().map(|r| r.status().as_u16()) {
-                Some(412) => StoreError::Exists,
-                _ => other(
-                    &format!("cannot write {key}"),
-                    aws_sdk_s3::error::DisplayErrorContext(e),
-                ),
-            }
+        self.put(key, async { Ok(ByteStream::from(body)) })
+    }
+
+    /// Create `key` from `length` bytes of the file `path` at `offset`, streamed (the
+    /// file is never held in memory), never replacing an object.
+    pub fn put_file(
+        &self,
+        key: &str,
+        path: &std::path::Path,
+        offset: u64,
+        length: u64,
+    ) -> Result<(), StoreError> {
+        let body = ByteStream::read_from()
+            .path(path)
+            .offset(offset)
+            .length(Length::Exact(length))
+            .build();
+        self.put(key, async move {
+            body.await
+                .map_err(|e| other(&format!("cannot read {}", path.display()), e))
+        })
+    }
+
+    fn put(
+        &self,
+        key: &str,
+        body: impl std::future::Future<Output = Result<ByteStream, StoreError>>,
+    ) -> Result<(), StoreError> {
+        self.rt.block_on(async {
+            let req = self
+                .s3
+                .put_object()
+                .bucket(&self.url.bucket)
+                .key(key)
+                .if_none_match("*")
+                .body(body.await?);
+            req.send().await.map(|_| ()).map_err(|e| {
+                match e.raw_response().map(|r| r.status().as_u16()) {
+                    Some(412) => StoreError::Exists,
+                    _ => other(
+                        &format!("cannot write {key}"),
+                        aws_sdk_s3::error::DisplayErrorContext(e),
+                    ),
+                }
+            })
         })
     }
 

@@ -79,7 +79,7 @@ pub fn print(target: &Target, store: &Store, as_json: bool) -> Result<()> {
         if as_json {
             println!(
                 "{}",
-                json!({"id": sf.id, "store": target.shown(), "bastion": target.bastion, "local_bytes": local, "shipped_bytes": got})
+                json!({"shipped": sf.id, "store": target.shown(), "bastion": target.bastion, "local_bytes": local, "shipped_bytes": got})
             );
         } else {
             println!("{}", row(&sf.id, local, got));

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
@@ -220,11 +220,14 @@ impl Shipper {
                 if !due {
                     break;
                 }
-                let Some(chunk) = read_chunk(&t.path, shipped)? else {
+                let n = whole_chunk(&t.path, shipped)?;
+                if n == 0 {
                     break;
-                };
-                let n = chunk.len() as u64;
-                match self.bucket.put_new(&chunk_key(&t.dir, shipped), chunk) {
+                }
+                match self
+                    .bucket
+                    .put_file(&chunk_key(&t.dir, shipped), &t.path, shipped, n)
+                {
                     Ok(()) => {
                         t.shipped = Some(shipped + n);
                         t.waiting_since = Some(now);
@@ -244,17 +247,29 @@ fn file_len(t: &Tracked) -> u64 {
     std::fs::metadata(&t.path).map_or(0, |m| m.len())
 }
 
-/// Whole records of the file from `offset`, at most CHUNK_MAX bytes; None when there is
-/// no complete record yet.
-fn read_chunk(path: &PathBuf, offset: u64) -> Result<Option<Vec<u8>>, StoreError> {
+/// Bytes read at a time while looking for the last whole record of a chunk.
+const SCAN_BUF: usize = 64 * 1024;
+
+/// The length of the whole records of the file from `offset`, at most CHUNK_MAX bytes;
+/// read in small pieces, so memory does not grow with the chunk.
+fn whole_chunk(path: &Path, offset: u64) -> Result<u64, StoreError> {
     let io = |e: std::io::Error| StoreError::Other(format!("cannot read {}: {e}", path.display()));
     let mut f = File::open(path).map_err(io)?;
     f.seek(SeekFrom::Start(offset)).map_err(io)?;
-    let mut buf = Vec::with_capacity(CHUNK_MAX);
-    f.take(CHUNK_MAX as u64).read_to_end(&mut buf).map_err(io)?;
-    let n = whole_lines(&buf);
-    buf.truncate(n);
-    Ok((n > 0).then_some(buf))
+    let mut f = f.take(CHUNK_MAX as u64);
+    let mut buf = vec![0u8; SCAN_BUF];
+    let (mut read, mut whole) = (0u64, 0u64);
+    loop {
+        let n = f.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            return Ok(whole);
+        }
+        let cut = whole_lines(&buf[..n]);
+        if cut > 0 {
+            whole = read + cut as u64;
+        }
+        read += n as u64;
+    }
 }
 
 /// A write made before shipping starts (the start mark of `require_store`).
@@ -325,5 +340,27 @@ fn run(mut s: Shipper, finish: &Receiver<()>) -> Tally {
                 return s.tally;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chunk_ends_after_its_last_whole_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("log");
+        let mut body = vec![b'x'; SCAN_BUF + 10];
+        body[SCAN_BUF - 1] = b'\n';
+        body.extend_from_slice(b"ab\ncd");
+        std::fs::write(&p, &body).unwrap();
+        let whole = body.len() as u64 - 2;
+        assert_eq!(whole_chunk(&p, 0).unwrap(), whole);
+        assert_eq!(
+            whole_chunk(&p, SCAN_BUF as u64).unwrap(),
+            whole - SCAN_BUF as u64
+        );
+        assert_eq!(whole_chunk(&p, whole).unwrap(), 0);
     }
 }
