@@ -30,7 +30,9 @@ pub fn run(args: &ShipArgs, store: &Store, cfg: &Config) -> Result<i32> {
         .map_err(|e| Failure::usage(format!("--wait {:?}: {e} (e.g. 30s, 5m)", args.wait)))?;
     let t = target(cfg)?;
     let store = Store::prepare(store.dir.clone())?;
-    let bucket = t.open().map_err(|e| Failure::tool(format!("{e:#}")))?;
+    let bucket = t
+        .open()
+        .map_err(|e| Failure::tool(crate::safe::text(&format!("{e:#}")).into_owned()))?;
     let url = t.shown();
     let mut s = Shipper::new(t, store, bucket);
     let deadline = Instant::now() + wait;

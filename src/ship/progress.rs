@@ -82,7 +82,7 @@ pub fn print(target: &Target, store: &Store, as_json: bool) -> Result<()> {
                 json!({"shipped": sf.id, "store": target.shown(), "bastion": target.bastion, "local_bytes": local, "shipped_bytes": got})
             );
         } else {
-            println!("{}", row(&sf.id, local, got));
+            println!("{}", row(&crate::safe::text(&sf.id), local, got));
         }
     }
     Ok(())

@@ -143,8 +143,14 @@ pub fn review(c: &Command, cfg: &crate::config::Config, url: Option<&str>) -> Re
     })?;
     let bucket = target
         .open()
-        .map_err(|e| Failure::usage(format!("{e:#}")))?;
-    let unusable = |e: anyhow::Error| Failure::usage(format!("store {}: {e:#}", target.shown()));
+        .map_err(|e| Failure::usage(safe::text(&format!("{e:#}")).into_owned()))?;
+    let unusable = |e: anyhow::Error| {
+        Failure::usage(format!(
+            "store {}: {}",
+            target.shown(),
+            safe::text(&format!("{e:#}"))
+        ))
+    };
     let mut all = Vec::new();
     for b in bastions(&bucket).map_err(unusable)? {
         for id in session_ids(&bucket, &b).map_err(unusable)? {

@@ -144,7 +144,8 @@ fn compare_all(target: &Target, store: &Store, as_json: bool) -> Result<i32> {
                 );
             } else {
                 println!(
-                    "{name}  TAMPERED\n  seq {}, byte offset {}: the local log differs from what was shipped to {}",
+                    "{}  TAMPERED\n  seq {}, byte offset {}: the local log differs from what was shipped to {}",
+                    safe::text(&name),
                     d.seq,
                     d.offset,
                     target.shown()
