@@ -247,6 +247,13 @@ fn killed_mid_upload_the_next_start_ships_the_rest(gw: &Gateway, url: &str, env:
     let local = std::fs::read(&log).unwrap();
     let whole = local.iter().rposition(|&b| b == b'\n').unwrap() + 1;
     let before_next = gw.s3(&["cat", "bgk-fleet", &prefix]).stdout;
+    // ls on the bastion shows the session only partly in the store.
+    let ls = run_code(gw, env, &["ls"], 0);
+    let row = ls
+        .lines()
+        .rfind(|l| l.starts_with(&id))
+        .unwrap_or_else(|| panic!("{ls}"));
+    assert!(row.ends_with('%') && !row.ends_with("100%"), "{ls}");
     assert!(
         before_next.len() < whole,
         "a backlog was left: {} of {whole} bytes shipped",
