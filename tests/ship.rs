@@ -176,6 +176,9 @@ fn object_lock_holds_and_bastions_are_reviewed_from_the_bucket() {
     );
     let show = run_code(&gw, &reviewer, &["--store", url, "show", &b_id[..6]], 0);
     assert!(show.contains("typed-on-be''ta"), "{show}");
+    // `last` is the session started last on any bastion: beta's.
+    let last = run_code(&gw, &reviewer, &["--store", url, "show", "last"], 0);
+    assert!(last.contains("typed-on-be''ta"), "{last}");
     let cast = run_code(
         &gw,
         &reviewer,

@@ -252,6 +252,38 @@ impl Bucket {
         Ok(out)
     }
 
+    /// The first line of an object (without its LF), reading no more than `max` bytes.
+    pub fn first_line(&self, key: &str, max: usize) -> Result<Vec<u8>, StoreError> {
+        let req = self
+            .s3
+            .get_object()
+            .bucket(&self.url.bucket)
+            .key(key)
+            .range(format!("bytes=0-{max}"));
+        self.rt.block_on(async {
+            let resp = req.send().await.map_err(|e| {
+                other(
+                    &format!("cannot read {key}"),
+                    aws_sdk_s3::error::DisplayErrorContext(e),
+                )
+            })?;
+            let mut body = resp.body;
+            let mut line = Vec::new();
+            while let Some(bytes) = body
+                .try_next()
+                .await
+                .map_err(|e| other(&format!("cannot read {key}"), e))?
+            {
+                if let Some(i) = memchr::memchr(b'\n', &bytes) {
+                    line.extend_from_slice(&bytes[..i]);
+                    return Ok(line);
+                }
+                line.extend_from_slice(&bytes);
+            }
+            Err(StoreError::Other(format!("{key}: no whole first line")))
+        })
+    }
+
     /// Stream one version of an object into `out`, dropping its first `skip` bytes;
     /// returns the bytes written. Memory holds one network buffer at a time.
     pub fn get_into(

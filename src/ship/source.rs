@@ -80,13 +80,39 @@ pub fn fetch_log(bucket: &Bucket, dir: &str, to: &Path) -> Result<Vec<String>> {
     Ok(plan.problems)
 }
 
-/// The sessions a command names: spec → (bastion, id); `None` means all of them.
-fn pick(all: &[(String, String)], specs: &[String]) -> Result<Option<Vec<(String, String)>>> {
+/// The session started last, by the `started` of each genesis in the store.
+fn newest(bucket: &Bucket, all: &[(String, String)]) -> Option<(String, String)> {
+    all.iter()
+        .filter_map(|(b, id)| {
+            let key = layout::chunk_key(&layout::session_dir(&bucket.url.prefix, b, id), 0);
+            let line = bucket.first_line(&key, crate::log::lines::MAX_LINE).ok()?;
+            match crate::log::parse::decode(&line).ok()?.body {
+                crate::log::record::Body::Genesis(g) => Some((g.started, b.clone(), id.clone())),
+                _ => None,
+            }
+        })
+        .max()
+        .map(|(_, b, id)| (b, id))
+}
+
+/// The sessions a command names: spec → (bastion, id); `None` means all of them. `last`
+/// is the session `newest` finds.
+fn pick(
+    all: &[(String, String)],
+    specs: &[String],
+    last: impl Fn() -> Option<(String, String)>,
+) -> Result<Option<Vec<(String, String)>>> {
     if specs.is_empty() {
         return Ok(None);
     }
     let mut out = Vec::new();
     for spec in specs {
+        if spec == "last" {
+            out.push(last().ok_or_else(|| {
+                Failure::usage("no session in the store has a genesis to tell the last one")
+            })?);
+            continue;
+        }
         let hits: Vec<_> = all
             .iter()
             .filter(|(_, id)| id.starts_with(spec.as_str()))
@@ -95,7 +121,7 @@ fn pick(all: &[(String, String)], specs: &[String]) -> Result<Option<Vec<(String
             1 => out.push(hits[0].clone()),
             0 => {
                 return Err(Failure::usage(format!(
-                    "no session `{}` in the store: `breakglass ls --store` lists them (ids, not `last` or files, name sessions there)",
+                    "no session `{}` in the store: `breakglass --store URL ls` lists them (an id prefix or `last` names one there)",
                     safe::text(spec)
                 ))
                 .into());
@@ -157,7 +183,7 @@ pub fn review(c: &Command, cfg: &crate::config::Config, url: Option<&str>) -> Re
             all.push((b.clone(), id));
         }
     }
-    let picked = pick(&all, &specs_of(c))?;
+    let picked = pick(&all, &specs_of(c), || newest(&bucket, &all))?;
     let mut by_bastion: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (b, id) in picked.as_ref().unwrap_or(&all) {
         by_bastion.entry(b.clone()).or_default().push(id.clone());
@@ -221,7 +247,7 @@ pub fn review(c: &Command, cfg: &crate::config::Config, url: Option<&str>) -> Re
 fn run_one(c: &Command, store: &Store, ids: &[String], named: bool) -> Result<i32> {
     let only = |v: &[String]| -> Vec<String> {
         v.iter()
-            .filter(|s| ids.iter().any(|id| id.starts_with(s.as_str())))
+            .filter(|s| *s == "last" || ids.iter().any(|id| id.starts_with(s.as_str())))
             .cloned()
             .collect()
     };
@@ -260,9 +286,19 @@ mod tests {
             ("a".to_string(), "abc000000000".to_string()),
             ("b".to_string(), "abd000000000".to_string()),
         ];
-        assert_eq!(pick(&all, &[]).unwrap(), None);
-        assert_eq!(pick(&all, &["abd".into()]).unwrap().unwrap()[0].0, "b");
-        assert!(pick(&all, &["ab".into()]).is_err());
-        assert!(pick(&all, &["zz".into()]).is_err());
+        let none = || None;
+        assert_eq!(pick(&all, &[], none).unwrap(), None);
+        assert_eq!(
+            pick(&all, &["abd".into()], none).unwrap().unwrap()[0].0,
+            "b"
+        );
+        assert!(pick(&all, &["ab".into()], none).is_err());
+        assert!(pick(&all, &["zz".into()], none).is_err());
+        assert!(pick(&all, &["last".into()], none).is_err());
+        let second = || Some(all[1].clone());
+        assert_eq!(
+            pick(&all, &["last".into()], second).unwrap().unwrap(),
+            vec![all[1].clone()]
+        );
     }
 }
