@@ -252,6 +252,29 @@ impl Bucket {
         Ok(out)
     }
 
+    /// GET an object and hand each piece of its body to `each`, until it returns false.
+    fn stream(
+        &self,
+        key: &str,
+        req: aws_sdk_s3::operation::get_object::builders::GetObjectFluentBuilder,
+        mut each: impl FnMut(&[u8]) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        let failed = |e: &dyn std::fmt::Display| other(&format!("cannot read {key}"), e);
+        self.rt.block_on(async {
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| failed(&aws_sdk_s3::error::DisplayErrorContext(e)))?;
+            let mut body = resp.body;
+            while let Some(bytes) = body.try_next().await.map_err(|e| failed(&e))? {
+                if !each(&bytes)? {
+                    break;
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// The first line of an object (without its LF), reading no more than `max` bytes.
     pub fn first_line(&self, key: &str, max: usize) -> Result<Vec<u8>, StoreError> {
         let req = self
@@ -260,28 +283,18 @@ impl Bucket {
             .bucket(&self.url.bucket)
             .key(key)
             .range(format!("bytes=0-{max}"));
-        self.rt.block_on(async {
-            let resp = req.send().await.map_err(|e| {
-                other(
-                    &format!("cannot read {key}"),
-                    aws_sdk_s3::error::DisplayErrorContext(e),
-                )
-            })?;
-            let mut body = resp.body;
-            let mut line = Vec::new();
-            while let Some(bytes) = body
-                .try_next()
-                .await
-                .map_err(|e| other(&format!("cannot read {key}"), e))?
-            {
-                if let Some(i) = memchr::memchr(b'\n', &bytes) {
-                    line.extend_from_slice(&bytes[..i]);
-                    return Ok(line);
-                }
-                line.extend_from_slice(&bytes);
-            }
+        let (mut line, mut whole) = (Vec::new(), false);
+        self.stream(key, req, |bytes| {
+            let end = memchr::memchr(b'\n', bytes);
+            line.extend_from_slice(&bytes[..end.unwrap_or(bytes.len())]);
+            whole = end.is_some();
+            Ok(!whole)
+        })?;
+        if whole {
+            Ok(line)
+        } else {
             Err(StoreError::Other(format!("{key}: no whole first line")))
-        })
+        }
     }
 
     /// Stream one version of an object into `out`, dropping its first `skip` bytes;
@@ -299,27 +312,15 @@ impl Bucket {
             .bucket(&self.url.bucket)
             .key(key)
             .set_version_id(version.map(str::to_string));
-        self.rt.block_on(async {
-            let resp = req.send().await.map_err(|e| {
-                other(
-                    &format!("cannot read {key}"),
-                    aws_sdk_s3::error::DisplayErrorContext(e),
-                )
-            })?;
-            let mut body = resp.body;
-            let (mut skip, mut written) = (skip, 0u64);
-            while let Some(bytes) = body
-                .try_next()
-                .await
-                .map_err(|e| other(&format!("cannot read {key}"), e))?
-            {
-                let cut = skip.min(bytes.len() as u64) as usize;
-                skip -= cut as u64;
-                out.write_all(&bytes[cut..])
-                    .map_err(|e| other("cannot write the copy", e))?;
-                written += (bytes.len() - cut) as u64;
-            }
-            Ok(written)
-        })
+        let (mut skip, mut written) = (skip, 0u64);
+        self.stream(key, req, |bytes| {
+            let cut = skip.min(bytes.len() as u64) as usize;
+            skip -= cut as u64;
+            out.write_all(&bytes[cut..])
+                .map_err(|e| other("cannot write the copy", e))?;
+            written += (bytes.len() - cut) as u64;
+            Ok(true)
+        })?;
+        Ok(written)
     }
 }
