@@ -133,4 +133,22 @@ mod tests {
         };
         assert!(check(Some(s), false).unwrap_err().contains("endpoint"));
     }
+
+    #[test]
+    fn the_config_file_takes_a_store_table_and_the_policy() {
+        let path = std::path::Path::new("c.toml");
+        let text = "require_store = true\n[store]\nurl = \"s3://audit-logs/p\"\nendpoint = \"http://127.0.0.1:7480\"\nregion = \"eu-central-1\"\nbastion = \"b1\"\ncredentials_file = \"/etc/breakglass/s3\"\n";
+        let cfg = crate::config::Config::parse(text, path).unwrap();
+        assert!(cfg.require_store);
+        let s = cfg.store.unwrap();
+        assert_eq!(s.region.as_deref(), Some("eu-central-1"));
+        assert_eq!(s.bastion.as_deref(), Some("b1"));
+        let e = crate::config::Config::parse("require_store = true\n", path).unwrap_err();
+        assert!(e.message.contains("require_store"), "{}", e.message);
+        let e = crate::config::Config::parse("[store]\nurl = \"s3://x\"\n", path).unwrap_err();
+        assert!(e.message.contains("bucket name"), "{}", e.message);
+        let e = crate::config::Config::parse("[store]\nurl = \"s3://abc\"\nbucket = 1\n", path)
+            .unwrap_err();
+        assert!(e.message.contains("bucket"), "{}", e.message);
+    }
 }
