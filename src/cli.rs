@@ -36,6 +36,15 @@ pub struct Cli {
     #[arg(long, global = true, env = "BREAKGLASS_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Review from an S3 store (s3://BUCKET/PREFIX) instead of the data dir, across every
+    /// bastion that ships there (ls, verify, show, export, grep, replay)
+    #[arg(long, global = true, value_name = "URL")]
+    pub store: Option<String>,
+
+    /// Review from the store of the config's [store] instead of the data dir
+    #[arg(long, global = true, conflicts_with = "store")]
+    pub from_store: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -47,6 +56,9 @@ pub enum Command {
     Shell(ShellArgs),
     /// List the sessions in the data dir, newest first
     Ls(LsArgs),
+    /// Ship to the store what has not reached it yet (sessions and the ledger)
+    #[command(after_help = SHIP_HELP)]
+    Ship(ShipArgs),
     /// Prove sessions intact: VERIFIED, INTERRUPTED, TAMPERED or UNVERIFIABLE
     #[command(after_help = VERIFY_HELP)]
     Verify(VerifyArgs),
@@ -238,6 +250,21 @@ pub struct ShellArgs {
     pub command: Vec<String>,
 }
 
+/// Extra help for `ship`.
+const SHIP_HELP: &str = "\
+Sessions are shipped while they run, by a thread beside the session, to the S3 store of
+[store] in the config. What the store did not take (it was down, or breakglass was killed)
+waits on disk and ships on the next session's start, or now with this command.
+
+Exit status: 0 when everything is in the store, 1 when some of it still waits.";
+
+#[derive(Debug, Args)]
+pub struct ShipArgs {
+    /// How long to keep trying a store that does not answer, e.g. 30s, 5m
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub wait: String,
+}
+
 #[derive(Debug, Args)]
 pub struct LsArgs {
     /// One JSON object per line, for jq
@@ -245,7 +272,7 @@ pub struct LsArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct VerifyArgs {
     /// Sessions (id prefix or `last`) or .jsonl files
     #[arg(value_name = "SESSION|FILE")]
@@ -378,7 +405,7 @@ pub struct ShowArgs {
     pub session: String,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GrepArgs {
     /// A regular expression (Rust regex syntax)
     pub pattern: String,

@@ -75,6 +75,9 @@ struct Raw {
     seal_to: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     require_seal: bool,
+    store: Option<crate::ship::config::StoreConfig>,
+    #[serde(default)]
+    require_store: bool,
 }
 
 /// The configuration, checked.
@@ -114,6 +117,10 @@ pub struct Config {
     pub seal_to: Option<crate::seal::Sealer>,
     /// Installed: refuse to record without `seal_to`.
     pub require_seal: bool,
+    /// The S3 bucket every session is shipped to (`[store]`), checked.
+    pub store: Option<crate::ship::config::StoreConfig>,
+    /// A session does not start when the store cannot be written.
+    pub require_store: bool,
 }
 
 impl Default for Config {
@@ -139,6 +146,8 @@ impl Default for Config {
             allow_record_secrets: false,
             seal_to: None,
             require_seal: false,
+            store: None,
+            require_store: false,
         }
     }
 }
@@ -248,6 +257,9 @@ impl Config {
             cfg.seal_to = Some(sealer);
         }
         cfg.require_seal = raw.require_seal;
+        cfg.store = crate::ship::config::check(raw.store, raw.require_store)
+            .map_err(|e| Failure::tool(format!("bad config {}: {e}", path.display())))?;
+        cfg.require_store = raw.require_store;
         if let Some(k) = &raw.escape_key {
             if crate::live::keys::parse_escape(k.get_ref()).is_none() {
                 return Err(bad(

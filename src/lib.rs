@@ -20,6 +20,7 @@ pub mod seal;
 pub mod session;
 pub mod sign;
 pub mod size;
+pub mod ship;
 pub mod store;
 pub mod suggest;
 pub mod table;

@@ -53,10 +53,14 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         _ if e.code == EXIT_TOOL => Failure::usage(e.message),
         _ => e,
     })?;
+    if cli.store.is_some() || cli.from_store {
+        return cmd::ship::review(&cli.command, &config, cli.store.as_deref());
+    }
     match &cli.command {
         Command::Shell(a) => cmd::shell::run(a, &config, dir),
-        Command::Ls(a) => cmd::ls::run(a, &Store::at(dir)),
-        Command::Verify(a) => cmd::verify::run(a, &Store::at(dir), config.path.as_deref()),
+        Command::Ls(a) => cmd::ship::ls(a, &Store::at(dir), &config),
+        Command::Ship(a) => cmd::ship::run(a, &Store::at(dir), &config),
+        Command::Verify(a) => cmd::ship::verify(a, &Store::at(dir), &config),
         Command::Replay(a) => cmd::replay::run(a, &Store::at(dir)),
         Command::Watch(a) => cmd::watch::run(a, &Store::at(dir), &config),
         Command::Mark(a) => cmd::mark::run(a, &Store::at(dir)),

@@ -10,6 +10,7 @@ pub mod mark;
 pub mod replay;
 pub mod reveal;
 pub mod shell;
+pub mod ship;
 pub mod show;
 pub mod verify;
 pub mod watch;

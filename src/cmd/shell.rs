@@ -234,8 +234,16 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
         require_operator: args.require_operator || cfg.require_operator || host_requires,
         syslog: cfg.syslog.clone(),
     };
+    let shipping = crate::ship::before_session(cfg, &plan.store)?;
     let outcome = session::run(plan)?;
     eprint!("{}", session::summary(&outcome));
+    let url = cfg
+        .store
+        .as_ref()
+        .map(|s| crate::safe::text(&s.url).into_owned());
+    if let Some(line) = crate::ship::after_session(shipping, url) {
+        eprint!("{line}");
+    }
     Ok(outcome.exit_code)
 }
 

@@ -12,6 +12,7 @@ pub mod sealed;
 pub mod serial;
 pub mod signing;
 pub mod skip;
+pub mod radosgw;
 pub mod tmux;
 pub mod users;
 pub mod verdicts;
