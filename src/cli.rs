@@ -70,6 +70,9 @@ pub enum Command {
     /// Set up installed mode (root, once; safe to run again): data dir, ledger, keys
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
+    /// Fire id certificate authority: make it (root, once) or print its public key
+    #[command(after_help = CA_HELP)]
+    Ca(CaArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print the manual page (roff), e.g. `breakglass man | man -l -`
@@ -413,6 +416,31 @@ pub struct InitArgs {
     /// Copy the ledger and sessions of an old (group-shared) data dir into the fresh one
     #[arg(long, value_name = "DIR")]
     pub adopt: Option<PathBuf>,
+}
+
+const CA_HELP: &str = "\
+Hosts with `fire_id` in the policy are reached with a certificate that breakglass signs
+for each session with this CA; production hosts trust its public key (TrustedUserCAKeys).
+`ca init` makes the key pair once: the private key in the data dir's keys/ (the service
+user's, 0600), the public key as ca.pub beside the policy. Run again, it keeps the key
+and repairs owners and modes.
+
+Examples:
+  sudo breakglass ca init
+  breakglass ca pubkey | ssh root@prod-db1 'cat > /etc/ssh/breakglass_ca.pub'";
+
+#[derive(Debug, Args)]
+pub struct CaArgs {
+    #[command(subcommand)]
+    pub action: CaAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaAction {
+    /// Make the CA key pair (root, from the installed binary; safe to run again)
+    Init,
+    /// Print the CA public key, one line, as sshd's TrustedUserCAKeys reads it
+    Pubkey,
 }
 
 #[derive(Debug, Args)]

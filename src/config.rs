@@ -31,6 +31,15 @@ pub struct HostConfig {
     /// Hold the owner's input until an operator watches.
     #[serde(default)]
     pub require_operator: bool,
+    /// Fire id: the ssh destination (name or address) of the host.
+    pub address: Option<String>,
+    /// Fire id: the remote user and certificate principal(s) the host is reached as.
+    pub fire_id: Option<crate::fireid::Principals>,
+    /// Fire id: the host's ssh port (22 when absent).
+    pub port: Option<u16>,
+    /// Fire id: the addresses (CIDR) the certificate may be used from.
+    #[serde(default)]
+    pub source_address: Vec<String>,
 }
 
 /// The file as written.
@@ -63,6 +72,7 @@ struct Raw {
     allow_user_config: bool,
     #[serde(default)]
     allow_record_secrets: bool,
+    known_hosts: Option<PathBuf>,
 }
 
 /// The configuration, checked.
@@ -98,6 +108,8 @@ pub struct Config {
     pub allow_user_config: bool,
     /// Installed mode: honour `shell --record-secrets`.
     pub allow_record_secrets: bool,
+    /// Fire id: the known-hosts file ssh checks every fire id host against.
+    pub known_hosts: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -121,6 +133,7 @@ impl Default for Config {
             allow_user_dir: false,
             allow_user_config: false,
             allow_record_secrets: false,
+            known_hosts: None,
         }
     }
 }
@@ -210,6 +223,7 @@ impl Config {
         cfg.allow_user_dir = raw.allow_user_dir;
         cfg.allow_user_config = raw.allow_user_config;
         cfg.allow_record_secrets = raw.allow_record_secrets;
+        cfg.known_hosts = raw.known_hosts;
         if let Some(t) = &raw.syslog {
             cfg.syslog = Some(
                 crate::witness::syslog::Target::parse(t.get_ref())
@@ -259,6 +273,9 @@ impl Config {
                     path.display()
                 )));
             }
+            crate::fireid::check_host(name, h, cfg.known_hosts.as_deref()).map_err(|e| {
+                Failure::tool(format!("bad config {}: [hosts.{name}] {e}", path.display()))
+            })?;
         }
         Ok(cfg)
     }

@@ -15,7 +15,8 @@ const PRIVATE_MODE: u32 = 0o600;
 /// Mode of the public key file.
 const PUBLIC_MODE: u32 = 0o644;
 
-fn write_new(path: &Path, mode: u32, text: &str) -> Result<()> {
+/// Write a new file (never over one, never through a symlink) and sync it.
+pub(crate) fn write_new(path: &Path, mode: u32, text: &str) -> Result<()> {
     let mut f = OpenOptions::new()
         .write(true)
         .create_new(true)

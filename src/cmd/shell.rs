@@ -158,6 +158,16 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
     };
     let ticket = check_ticket(args.ticket.clone(), cfg, interactive)?;
     let ttl = ttl_for(args.ttl.as_deref(), cfg)?;
+    let fire = args
+        .host
+        .as_deref()
+        .and_then(|h| crate::fireid::target(cfg, h));
+    if fire.is_some() && !args.command.is_empty() {
+        return Err(Failure::usage(
+            "a fire id host runs a terminal only: drop `-- COMMAND` and type it in the session",
+        )
+        .into());
+    }
     let command = command_for(args, cfg);
     let host = args.host.clone().unwrap_or_else(session::hostname);
     check_lengths(&reason, ticket.as_deref(), &host, &command)?;
@@ -191,6 +201,7 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
         acl,
         require_operator: args.require_operator || cfg.require_operator || host_requires,
         syslog: cfg.syslog.clone(),
+        fire,
     };
     let outcome = session::run(plan)?;
     eprint!("{}", session::summary(&outcome));

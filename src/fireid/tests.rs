@@ -1,0 +1,103 @@
+//! The fire id keys of the policy: what is accepted, what is refused and why, and that a
+//! user's config can neither add nor change a fire id.
+
+use super::*;
+
+fn host(toml_text: &str) -> HostConfig {
+    toml::from_str(toml_text).unwrap()
+}
+
+fn known() -> Option<&'static Path> {
+    Some(Path::new("/etc/breakglass/known_hosts"))
+}
+
+#[test]
+fn a_fire_id_host_needs_an_address_and_the_known_hosts() {
+    let ok = host(
+        "address = \"10.1.2.3\"\nfire_id = \"firefighter\"\nport = 2222\nsource_address = [\"10.0.0.5/32\", \"fd00::/8\"]\n",
+    );
+    assert_eq!(check_host("prod-db1", &ok, known()), Ok(()));
+    let e = check_host("prod-db1", &ok, None).unwrap_err();
+    assert!(e.contains("known_hosts = "), "{e}");
+    let e = check_host("h", &host("fire_id = \"f\"\n"), known()).unwrap_err();
+    assert!(e.contains("needs address"), "{e}");
+    let e = check_host(
+        "h",
+        &host("address = \"-oProxyCommand=x\"\nfire_id = \"f\"\n"),
+        known(),
+    )
+    .unwrap_err();
+    assert!(e.contains("needs address"), "{e}");
+    let e = check_host(
+        "h",
+        &host("address = \"a\"\nfire_id = \"f\"\ncommand = [\"ssh\", \"a\"]\n"),
+        known(),
+    )
+    .unwrap_err();
+    assert!(e.contains("remove command"), "{e}");
+    let e = check_host(
+        "h",
+        &host("address = \"a\"\nfire_id = \"f,root\"\n"),
+        known(),
+    )
+    .unwrap_err();
+    assert!(e.contains("not a user name"), "{e}");
+    let e = check_host("h", &host("address = \"a\"\nfire_id = []\n"), known()).unwrap_err();
+    assert!(e.contains("1 to 16"), "{e}");
+    let e = check_host(
+        "h",
+        &host("address = \"a\"\nfire_id = \"f\"\nsource_address = [\"10.0.0.0/33\"]\n"),
+        known(),
+    )
+    .unwrap_err();
+    assert!(e.contains("CIDR"), "{e}");
+    let e = check_host("h", &host("address = \"a\"\n"), known()).unwrap_err();
+    assert!(e.contains("no fire_id"), "{e}");
+    assert_eq!(
+        check_host("h", &host("require_operator = true\n"), None),
+        Ok(())
+    );
+}
+
+#[test]
+fn the_target_takes_the_policy_values() {
+    let mut cfg = Config {
+        known_hosts: Some(PathBuf::from("/k")),
+        ..Config::default()
+    };
+    cfg.hosts.insert(
+        "db".into(),
+        host("address = \"10.1.2.3\"\nfire_id = [\"firefighter\", \"dba\"]\n"),
+    );
+    cfg.hosts.insert("web".into(), HostConfig::default());
+    let t = target(&cfg, "db").unwrap();
+    assert_eq!(t.user(), "firefighter");
+    assert_eq!(t.principals, ["firefighter", "dba"]);
+    assert_eq!((t.port, t.address.as_str()), (22, "10.1.2.3"));
+    assert_eq!(target(&cfg, "web"), None);
+    assert_eq!(target(&cfg, "nowhere"), None);
+}
+
+#[test]
+fn a_user_config_cannot_add_or_change_a_fire_id() {
+    let mut policy = BTreeMap::new();
+    policy.insert(
+        "db".to_string(),
+        host("address = \"10.1.2.3\"\nfire_id = \"ff\"\n"),
+    );
+    policy.insert("web".to_string(), HostConfig::default());
+    let mut user = Config::default();
+    user.hosts.insert(
+        "db".into(),
+        host("address = \"evil\"\nfire_id = \"root\"\n"),
+    );
+    user.hosts
+        .insert("x".into(), host("address = \"x\"\nfire_id = \"root\"\n"));
+    user.hosts.insert("mine".into(), HostConfig::default());
+    user.known_hosts = Some(PathBuf::from("/home/u/kh"));
+    keep_policy_hosts(policy, Some(PathBuf::from("/k")), &mut user);
+    assert_eq!(user.known_hosts.as_deref(), Some(Path::new("/k")));
+    assert_eq!(user.hosts["db"].address.as_deref(), Some("10.1.2.3"));
+    assert!(!user.hosts.contains_key("x"));
+    assert!(user.hosts.contains_key("mine"));
+}
