@@ -2,6 +2,7 @@
 //! shows, type into it, and read its log back.
 #![allow(dead_code)]
 
+pub mod fireid;
 pub mod installed;
 pub mod tmux;
 
