@@ -258,3 +258,160 @@ fn the_developer_gets_the_fire_id_only_through_breakglass_and_never_the_key() {
     assert_ne!(fp(&id), fp(&id2), "the same key twice");
     assert!(b.fire_left().is_empty());
 }
+
+/// Run a fire id session with no terminal on stdin; its exit code and stderr.
+fn attempt(b: &FireBastion) -> (Option<i32>, String) {
+    let out = b.inst.run(&b.dev, &["shell", HOST, "-r", "attempt"]);
+    (out.status.code(), text(&out).1)
+}
+
+/// The one `breakglass:` line of a failed attempt, checked to contain `want`.
+fn one_line(stderr: &str, want: &str) {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("breakglass: "))
+        .collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains(want), "{stderr}");
+}
+
+#[test]
+fn fire_id_failures_are_one_line_with_the_fix_and_leave_nothing() {
+    if !as_root() || !have_openssh() {
+        return;
+    }
+    let b = FireBastion::new("bgfb", "");
+    // The CA public key for hosts; only root makes the CA.
+    let out = b.inst.run(&b.dev, &["ca", "pubkey"]);
+    let printed = text(&out).0;
+    let stored = std::fs::read_to_string(b.inst.policy_dir().join("ca.pub")).unwrap();
+    assert!(printed.starts_with("ssh-ed25519 ") && stored.starts_with(printed.trim()));
+    let out = b.inst.run(&b.dev, &["ca", "init"]);
+    assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
+    // Run again, init keeps the key.
+    assert!(text(&b.ca_init()).0.contains("kept"));
+    let sessions = b.inst.sessions().len();
+
+    let ca = b.inst.data().join("keys/ca.key");
+    let aside = b.inst.data().join("keys/ca.key.aside");
+    std::fs::rename(&ca, &aside).unwrap();
+    let (code, err) = attempt(&b);
+    assert_ne!(code, Some(0));
+    one_line(&err, "run `breakglass ca init`");
+    std::fs::rename(&aside, &ca).unwrap();
+    nix::unistd::chown(&ca, Some(nix::unistd::Uid::from_raw(0)), None).unwrap();
+    let (code, err) = attempt(&b);
+    assert_ne!(code, Some(0));
+    one_line(&err, "cannot read the fire id CA key");
+    b.ca_init();
+    assert_eq!(b.inst.sessions().len(), sessions, "a session without a CA");
+    assert!(b.fire_left().is_empty());
+
+    // The host key: unknown, then changed.
+    b.write_known_hosts("");
+    let (code, err) = attempt(&b);
+    assert_eq!(code, Some(255));
+    one_line(&err, "is unknown or has changed");
+    assert!(err.contains("ssh-keyscan -p"), "{err}");
+    let other = tempfile::tempdir().unwrap();
+    keygen(&other.path().join("k"));
+    let key = std::fs::read_to_string(other.path().join("k.pub")).unwrap();
+    let line = b.sshd().known_hosts_line();
+    let host = line.split_whitespace().next().unwrap();
+    b.write_known_hosts(&format!("{host} {}\n", key.trim()));
+    let (code, err) = attempt(&b);
+    assert_eq!(code, Some(255));
+    one_line(&err, "is unknown or has changed");
+    assert!(b.fire_left().is_empty());
+
+    // The host does not let the fire id in with this certificate.
+    b.write_known_hosts(&line);
+    b.sshd().allow(&b.ff, &["somebody-else"]);
+    let (code, err) = attempt(&b);
+    assert_eq!(code, Some(255));
+    one_line(&err, &format!("refused fire id `{}`", b.ff));
+    assert!(
+        err.contains("TrustedUserCAKeys") && err.contains("clock"),
+        "{err}"
+    );
+    assert!(b.fire_left().is_empty());
+    let ca = b.inst.data().join("keys/ca.key");
+    assert!(private_keys_under(b.inst.root(), &ca).is_empty());
+
+    // A fire id host runs a terminal only.
+    let out = b.inst.run(&b.dev, &["shell", HOST, "-r", "x", "--", "id"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("drop `-- COMMAND`"));
+}
+
+#[test]
+fn the_time_limit_and_a_hangup_end_the_session_and_destroy_the_key() {
+    if !as_root() || !have_openssh() {
+        return;
+    }
+    let b = FireBastion::new("bgfc", "");
+    let mut pty = Pty::spawn(
+        b.inst
+            .cmd(&b.dev)
+            .args(["shell", HOST, "-r", "ttl", "--ttl", "3s"]),
+        100,
+        30,
+    );
+    let id = session_dir(&b);
+    pty.send("echo U=$(id -un)\r");
+    pty.expect(&format!("U={}", b.ff));
+    pty.wait();
+    let log = b
+        .inst
+        .sessions()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains(&id))
+        .unwrap();
+    assert_eq!(end_of(&log).unwrap().cause, "ttl");
+    let c = breakglass::store::read_genesis(&log).unwrap().cert.unwrap();
+    assert_eq!(c.valid_before - c.valid_after, 3 + 60 + 60);
+    assert!(b.fire_left().is_empty(), "{:?}", b.fire_left());
+
+    let mut pty = Pty::spawn(
+        b.inst.cmd(&b.dev).args(["shell", HOST, "-r", "hangup"]),
+        100,
+        30,
+    );
+    let id = session_dir(&b);
+    pty.send("echo U=$(id -un)\r");
+    pty.expect(&format!("U={}", b.ff));
+    pty.signal(libc::SIGHUP);
+    pty.wait();
+    let log = b
+        .inst
+        .sessions()
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains(&id))
+        .unwrap();
+    assert_eq!(end_of(&log).unwrap().cause, "hangup");
+    assert!(b.fire_left().is_empty(), "{:?}", b.fire_left());
+    assert!(ssh_pid(&id).is_none(), "ssh outlived its session");
+}
+
+#[test]
+fn hosts_without_a_fire_id_say_they_use_your_own_ssh() {
+    let env = Env::new();
+    env.write_config(
+        "known_hosts = \"/nonexistent/known_hosts\"\n[hosts.fire]\naddress = \"127.0.0.1\"\nfire_id = \"ff\"\n",
+    );
+    // Personal mode has no CA that the user cannot read: refused before anything runs.
+    let out = env.run(&["shell", "fire", "-r", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).1.contains("only installed breakglass"),
+        "{:?}",
+        text(&out)
+    );
+    assert!(env.logs().is_empty());
+    let out = env.run(&["shell", "nohost.invalid", "-r", "x"]);
+    let err = text(&out).1;
+    assert!(
+        err.contains("on nohost.invalid with your own ssh credentials (no fire_id"),
+        "{err}"
+    );
+}
