@@ -41,6 +41,21 @@ fn session_dir(b: &FireBastion) -> String {
     first.file_name().unwrap().to_string_lossy().into_owned()
 }
 
+/// Start a session as the developer in a PTY of the test's; the PTY and the session id.
+fn start(b: &FireBastion, args: &[&str]) -> (Pty, String) {
+    let pty = Pty::spawn(b.inst.cmd(&b.dev).args(args), 100, 30);
+    let id = session_dir(b);
+    (pty, id)
+}
+
+/// The log of session `id`.
+fn log_of(b: &FireBastion, id: &str) -> std::path::PathBuf {
+    let all = b.inst.sessions();
+    all.into_iter()
+        .find(|p| p.to_string_lossy().contains(id))
+        .expect("the session's log")
+}
+
 /// `ssh-keygen -L` of a certificate file.
 fn keygen_list(cert: &Path) -> String {
     let out = Command::new("ssh-keygen")
@@ -123,22 +138,9 @@ fn the_developer_gets_the_fire_id_only_through_breakglass_and_never_the_key() {
     assert_eq!(plain.status.code(), Some(255));
     assert!(!text(&plain).0.contains(&b.ff));
 
-    let mut pty = Pty::spawn(
-        b.inst.cmd(&b.dev).args([
-            "shell",
-            HOST,
-            "-r",
-            "replication lag",
-            "-t",
-            "INC-7",
-            "--ttl",
-            "10m",
-        ]),
-        100,
-        30,
-    );
+    let args = ["shell", HOST, "-r", "lag", "-t", "INC-7", "--ttl", "10m"];
+    let (mut pty, id) = start(&b, &args);
     pty.expect(&format!("on {HOST} as {} until ", b.ff));
-    let id = session_dir(&b);
     pty.send("echo U=$(id -un)\r");
     pty.expect(&format!("U={}", b.ff));
 
@@ -168,12 +170,7 @@ fn the_developer_gets_the_fire_id_only_through_breakglass_and_never_the_key() {
     assert_eq!(pty.wait().code(), Some(0), "{}", pty.screen());
 
     // The genesis binds the certificate, as issued.
-    let log = b
-        .inst
-        .sessions()
-        .into_iter()
-        .find(|p| p.to_string_lossy().contains(&id))
-        .unwrap();
+    let log = log_of(&b, &id);
     let g = breakglass::store::read_genesis(&log).unwrap();
     let c = g.cert.clone().expect("the genesis binds the certificate");
     assert_eq!(c.key_id, key_id);
@@ -218,22 +215,10 @@ fn the_developer_gets_the_fire_id_only_through_breakglass_and_never_the_key() {
     assert!(private_keys_under(b.inst.root(), &ca).is_empty());
 
     // A second session: another key, another serial.
-    let mut pty = Pty::spawn(
-        b.inst
-            .cmd(&b.dev)
-            .args(["shell", HOST, "-r", "again", "-t", "INC-8"]),
-        100,
-        30,
-    );
-    let id2 = session_dir(&b);
+    let (mut pty, id2) = start(&b, &["shell", HOST, "-r", "again", "-t", "INC-8"]);
     pty.send("exit\r");
     assert_eq!(pty.wait().code(), Some(0), "{}", pty.screen());
-    let log2 = b
-        .inst
-        .sessions()
-        .into_iter()
-        .find(|p| p.to_string_lossy().contains(&id2))
-        .unwrap();
+    let log2 = log_of(&b, &id2);
     let c2 = breakglass::store::read_genesis(&log2)
         .unwrap()
         .cert
@@ -350,44 +335,22 @@ fn the_time_limit_and_a_hangup_end_the_session_and_destroy_the_key() {
         return;
     }
     let b = FireBastion::new("bgfc", "");
-    let mut pty = Pty::spawn(
-        b.inst
-            .cmd(&b.dev)
-            .args(["shell", HOST, "-r", "ttl", "--ttl", "3s"]),
-        100,
-        30,
-    );
-    let id = session_dir(&b);
+    let (mut pty, id) = start(&b, &["shell", HOST, "-r", "ttl", "--ttl", "3s"]);
     pty.send("echo U=$(id -un)\r");
     pty.expect(&format!("U={}", b.ff));
     pty.wait();
-    let log = b
-        .inst
-        .sessions()
-        .into_iter()
-        .find(|p| p.to_string_lossy().contains(&id))
-        .unwrap();
+    let log = log_of(&b, &id);
     assert_eq!(end_of(&log).unwrap().cause, "ttl");
     let c = breakglass::store::read_genesis(&log).unwrap().cert.unwrap();
     assert_eq!(c.valid_before - c.valid_after, 3 + 60 + 60);
     assert!(b.fire_left().is_empty(), "{:?}", b.fire_left());
 
-    let mut pty = Pty::spawn(
-        b.inst.cmd(&b.dev).args(["shell", HOST, "-r", "hangup"]),
-        100,
-        30,
-    );
-    let id = session_dir(&b);
+    let (mut pty, id) = start(&b, &["shell", HOST, "-r", "hangup"]);
     pty.send("echo U=$(id -un)\r");
     pty.expect(&format!("U={}", b.ff));
     pty.signal(libc::SIGHUP);
     pty.wait();
-    let log = b
-        .inst
-        .sessions()
-        .into_iter()
-        .find(|p| p.to_string_lossy().contains(&id))
-        .unwrap();
+    let log = log_of(&b, &id);
     assert_eq!(end_of(&log).unwrap().cause, "hangup");
     assert!(b.fire_left().is_empty(), "{:?}", b.fire_left());
     assert!(ssh_pid(&id).is_none(), "ssh outlived its session");
