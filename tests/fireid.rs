@@ -378,3 +378,76 @@ fn hosts_without_a_fire_id_say_they_use_your_own_ssh() {
         "{err}"
     );
 }
+
+/// Median of `n` session starts of `host`: from starting breakglass to the remote shell's
+/// first answer.
+fn median_start(b: &FireBastion, host: &str, n: usize) -> std::time::Duration {
+    let mut times: Vec<std::time::Duration> = (0..n)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            let mut pty = Pty::spawn(
+                b.inst.cmd(&b.dev).args(["shell", host, "-r", "bench"]),
+                100,
+                30,
+            );
+            pty.send("echo R$((40+2))\r");
+            pty.expect("R42");
+            let took = t.elapsed();
+            pty.send("exit\r");
+            pty.wait();
+            took
+        })
+        .collect();
+    times.sort();
+    times[n / 2]
+}
+
+/// The time fire id adds to a session's start, against the same session with the
+/// developer's own key (bench/fireid-start.sh runs it).
+#[test]
+#[ignore]
+fn start_time_with_and_without_a_fire_id() {
+    if !as_root() || !have_openssh() {
+        return;
+    }
+    const RUNS: usize = 10;
+    let b = FireBastion::new("bgfd", "");
+    let home = b.inst.home(&b.dev);
+    let key = home.join("id_bench");
+    let made = as_user(&b.dev, "ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let own = sshd(
+        &b.inst.policy_dir().join("ca.pub"),
+        Some(&home.join("id_bench.pub")),
+    );
+    let config = home.join("ssh_config");
+    std::fs::write(
+        &config,
+        format!(
+            "Host own\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile /dev/null\n  StrictHostKeyChecking no\n  LogLevel ERROR\n",
+            own.port,
+            b.dev,
+            key.display()
+        ),
+    )
+    .unwrap();
+    b.write_policy(
+        b.sshd().port,
+        &format!(
+            "\n[hosts.own]\ncommand = [\"ssh\", \"-F\", \"{}\", \"-t\", \"own\"]\n",
+            config.display()
+        ),
+    );
+    let with_own = median_start(&b, "own", RUNS);
+    let with_fire = median_start(&b, HOST, RUNS);
+    eprintln!(
+        "session start, median of {RUNS}: own key {:?}, fire id {:?}, added {:?}",
+        with_own,
+        with_fire,
+        with_fire.saturating_sub(with_own)
+    );
+}
