@@ -166,6 +166,7 @@ fn the_developer_gets_the_fire_id_only_through_breakglass_and_never_the_key() {
     pty.send("\r~.\r");
     pty.send("echo STILL-$((40+2))\r");
     pty.expect("STILL-42");
+    assert!(!pty.screen().contains("ssh>"), "an ssh command line opened");
     pty.send("exit\r");
     assert_eq!(pty.wait().code(), Some(0), "{}", pty.screen());
 
