@@ -330,8 +330,25 @@ fn fire_id_failures_are_one_line_with_the_fix_and_leave_nothing() {
     assert!(text(&out).1.contains("drop `-- COMMAND`"));
 }
 
+/// End a live session as an operator would (root always may): HELLO to operate, then KILL.
+fn operator_kill(b: &FireBastion, id: &str) {
+    use breakglass::live::protocol::{self, Hello, kind};
+    let sock = b.inst.data().join("live").join(format!("{id}.sock"));
+    let mut s = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    let hello = Hello {
+        v: protocol::VERSION,
+        mode: "operate".into(),
+        save: false,
+        text: None,
+    };
+    protocol::write_frame(&mut s, kind::HELLO, &serde_json::to_vec(&hello).unwrap()).unwrap();
+    let welcome = protocol::read_frame(&mut s).unwrap().unwrap();
+    assert_eq!(welcome.kind, kind::WELCOME);
+    protocol::write_frame(&mut s, kind::KILL, b"").unwrap();
+}
+
 #[test]
-fn the_time_limit_and_a_hangup_end_the_session_and_destroy_the_key() {
+fn the_time_limit_an_operator_and_a_hangup_end_the_session_and_destroy_the_key() {
     if !as_root() || !have_openssh() {
         return;
     }
@@ -353,6 +370,15 @@ fn the_time_limit_and_a_hangup_end_the_session_and_destroy_the_key() {
     pty.wait();
     let log = log_of(&b, &id);
     assert_eq!(end_of(&log).unwrap().cause, "hangup");
+    assert!(b.fire_left().is_empty(), "{:?}", b.fire_left());
+    assert!(ssh_pid(&id).is_none(), "ssh outlived its session");
+
+    let (mut pty, id) = start(&b, &["shell", HOST, "-r", "operator"]);
+    pty.send("echo U=$(id -un)\r");
+    pty.expect(&format!("U={}", b.ff));
+    operator_kill(&b, &id);
+    pty.wait();
+    assert_eq!(end_of(&log_of(&b, &id)).unwrap().cause, "killed");
     assert!(b.fire_left().is_empty(), "{:?}", b.fire_left());
     assert!(ssh_pid(&id).is_none(), "ssh outlived its session");
 }
