@@ -406,27 +406,26 @@ fn hosts_without_a_fire_id_say_they_use_your_own_ssh() {
     );
 }
 
-/// Median of `n` session starts of `host`: from starting breakglass to the remote shell's
-/// first answer.
-fn median_start(b: &FireBastion, host: &str, n: usize) -> std::time::Duration {
-    let mut times: Vec<std::time::Duration> = (0..n)
-        .map(|_| {
-            let t = std::time::Instant::now();
-            let mut pty = Pty::spawn(
-                b.inst.cmd(&b.dev).args(["shell", host, "-r", "bench"]),
-                100,
-                30,
-            );
-            pty.send("echo R$((40+2))\r");
-            pty.expect("R42");
-            let took = t.elapsed();
-            pty.send("exit\r");
-            pty.wait();
-            took
-        })
-        .collect();
-    times.sort();
-    times[n / 2]
+/// One session start of `host`: from starting breakglass to the remote shell's first
+/// answer.
+fn one_start(b: &FireBastion, host: &str) -> std::time::Duration {
+    let t = std::time::Instant::now();
+    let mut pty = Pty::spawn(
+        b.inst.cmd(&b.dev).args(["shell", host, "-r", "bench"]),
+        100,
+        30,
+    );
+    pty.send("echo R$((40+2))\r");
+    pty.expect("R42");
+    let took = t.elapsed();
+    pty.send("exit\r");
+    pty.wait();
+    took
+}
+
+fn median(mut v: Vec<std::time::Duration>) -> std::time::Duration {
+    v.sort();
+    v[v.len() / 2]
 }
 
 /// The time fire id adds to a session's start, against the same session with the
@@ -469,12 +468,15 @@ fn start_time_with_and_without_a_fire_id() {
             config.display()
         ),
     );
-    let with_own = median_start(&b, "own", RUNS);
-    let with_fire = median_start(&b, HOST, RUNS);
+    // Interleaved, so a change of load on the machine weighs on both alike.
+    let (mut own, mut fire) = (Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        own.push(one_start(&b, "own"));
+        fire.push(one_start(&b, HOST));
+    }
+    let (own, fire) = (median(own), median(fire));
     eprintln!(
-        "session start, median of {RUNS}: own key {:?}, fire id {:?}, added {:?}",
-        with_own,
-        with_fire,
-        with_fire.saturating_sub(with_own)
+        "session start, median of {RUNS}: own key {own:?}, fire id {fire:?}, added {:?}",
+        fire.saturating_sub(own)
     );
 }
