@@ -4,5 +4,5 @@
 # own key. Needs root (it makes users) and OpenSSH; prints one line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test --release --test fireid start_time_with_and_without_a_fire_id -- --ignored --nocapture 2>&1 |
+cargo test --release --test fireid_ends start_time_with_and_without_a_fire_id -- --ignored --nocapture 2>&1 |
   grep 'session start, median'

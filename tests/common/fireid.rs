@@ -7,6 +7,8 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+
+use super::Pty;
 use std::time::{Duration, Instant};
 
 use super::installed::{Accounts, Installed};
@@ -270,4 +272,32 @@ pub fn uids(pid: i32) -> Vec<u32> {
         .skip(1)
         .map(|n| n.parse().unwrap())
         .collect()
+}
+
+/// Stdout and stderr of a finished command, as text.
+pub fn text(out: &Output) -> (String, String) {
+    let s = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (s(&out.stdout), s(&out.stderr))
+}
+
+/// Wait for the session's private dir; the session id.
+pub fn session_dir(b: &FireBastion) -> String {
+    wait_until("a fire id session", || !b.fire_left().is_empty());
+    let first = b.fire_left().remove(0);
+    first.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// Start a session as the developer in a PTY of the test's; the PTY and the session id.
+pub fn start(b: &FireBastion, args: &[&str]) -> (Pty, String) {
+    let pty = Pty::spawn(b.inst.cmd(&b.dev).args(args), 100, 30);
+    let id = session_dir(b);
+    (pty, id)
+}
+
+/// The log of session `id`.
+pub fn log_of(b: &FireBastion, id: &str) -> std::path::PathBuf {
+    let all = b.inst.sessions();
+    all.into_iter()
+        .find(|p| p.to_string_lossy().contains(id))
+        .expect("the session's log")
 }
