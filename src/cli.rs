@@ -83,6 +83,11 @@ const SHELL_HELP: &str = "\
 The command run in the PTY: COMMAND if given after --; else the host's `command` from the
 config ([hosts.NAME]); else `ssh HOST`; without HOST, your $SHELL on this machine.
 
+A host with `fire_id` in the policy (installed mode) is reached as that remote user with a
+certificate breakglass issues for this session alone: its own ssh runs as the service
+user, you never hold the key, and it is destroyed when the session ends. Such a host
+opens a terminal only (no `-- COMMAND`); the banner says as whom and until when.
+
 Exit status: the command's own (128+N if a signal ended it); 2 for usage errors (no reason
 without a terminal, bad --ttl, ticket not matching the pattern); 127 if the command is not
 found; 125 if breakglass itself failed (data dir, config, or the log could not be written).

@@ -36,8 +36,8 @@ pub struct Fire {
     /// The session's private dir.
     pub dir: PathBuf,
     log: PathBuf,
-    /// Kept only to be zeroized on drop, with the file removed.
-    _key: PrivateKey,
+    /// The session's private key, zeroized on drop (when the file is removed).
+    key: PrivateKey,
 }
 
 /// Read the CA key as the service user; the error says how to fix it.
@@ -173,7 +173,7 @@ impl Fire {
             binding,
             log: dir.join("ssh.log"),
             dir,
-            _key: key,
+            key,
         };
         made.finish_layout(&cert)
     }
@@ -183,7 +183,7 @@ impl Fire {
         let cert_path = self.dir.join("key-cert.pub");
         let fail = |e: String| Failure::tool(format!("cannot write the fire id key: {e}"));
         let private = self
-            ._key
+            .key
             .to_openssh(LineEnding::LF)
             .map_err(|e| fail(e.to_string()))?;
         write_new(&key_path, private.as_bytes()).map_err(|e| fail(e.to_string()))?;
