@@ -30,7 +30,7 @@ fn fire_id_failures_are_one_line_with_the_fix_and_leave_nothing() {
     if !as_root() || !have_openssh() {
         return;
     }
-    let b = FireBastion::new("bgfb", "");
+    let mut b = FireBastion::new("bgfb", "");
     // The CA public key for hosts; only root makes the CA.
     let out = b.inst.run(&b.dev, &["ca", "pubkey"]);
     let printed = text(&out).0;
@@ -87,6 +87,19 @@ fn fire_id_failures_are_one_line_with_the_fix_and_leave_nothing() {
     assert!(b.fire_left().is_empty());
     let ca = b.inst.data().join("keys/ca.key");
     assert!(private_keys_under(b.inst.root(), &ca).is_empty());
+
+    // The host's clock is two hours behind: the certificate is not yet valid there.
+    if let Some(lib) = faketime_lib() {
+        let ca_pub = b.inst.policy_dir().join("ca.pub");
+        b.use_sshd(sshd_with_clock(&ca_pub, None, Some((&lib, "-7200"))), "");
+        let (code, err) = attempt(&b);
+        assert_eq!(code, Some(255));
+        one_line(&err, "a clock within 60 s of this bastion's");
+        wait_until("sshd to say why", || {
+            b.sshd().log().contains("not yet valid")
+        });
+        assert!(b.fire_left().is_empty());
+    }
 
     // A fire id host runs a terminal only.
     let out = b.inst.run(&b.dev, &["shell", HOST, "-r", "x", "--", "id"]);

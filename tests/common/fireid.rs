@@ -88,9 +88,34 @@ pub fn keygen(path: &Path) {
     assert!(st.success());
 }
 
+/// libfaketime, to give an sshd a clock of its own; None (skip, or fail in CI) without it.
+pub fn faketime_lib() -> Option<PathBuf> {
+    let found = std::fs::read_dir("/usr/lib").ok()?.flatten().find_map(|e| {
+        let p = e.path().join("faketime/libfaketime.so.1");
+        p.exists().then_some(p)
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "libfaketime is required in CI (.ci/run installs faketime)"
+        );
+        eprintln!("skipping the clock skew case: no libfaketime");
+    }
+    found
+}
+
 /// Start an sshd trusting the CA key in `ca_pub` only; with `authorized_keys`, that
 /// file's keys too (for the measurement against the user's own key).
 pub fn sshd(ca_pub: &Path, authorized_keys: Option<&Path>) -> Sshd {
+    sshd_with_clock(ca_pub, authorized_keys, None)
+}
+
+/// [`sshd`] whose clock is off by `skew` (libfaketime, e.g. `("/usr/lib/...", "-7200")`).
+pub fn sshd_with_clock(
+    ca_pub: &Path,
+    authorized_keys: Option<&Path>,
+    skew: Option<(&Path, &str)>,
+) -> Sshd {
     let dir = tempfile::tempdir().unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let _ = std::fs::create_dir_all("/run/sshd");
@@ -112,7 +137,11 @@ pub fn sshd(ca_pub: &Path, authorized_keys: Option<&Path>) -> Sshd {
         ca = ca_pub.display()
     );
     std::fs::write(dir.path().join("sshd_config"), config).unwrap();
-    let child = Command::new("/usr/sbin/sshd")
+    let mut cmd = Command::new("/usr/sbin/sshd");
+    if let Some((lib, offset)) = skew {
+        cmd.env("LD_PRELOAD", lib).env("FAKETIME", offset);
+    }
+    let child = cmd
         .args(["-D", "-E"])
         .arg(dir.path().join("sshd.log"))
         .arg("-f")
@@ -172,12 +201,16 @@ impl FireBastion {
             accounts,
         };
         me.ca_init();
-        let sshd = sshd(&me.inst.policy_dir().join("ca.pub"), None);
-        sshd.allow(&me.ff, &[&me.ff]);
-        me.write_known_hosts(&sshd.known_hosts_line());
-        me.write_policy(sshd.port, extra);
-        me.sshd = Some(sshd);
+        me.use_sshd(sshd(&me.inst.policy_dir().join("ca.pub"), None), extra);
         me
+    }
+
+    /// Make `sshd` the production host: the fire id allowed, its host key known.
+    pub fn use_sshd(&mut self, sshd: Sshd, extra: &str) {
+        sshd.allow(&self.ff, &[&self.ff]);
+        self.write_known_hosts(&sshd.known_hosts_line());
+        self.write_policy(sshd.port, extra);
+        self.sshd = Some(sshd);
     }
 
     pub fn sshd(&self) -> &Sshd {
