@@ -101,3 +101,41 @@ fn a_user_config_cannot_add_or_change_a_fire_id() {
     assert!(!user.hosts.contains_key("x"));
     assert!(user.hosts.contains_key("mine"));
 }
+
+#[test]
+fn the_genesis_binds_the_certificate_all_or_nothing() {
+    use crate::log::parse::decode;
+    use crate::log::record::{Body, CertBinding, Genesis, Record, encode};
+    let cert = CertBinding {
+        serial: "0ccd1a9b5e27f32b".into(),
+        key_id: "breakglass:s:u:t".into(),
+        principals: vec!["firefighter".into()],
+        valid_after: 10,
+        valid_before: 20,
+        ca: "SHA256:abc".into(),
+    };
+    let g = |cert| Record {
+        seq: 0,
+        t: 0,
+        prev: [0; 32],
+        body: Body::Genesis(Box::new(Genesis {
+            v: 1,
+            session: "s".into(),
+            cert,
+            ..Genesis::default()
+        })),
+    };
+    let mut line = Vec::new();
+    encode(&g(Some(cert.clone())), &mut line);
+    let text = String::from_utf8(line.clone()).unwrap();
+    assert!(text.ends_with(r#","origin":"","cert_serial":"0ccd1a9b5e27f32b","cert_key_id":"breakglass:s:u:t","cert_principals":["firefighter"],"cert_valid_after":10,"cert_valid_before":20,"cert_ca":"SHA256:abc"}"#), "{text}");
+    assert_eq!(decode(&line).unwrap(), g(Some(cert)));
+    // One field gone: refused.
+    let partial = text.replace(r#","cert_ca":"SHA256:abc""#, "");
+    assert!(decode(partial.as_bytes()).unwrap_err().contains("cert_"));
+    // Without any: as before.
+    let mut old = Vec::new();
+    encode(&g(None), &mut old);
+    assert!(!String::from_utf8_lossy(&old).contains("cert_"));
+    assert_eq!(decode(&old).unwrap(), g(None));
+}
