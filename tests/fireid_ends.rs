@@ -45,9 +45,17 @@ fn fire_id_failures_are_one_line_with_the_fix_and_leave_nothing() {
     let ca = b.inst.data().join("keys/ca.key");
     let aside = b.inst.data().join("keys/ca.key.aside");
     std::fs::rename(&ca, &aside).unwrap();
-    let (code, err) = attempt(&b);
-    assert_ne!(code, Some(0));
-    one_line(&err, "run `breakglass ca init`");
+    // (With no ssh on the user's PATH: breakglass runs its own, by absolute path.)
+    let out = b
+        .inst
+        .cmd(&b.dev)
+        .env("PATH", "/nonexistent")
+        .args(["shell", HOST, "-r", "attempt"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    one_line(&text(&out).1, "run `breakglass ca init`");
     std::fs::rename(&aside, &ca).unwrap();
     nix::unistd::chown(&ca, Some(nix::unistd::Uid::from_raw(0)), None).unwrap();
     let (code, err) = attempt(&b);

@@ -168,7 +168,12 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
         )
         .into());
     }
-    let command = command_for(args, cfg);
+    // A fire id host runs breakglass's own ssh by its absolute path (set once the
+    // session's files exist), never one found on the user's PATH.
+    let command = match &fire {
+        Some(_) => vec![crate::fireid::ssh::SSH_PROGRAM.to_string()],
+        None => command_for(args, cfg),
+    };
     let host = args.host.clone().unwrap_or_else(session::hostname);
     check_lengths(&reason, ticket.as_deref(), &host, &command)?;
     let store = Store::prepare(store_dir)?;
