@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::process::Command;
+
 use common::fireid::*;
 use common::installed::as_user;
 use common::*;
@@ -158,7 +160,25 @@ fn the_time_limit_an_operator_and_a_hangup_end_the_session_and_destroy_the_key()
     assert!(b.fire_left().is_empty(), "{:?}", b.fire_left());
     assert!(ssh_pid(&id).is_none(), "ssh outlived its session");
 
+    // A recorder killed outright cannot remove its key: the next session does, once the
+    // leftover is older than a session start can take.
+    let (mut pty, id) = start(&b, &["shell", HOST, "-r", "sigkill"]);
+    pty.send("echo U=$(id -un)\r");
+    pty.expect(&format!("U={}", b.ff));
+    pty.signal(libc::SIGKILL);
+    pty.wait();
+    let left = b.fire_dir().join(&id);
+    assert!(left.join("key").exists());
+    let aged = Command::new("touch")
+        .args(["-d", "2 minutes ago"])
+        .arg(&left)
+        .status()
+        .unwrap();
+    assert!(aged.success());
+    wait_until("the killed session's ssh to go", || ssh_pid(&id).is_none());
+
     let (mut pty, id) = start(&b, &["shell", HOST, "-r", "operator"]);
+    wait_until("the leftover to be swept", || !left.exists());
     pty.send("echo U=$(id -un)\r");
     pty.expect(&format!("U={}", b.ff));
     operator_kill(&b, &id);

@@ -24,6 +24,9 @@ pub const FIRE_DIR: &str = "fire";
 pub const PRIVATE_DIR_MODE: u32 = 0o700;
 /// Mode of the key and certificate files.
 const KEY_MODE: u32 = 0o600;
+/// A session dir younger than this is never swept: its session may still be between
+/// making the dir and locking its log (milliseconds apart).
+const SWEEP_AGE: Duration = Duration::from_secs(60);
 /// Most bytes of ssh's error log read back to explain a failure.
 const MAX_LOG: u64 = 64 * 1024;
 
@@ -105,8 +108,8 @@ fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.write_all(bytes)
 }
 
-/// Remove session dirs left by a recorder that was killed outright (their session is no
-/// longer live): their certificates have expired or will, their keys go now.
+/// Remove session dirs left by a recorder that was killed outright (older than
+/// [`SWEEP_AGE`], their session no longer live): their certificates have expired or will, their keys go now.
 fn sweep(fire: &Path, sessions: &Path) {
     let Ok(rd) = std::fs::read_dir(fire) else {
         return;
@@ -116,7 +119,11 @@ fn sweep(fire: &Path, sessions: &Path) {
         let Some(id) = name.to_str().filter(|n| crate::store::is_session_id(n)) else {
             continue;
         };
-        if !crate::store::is_live(&sessions.join(format!("{id}.jsonl"))) {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > SWEEP_AGE));
+        if old && !crate::store::is_live(&sessions.join(format!("{id}.jsonl"))) {
             let _ = std::fs::remove_dir_all(e.path());
         }
     }

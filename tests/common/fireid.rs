@@ -313,17 +313,22 @@ pub fn text(out: &Output) -> (String, String) {
     (s(&out.stdout), s(&out.stderr))
 }
 
-/// Wait for the session's private dir; the session id.
-pub fn session_dir(b: &FireBastion) -> String {
-    wait_until("a fire id session", || !b.fire_left().is_empty());
-    let first = b.fire_left().remove(0);
-    first.file_name().unwrap().to_string_lossy().into_owned()
-}
-
-/// Start a session as the developer in a PTY of the test's; the PTY and the session id.
+/// Start a session as the developer in a PTY of the test's; the PTY and the session id
+/// (the name of the private dir it makes, which was not there before).
 pub fn start(b: &FireBastion, args: &[&str]) -> (Pty, String) {
+    let before = b.fire_left();
     let pty = Pty::spawn(b.inst.cmd(&b.dev).args(args), 100, 30);
-    let id = session_dir(b);
+    let mut new = None;
+    wait_until("a fire id session", || {
+        new = b.fire_left().into_iter().find(|p| !before.contains(p));
+        new.is_some()
+    });
+    let id = new
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     (pty, id)
 }
 
