@@ -169,6 +169,15 @@ fn the_developer_gets_the_fire_id_only_through_breakglass_and_never_the_key() {
         .unwrap();
     assert!(text(&ca_fp).0.contains(&c.ca), "{}", c.ca);
     assert!(field(&listing, "Signing CA:").contains(&c.ca));
+    let show = b.inst.run("root", &["show", &id]);
+    assert!(
+        text(&show).0.contains(&format!(
+            "| Fire id | {} (certificate serial {}",
+            b.ff, c.serial
+        )),
+        "{:?}",
+        text(&show)
+    );
     let verify = b.inst.run("root", &["verify", &id]);
     assert!(text(&verify).0.contains("VERIFIED"), "{:?}", text(&verify));
     let independent = python_verdict(&log, None);

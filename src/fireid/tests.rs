@@ -139,3 +139,19 @@ fn the_genesis_binds_the_certificate_all_or_nothing() {
     assert!(!String::from_utf8_lossy(&old).contains("cert_"));
     assert_eq!(decode(&old).unwrap(), g(None));
 }
+
+#[test]
+fn reviewers_read_the_certificate_in_one_line() {
+    let c = crate::log::record::CertBinding {
+        serial: "00000000000000ff".into(),
+        key_id: "breakglass:s:u:t".into(),
+        principals: vec!["firefighter".into(), "dba".into()],
+        valid_after: 1_800_000_000,
+        valid_before: 1_800_000_720,
+        ca: "SHA256:abc".into(),
+    };
+    assert_eq!(
+        describe(&c),
+        "firefighter, dba (certificate serial 00000000000000ff, key id breakglass:s:u:t, valid 2027-01-15T08:00:00Z to 2027-01-15T08:12:00Z, CA SHA256:abc)"
+    );
+}
