@@ -285,3 +285,46 @@ fn start_time_with_and_without_a_fire_id() {
         fire.saturating_sub(own)
     );
 }
+
+#[test]
+fn the_independent_verifier_takes_the_certificate_fields_all_or_none() {
+    use breakglass::log::record::{Body, CertBinding, Genesis, Record, encode};
+    let genesis = Genesis {
+        v: 1,
+        session: "xq34jpzvs6wp".into(),
+        host: "prod-db1".into(),
+        user: "alice".into(),
+        command: vec!["/usr/bin/ssh".into()],
+        term: "xterm".into(),
+        started: "2026-11-30T05:30:00.000000Z".into(),
+        tool: "breakglass 0.1.0".into(),
+        cert: Some(CertBinding {
+            serial: "0ccd1a9b5e27f32b".into(),
+            key_id: "breakglass:xq34jpzvs6wp:alice:".into(),
+            principals: vec!["firefighter".into()],
+            valid_after: 1_795_930_140,
+            valid_before: 1_795_930_860,
+            ca: "SHA256:f7iV6eu8A+lcS883fnAapSYH6HlbxV5nZyNMLpXov9I".into(),
+        }),
+        ..Genesis::default()
+    };
+    let record = Record {
+        seq: 0,
+        t: 0,
+        prev: [0; 32],
+        body: Body::Genesis(Box::new(genesis)),
+    };
+    let mut line = Vec::new();
+    encode(&record, &mut line);
+    let whole = String::from_utf8(line).unwrap();
+    let partial = whole.replace(r#","cert_serial":"0ccd1a9b5e27f32b""#, "");
+    assert_ne!(whole, partial);
+    let dir = tempfile::tempdir().unwrap();
+    for (text, want) in [(&whole, "INTERRUPTED"), (&partial, "TAMPERED")] {
+        let file = dir.path().join("xq34jpzvs6wp.jsonl");
+        std::fs::write(&file, format!("{text}\n")).unwrap();
+        let got = python_verdict(&file, None);
+        assert!(got.is_empty() || got == want, "{want}: {got}");
+        assert_verdict(&file, want);
+    }
+}
