@@ -71,6 +71,16 @@ fn developer_cannot_reach_the_key(b: &FireBastion, id: &str) {
     let pid = ssh_pid(id).expect("the session's ssh");
     let svc = uid_of(&b.svc);
     assert_eq!(uids(pid), vec![svc; 4], "ssh runs as the service user");
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
+    assert_eq!(core.split_whitespace().nth(4), Some("0"), "{core}");
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap(),
+        Path::new("/")
+    );
     for what in ["environ", "mem", "maps"] {
         refused(&b.dev, &format!("head -c 64 /proc/{pid}/{what}"));
     }

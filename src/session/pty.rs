@@ -100,7 +100,8 @@ pub fn spawn_as(
         .stdout(Stdio::from(pty.slave.try_clone()?))
         .stderr(Stdio::from(pty.slave.try_clone()?));
     if service {
-        cmd.env_clear();
+        // Nothing of the user's: no variable, and not their working dir.
+        cmd.env_clear().current_dir("/");
     } else if installed {
         for (k, _) in std::env::vars_os() {
             if crate::installed::rules::is_unsafe_var(&k.to_string_lossy()) {
@@ -118,7 +119,7 @@ pub fn spawn_as(
     };
     let gid = ids.real_gid;
     // SAFETY: between fork and exec only async-signal-safe calls are made (signal, setsid,
-    // ioctl, setresgid, setresuid), touching no memory shared with the parent.
+    // ioctl, setresgid, setresuid, setrlimit), touching no memory shared with the parent.
     unsafe {
         cmd.pre_exec(move || {
             // Installed: the child is the user (or, for a fire id's ssh, the service)
@@ -127,6 +128,15 @@ pub fn spawn_as(
             if installed
                 && (libc::setresgid(gid, gid, gid) != 0 || libc::setresuid(uid, uid, uid) != 0)
             {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The service's ssh holds a key: it never leaves a core file, whatever limit
+            // the user set.
+            let no_core = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            if service && libc::setrlimit(libc::RLIMIT_CORE, &no_core) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             libc::signal(libc::SIGXFSZ, libc::SIG_DFL);
