@@ -189,7 +189,8 @@ impl Store {
             .custom_flags(libc::O_NOFOLLOW)
             .mode(self.file_mode())
             .open(self.dir.join(Self::relative_file(id)))?;
-        if self.shared {
+        if self.shared || crate::mode::installed() {
+            // The umask (the recorded user's, installed) may have taken the group bits away.
             let _ = f.set_permissions(fs::Permissions::from_mode(self.file_mode()));
         }
         // SAFETY: flock on a valid fd we own; no memory is involved.

@@ -21,6 +21,9 @@ use crate::{mode, store};
 
 /// Mode of the dirs above the data dir that init creates.
 const PARENT_DIR_MODE: u32 = 0o755;
+/// init's umask: every mode is set explicitly, except the dirs above the data dir that it
+/// makes, which must be traversable by everyone (watchers reach `live/` through them).
+const INIT_UMASK: u32 = 0o022;
 /// Mode of the private signing key.
 const PRIVATE_KEY_MODE: u32 = 0o600;
 /// Mode of the public signing key.
@@ -125,6 +128,7 @@ pub(crate) fn as_installed_root(what: &str, readme: &str) -> Result<(Policy, Use
         ))
         .into());
     }
+    nix::sys::stat::umask(Mode::from_bits_truncate(INIT_UMASK));
     let policy = Policy::load(ids.service_uid)?;
     let svc = User::from_uid(Uid::from_raw(ids.service_uid))?
         .ok_or_else(|| Failure::tool(format!("the service uid {} has no user", ids.service_uid)))?;
