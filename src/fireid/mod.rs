@@ -64,12 +64,22 @@ impl Target {
     }
 }
 
-/// A name ssh and sshd take as they are: no option, no separator, no space or control.
-fn plain_name(s: &str) -> bool {
+/// Made of ASCII letters, digits and `extra`, and not taken for an option.
+fn plain(s: &str, extra: &[u8]) -> bool {
     !s.is_empty()
         && !s.starts_with('-')
         && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-@:[]%".contains(&b))
+            .all(|b| b.is_ascii_alphanumeric() || extra.contains(&b))
+}
+
+/// A host name or an IPv4/IPv6 address (with an optional `%zone`): no `user@`, no spaces.
+fn address_ok(s: &str) -> bool {
+    plain(s, b"._-:%")
+}
+
+/// A user name as useradd makes them.
+fn user_ok(s: &str) -> bool {
+    plain(s, b"._-")
 }
 
 /// A `source-address` entry: an IPv4 or IPv6 address with an optional `/bits`.
@@ -96,10 +106,7 @@ pub fn check_host(name: &str, h: &HostConfig, known_hosts: Option<&Path>) -> Res
             "fire_id must name 1 to {MAX_PRINCIPALS} remote users"
         ));
     }
-    if let Some(p) = principals
-        .iter()
-        .find(|p| !plain_name(p) || p.contains(':'))
-    {
+    if let Some(p) = principals.iter().find(|p| !user_ok(p)) {
         return Err(format!(
             "fire_id `{}` is not a user name",
             crate::safe::text(p)
@@ -108,7 +115,7 @@ pub fn check_host(name: &str, h: &HostConfig, known_hosts: Option<&Path>) -> Res
     if h.command.is_some() {
         return Err("has both command and fire_id: a fire id host runs breakglass's own ssh; remove command".into());
     }
-    if !h.address.as_deref().is_some_and(plain_name) {
+    if !h.address.as_deref().is_some_and(address_ok) {
         return Err("needs address = \"NAME-OR-IP\" (the ssh destination) with fire_id".into());
     }
     if h.port == Some(0) {

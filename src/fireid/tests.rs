@@ -21,13 +21,15 @@ fn a_fire_id_host_needs_an_address_and_the_known_hosts() {
     assert!(e.contains("known_hosts = "), "{e}");
     let e = check_host("h", &host("fire_id = \"f\"\n"), known()).unwrap_err();
     assert!(e.contains("needs address"), "{e}");
-    let e = check_host(
-        "h",
-        &host("address = \"-oProxyCommand=x\"\nfire_id = \"f\"\n"),
-        known(),
-    )
-    .unwrap_err();
-    assert!(e.contains("needs address"), "{e}");
+    for bad in ["-oProxyCommand=x", "root@10.1.2.3", "a b", ""] {
+        let h = host(&format!("address = \"{bad}\"\nfire_id = \"f\"\n"));
+        let e = check_host("h", &h, known()).unwrap_err();
+        assert!(e.contains("needs address"), "{bad}: {e}");
+    }
+    for good in ["10.1.2.3", "fe80::1%eth0", "db1.prod.example.com"] {
+        let h = host(&format!("address = \"{good}\"\nfire_id = \"f\"\n"));
+        assert_eq!(check_host("h", &h, known()), Ok(()), "{good}");
+    }
     let e = check_host(
         "h",
         &host("address = \"a\"\nfire_id = \"f\"\ncommand = [\"ssh\", \"a\"]\n"),
@@ -37,7 +39,7 @@ fn a_fire_id_host_needs_an_address_and_the_known_hosts() {
     assert!(e.contains("remove command"), "{e}");
     let e = check_host(
         "h",
-        &host("address = \"a\"\nfire_id = \"f,root\"\n"),
+        &host("address = \"a\"\nfire_id = [\"f\", \"root@x\"]\n"),
         known(),
     )
     .unwrap_err();
