@@ -16,6 +16,9 @@ _breakglass() {
             ",$1")
                 cmd="breakglass"
                 ;;
+            breakglass,ca)
+                cmd="breakglass__subcmd__ca"
+                ;;
             breakglass,completions)
                 cmd="breakglass__subcmd__completions"
                 ;;
@@ -60,6 +63,27 @@ _breakglass() {
                 ;;
             breakglass,watch)
                 cmd="breakglass__subcmd__watch"
+                ;;
+            breakglass__subcmd__ca,help)
+                cmd="breakglass__subcmd__ca__subcmd__help"
+                ;;
+            breakglass__subcmd__ca,init)
+                cmd="breakglass__subcmd__ca__subcmd__init"
+                ;;
+            breakglass__subcmd__ca,pubkey)
+                cmd="breakglass__subcmd__ca__subcmd__pubkey"
+                ;;
+            breakglass__subcmd__ca__subcmd__help,help)
+                cmd="breakglass__subcmd__ca__subcmd__help__subcmd__help"
+                ;;
+            breakglass__subcmd__ca__subcmd__help,init)
+                cmd="breakglass__subcmd__ca__subcmd__help__subcmd__init"
+                ;;
+            breakglass__subcmd__ca__subcmd__help,pubkey)
+                cmd="breakglass__subcmd__ca__subcmd__help__subcmd__pubkey"
+                ;;
+            breakglass__subcmd__help,ca)
+                cmd="breakglass__subcmd__help__subcmd__ca"
                 ;;
             breakglass__subcmd__help,completions)
                 cmd="breakglass__subcmd__help__subcmd__completions"
@@ -106,6 +130,12 @@ _breakglass() {
             breakglass__subcmd__help,watch)
                 cmd="breakglass__subcmd__help__subcmd__watch"
                 ;;
+            breakglass__subcmd__help__subcmd__ca,init)
+                cmd="breakglass__subcmd__help__subcmd__ca__subcmd__init"
+                ;;
+            breakglass__subcmd__help__subcmd__ca,pubkey)
+                cmd="breakglass__subcmd__help__subcmd__ca__subcmd__pubkey"
+                ;;
             *)
                 ;;
         esac
@@ -113,8 +143,142 @@ _breakglass() {
 
     case "${cmd}" in
         breakglass)
-            opts="-h -V --dir --config --store --from-store --help --version shell ls ship verify replay watch mark export show grep init reveal completions man help"
+            opts="-h -V --dir --config --store --from-store --help --version shell ls ship verify replay watch mark export show grep init reveal ca completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__ca)
+            opts="-h --dir --config --store --from-store --help init pubkey help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__ca__subcmd__help)
+            opts="init pubkey help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__ca__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__ca__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__ca__subcmd__help__subcmd__pubkey)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__ca__subcmd__init)
+            opts="-h --dir --config --store --from-store --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__ca__subcmd__pubkey)
+            opts="-h --dir --config --store --from-store --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -245,8 +409,50 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__help)
-            opts="shell ls ship verify replay watch mark export show grep init reveal completions man help"
+            opts="shell ls ship verify replay watch mark export show grep init reveal ca completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__help__subcmd__ca)
+            opts="init pubkey"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__help__subcmd__ca__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__help__subcmd__ca__subcmd__pubkey)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

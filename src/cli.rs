@@ -85,6 +85,9 @@ pub enum Command {
     /// Open a session's sealed input (masked input kept encrypted) with an auditor's age key
     #[command(after_help = crate::cmd::reveal::REVEAL_HELP)]
     Reveal(crate::cmd::reveal::RevealArgs),
+    /// Fire id certificate authority: make it (root, once) or print its public key
+    #[command(after_help = CA_HELP)]
+    Ca(CaArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print the manual page (roff), e.g. `breakglass man | man -l -`
@@ -94,6 +97,11 @@ pub enum Command {
 const SHELL_HELP: &str = "\
 The command run in the PTY: COMMAND if given after --; else the host's `command` from the
 config ([hosts.NAME]); else `ssh HOST`; without HOST, your $SHELL on this machine.
+
+A host with `fire_id` in the policy (installed mode) is reached as that remote user with a
+certificate breakglass issues for this session alone: its own ssh runs as the service
+user, you never hold the key, and it is destroyed when the session ends. Such a host
+opens a terminal only (no `-- COMMAND`); the banner says as whom and until when.
 
 Exit status: the command's own (128+N if a signal ended it); 2 for usage errors (no reason
 without a terminal, bad --ttl, ticket not matching the pattern); 127 if the command is not
@@ -464,6 +472,31 @@ pub struct InitArgs {
     /// Copy the ledger and sessions of an old (group-shared) data dir into the fresh one
     #[arg(long, value_name = "DIR")]
     pub adopt: Option<PathBuf>,
+}
+
+const CA_HELP: &str = "\
+Hosts with `fire_id` in the policy are reached with a certificate that breakglass signs
+for each session with this CA; production hosts trust its public key (TrustedUserCAKeys).
+`ca init` makes the key pair once: the private key in the data dir's keys/ (the service
+user's, 0600), the public key as ca.pub beside the policy. Run again, it keeps the key
+and repairs owners and modes.
+
+Examples:
+  sudo breakglass ca init
+  breakglass ca pubkey | ssh root@prod-db1 'cat > /etc/ssh/breakglass_ca.pub'";
+
+#[derive(Debug, Args)]
+pub struct CaArgs {
+    #[command(subcommand)]
+    pub action: CaAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaAction {
+    /// Make the CA key pair (root, from the installed binary; safe to run again)
+    Init,
+    /// Print the CA public key, one line, as sshd's TrustedUserCAKeys reads it
+    Pubkey,
 }
 
 #[derive(Debug, Args)]

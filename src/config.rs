@@ -40,6 +40,15 @@ pub struct HostConfig {
     /// Send the owner's input only while an operator watches (`watch --operate`).
     #[serde(default)]
     pub require_operator: bool,
+    /// Fire id: the ssh destination (name or address) of the host.
+    pub address: Option<String>,
+    /// Fire id: the remote user and certificate principal(s) the host is reached as.
+    pub fire_id: Option<crate::fireid::Principals>,
+    /// Fire id: the host's ssh port (22 when absent).
+    pub port: Option<u16>,
+    /// Fire id: the addresses (CIDR) the certificate may be used from.
+    #[serde(default)]
+    pub source_address: Vec<String>,
 }
 
 /// The file as written.
@@ -78,6 +87,7 @@ struct Raw {
     store: Option<crate::ship::config::StoreConfig>,
     #[serde(default)]
     require_store: bool,
+    known_hosts: Option<PathBuf>,
 }
 
 /// The configuration, checked.
@@ -121,6 +131,8 @@ pub struct Config {
     pub store: Option<crate::ship::config::StoreConfig>,
     /// A session does not start when the store cannot be written.
     pub require_store: bool,
+    /// Fire id: the known-hosts file ssh checks every fire id host against.
+    pub known_hosts: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -148,6 +160,7 @@ impl Default for Config {
             require_seal: false,
             store: None,
             require_store: false,
+            known_hosts: None,
         }
     }
 }
@@ -240,6 +253,7 @@ impl Config {
         cfg.allow_user_dir = raw.allow_user_dir;
         cfg.allow_user_config = raw.allow_user_config;
         cfg.allow_record_secrets = raw.allow_record_secrets;
+        cfg.known_hosts = raw.known_hosts;
         if let Some(t) = &raw.syslog {
             cfg.syslog = Some(
                 crate::witness::syslog::Target::parse(t.get_ref())
@@ -303,6 +317,9 @@ impl Config {
                     path.display()
                 )));
             }
+            crate::fireid::check_host(name, h, cfg.known_hosts.as_deref()).map_err(|e| {
+                Failure::tool(format!("bad config {}: [hosts.{name}] {e}", path.display()))
+            })?;
         }
         Ok(cfg)
     }

@@ -46,6 +46,10 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         // The policy is init's to check and use, as root.
         return cmd::init::run(a);
     }
+    if let Command::Ca(a) = &cli.command {
+        // Like init: the policy is the CA's to find, from the binary's own path.
+        return cmd::ca::run(a);
+    }
     let (config, dir) = setup(cli).map_err(|e| match cli.command {
         // A bad config is breakglass's own failure only where that has a status of its
         // own; the review commands document 0 to 4, so it is a usage error there.
@@ -70,6 +74,7 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         Command::Reveal(a) => cmd::reveal::run(a, &Store::at(dir)),
         Command::Completions(a) => cmd::completions::run(a),
         Command::Init(_) => unreachable!("init runs before any config is read"),
+        Command::Ca(_) => unreachable!("ca runs before any config is read"),
         Command::Man => cmd::man::run(),
     }
 }

@@ -32,6 +32,20 @@ pub fn private_path(data_dir: &Path) -> PathBuf {
     data_dir.join(KEYS_DIR).join(PRIVATE_NAME)
 }
 
+/// Write a new file (never over one, never through a symlink) and sync it.
+pub(crate) fn write_new(path: &Path, mode: u32, text: &str) -> Result<()> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .mode(mode)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    Ok(())
+}
+
 /// Where the data dir keeps a copy of its public key.
 pub fn public_path(data_dir: &Path) -> PathBuf {
     data_dir.join(KEYS_DIR).join(PUBLIC_NAME)

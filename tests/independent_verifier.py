@@ -28,6 +28,7 @@ WORST = ["VERIFIED", "INTERRUPTED", "IO", "UNVERIFIABLE", "TAMPERED"]  # mild to
 
 HEX = re.compile(r"[0-9a-f]{64}")
 SESSION_ID = re.compile(r"[0-9a-hjkmnp-tv-z]{12}")   # 0-9a-z without i l o u
+CERT_SERIAL = re.compile(r"[0-9a-f]{16}")
 RFC3339_UTC = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d{1,9})?Z")
 
 
@@ -68,6 +69,9 @@ CHECK = {
     "cols": u16, "rows": u16, "term": string, "started": matches(RFC3339_UTC),
     "ttl_s": nullable(nat), "tool": lambda v: type(v) is str and v.startswith("breakglass "),
     "origin": string,
+    "cert_serial": matches(CERT_SERIAL), "cert_key_id": string,
+    "cert_principals": lambda v: type(v) is list and all(type(a) is str for a in v),
+    "cert_valid_after": nat, "cert_valid_before": nat, "cert_ca": string,
     # o, i, m, p
     "d": string, "b": b64, "by": string, "redacted": nat, "text": string,
     "sealed": lambda v: b64(v) and base64.b64decode(v).startswith(b"age-encryption.org/v1\n"),
@@ -176,12 +180,15 @@ class Seals:
             raise Bad(f"signature by {obj['key']}, the ones before by {self.key}")
         self.key, self.upto, self.count = obj["key"], n, self.count + 1
         return True
+# A fire id session's genesis binds its certificate: all of these fields or none.
+CERT_FIELDS = ("cert_serial", "cert_key_id", "cert_principals", "cert_valid_after",
+               "cert_valid_before", "cert_ca")
 
 # kind -> (fields after the common ones in table order, exactly-one-of group, optional)
 SESSION_COMMON = ("seq", "t", "k", "prev")
 SESSION_KINDS = {
     "g": (("v", "session", "host", "user", "uid", "reason", "ticket", "command", "cols",
-           "rows", "term", "started", "ttl_s", "tool", "origin"), (), ()),
+           "rows", "term", "started", "ttl_s", "tool", "origin") + CERT_FIELDS, (), CERT_FIELDS),
     "o": (("d", "b"), ("d", "b"), ()),
     "i": (("by", "d", "b", "redacted", "sealed"), ("d", "b", "redacted"), ("sealed",)),
     "r": (("cols", "rows"), (), ()),
@@ -272,6 +279,8 @@ def check_record(data, obj, dups, common, kinds):
             raise Bad(f"missing field {key!r}")
     if ("key" in obj) != ("sig" in obj):
         raise Bad("`key` and `sig` go together")
+    if kind == "g" and 0 < sum(key in obj for key in CERT_FIELDS) < len(CERT_FIELDS):
+        raise Bad("a `g` record needs all of the `cert_` fields or none")
     if exactly_one and sum(key in obj for key in exactly_one) != 1:
         raise Bad(f"kind {kind!r} needs exactly one of {', '.join(exactly_one)}")
     if "sealed" in obj and "redacted" not in obj:

@@ -30,6 +30,7 @@ fn genesis(id: &str) -> Genesis {
         ttl_s: Some(3600),
         tool: "breakglass 0.1.0".into(),
         origin: "bastion".into(),
+        cert: None,
     }
 }
 

@@ -40,7 +40,7 @@ fn open_nofollow(p: &Path, dir: bool) -> Result<File> {
 }
 
 /// Give a file or dir its owner and mode.
-fn set_owner(p: &Path, dir: bool, uid: Uid, gid: Gid, mode: u32) -> Result<()> {
+pub(crate) fn set_owner(p: &Path, dir: bool, uid: Uid, gid: Gid, mode: u32) -> Result<()> {
     let f = open_nofollow(p, dir)?;
     fchown(f.as_fd(), Some(uid), Some(gid))
         .with_context(|| format!("cannot chown {}", p.display()))?;
@@ -50,7 +50,7 @@ fn set_owner(p: &Path, dir: bool, uid: Uid, gid: Gid, mode: u32) -> Result<()> {
 }
 
 /// Make a dir if missing, then give it its owner and mode.
-fn make_dir(p: &Path, uid: Uid, gid: Gid, mode: u32) -> Result<()> {
+pub(crate) fn make_dir(p: &Path, uid: Uid, gid: Gid, mode: u32) -> Result<()> {
     match std::fs::DirBuilder::new().mode(0o700).create(p) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
@@ -118,18 +118,25 @@ fn adopt(old: &Path, data: &Path, uid: Uid, gid: Gid) -> Result<usize> {
     Ok(n)
 }
 
-pub fn run(args: &InitArgs) -> Result<i32> {
+/// The policy and the service user, for a command only root may run from the installed
+/// binary (`what` names it in the refusal, `readme` the README section to read).
+pub(crate) fn as_installed_root(what: &str, readme: &str) -> Result<(Policy, User)> {
     let ids = mode::ids();
     if !mode::installed() || ids.real_uid != 0 {
-        return Err(Failure::usage(
-            "`breakglass init` must be run by root from the installed setuid binary (README: Install on a bastion)",
-        )
+        return Err(Failure::usage(format!(
+            "`breakglass {what}` must be run by root from the installed setuid binary (README: {readme})"
+        ))
         .into());
     }
     nix::sys::stat::umask(Mode::from_bits_truncate(INIT_UMASK));
     let policy = Policy::load(ids.service_uid)?;
     let svc = User::from_uid(Uid::from_raw(ids.service_uid))?
         .ok_or_else(|| Failure::tool(format!("the service uid {} has no user", ids.service_uid)))?;
+    Ok((policy, svc))
+}
+
+pub fn run(args: &InitArgs) -> Result<i32> {
+    let (policy, svc) = as_installed_root("init", "Install on a bastion")?;
     let group = match &policy.config.review_group {
         Some(g) => Group::from_name(g)?
             .ok_or_else(|| {

@@ -199,7 +199,22 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
     check_host(args, cfg)?;
     let ticket = check_ticket(args.ticket.clone(), cfg, interactive)?;
     let ttl = ttl_for(args.ttl.as_deref(), cfg)?;
-    let command = command_for(args, cfg);
+    let fire = args
+        .host
+        .as_deref()
+        .and_then(|h| crate::fireid::target(cfg, h));
+    if fire.is_some() && !args.command.is_empty() {
+        return Err(Failure::usage(
+            "a fire id host runs a terminal only: drop `-- COMMAND` and type it in the session",
+        )
+        .into());
+    }
+    // A fire id host runs breakglass's own ssh by its absolute path (set once the
+    // session's files exist), never one found on the user's PATH.
+    let command = match &fire {
+        Some(_) => vec![crate::fireid::ssh::SSH_PROGRAM.to_string()],
+        None => command_for(args, cfg),
+    };
     let host = args.host.clone().unwrap_or_else(session::hostname);
     check_lengths(&reason, ticket.as_deref(), &host, &command)?;
     let store = Store::prepare(store_dir)?;
@@ -233,6 +248,7 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
         acl,
         require_operator: args.require_operator || cfg.require_operator || host_requires,
         syslog: cfg.syslog.clone(),
+        fire,
     };
     let shipping = crate::ship::before_session(cfg, &plan.store)?;
     let outcome = session::run(plan)?;

@@ -62,6 +62,7 @@ pub fn merge_user_config(policy: Config, mut user: Config) -> Config {
     user.allow_user_dir = policy.allow_user_dir;
     user.allow_user_config = policy.allow_user_config;
     user.allow_record_secrets = policy.allow_record_secrets;
+    crate::fireid::keep_policy_hosts(policy.hosts, policy.known_hosts, &mut user);
     user
 }
 

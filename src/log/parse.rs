@@ -7,7 +7,7 @@
 use serde::Deserialize;
 
 use super::chain;
-use super::record::{Body, Data, End, Genesis, Participant, Record, decode_b64};
+use super::record::{Body, CertBinding, Data, End, Genesis, Participant, Record, decode_b64};
 use super::seal;
 
 /// Every field any kind may carry. Unknown names and duplicates are refused by serde.
@@ -35,6 +35,12 @@ struct Raw {
     ttl_s: Option<Option<u64>>,
     tool: Option<String>,
     origin: Option<String>,
+    cert_serial: Option<String>,
+    cert_key_id: Option<String>,
+    cert_principals: Option<Vec<String>>,
+    cert_valid_after: Option<u64>,
+    cert_valid_before: Option<u64>,
+    cert_ca: Option<String>,
     d: Option<String>,
     b: Option<String>,
     redacted: Option<u64>,
@@ -99,6 +105,32 @@ fn data(raw: &mut Raw, kind: &str) -> Result<Data, String> {
     }
 }
 
+/// The fire id certificate fields of a genesis: all of them or none.
+fn cert(raw: &mut Raw) -> Result<Option<CertBinding>, String> {
+    let parts = (
+        raw.cert_serial.take(),
+        raw.cert_key_id.take(),
+        raw.cert_principals.take(),
+        raw.cert_valid_after.take(),
+        raw.cert_valid_before.take(),
+        raw.cert_ca.take(),
+    );
+    match parts {
+        (None, None, None, None, None, None) => Ok(None),
+        (Some(serial), Some(key_id), Some(principals), Some(after), Some(before), Some(ca)) => {
+            Ok(Some(CertBinding {
+                serial,
+                key_id,
+                principals,
+                valid_after: after,
+                valid_before: before,
+                ca,
+            }))
+        }
+        _ => Err("a `g` record needs all of the `cert_` fields or none".into()),
+    }
+}
+
 /// Decode one line. The error says what is wrong in words fit for a report.
 pub fn decode(line: &[u8]) -> Result<Record, String> {
     let mut raw: Raw =
@@ -124,6 +156,7 @@ pub fn decode(line: &[u8]) -> Result<Record, String> {
             ttl_s: need(raw.ttl_s, "ttl_s", kind)?,
             tool: need(raw.tool.take(), "tool", kind)?,
             origin: need(raw.origin.take(), "origin", kind)?,
+            cert: cert(&mut raw)?,
         })),
         "o" => Body::Output(data(&mut raw, kind)?),
         "i" => Body::Input {

@@ -75,6 +75,23 @@ pub struct Genesis {
     pub ttl_s: Option<u64>,
     pub tool: String,
     pub origin: String,
+    /// The fire id certificate the session ran on (absent for other sessions).
+    pub cert: Option<CertBinding>,
+}
+
+/// The OpenSSH user certificate a fire id session was issued, as the genesis binds it
+/// (docs/FORMAT.md, "Fire id certificates").
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CertBinding {
+    /// The certificate's serial, 16 lowercase hex digits.
+    pub serial: String,
+    pub key_id: String,
+    pub principals: Vec<String>,
+    /// Unix seconds.
+    pub valid_after: u64,
+    pub valid_before: u64,
+    /// The CA key's fingerprint, `SHA256:` and unpadded base64 as ssh-keygen prints it.
+    pub ca: String,
 }
 
 /// The last line: how and when the session ended.
@@ -151,6 +168,18 @@ pub struct Record {
 fn push_u64(out: &mut Vec<u8>, n: u64) {
     use std::io::Write;
     write!(out, "{n}").expect("writing to a Vec");
+}
+
+/// A JSON array of strings.
+fn push_str_list(out: &mut Vec<u8>, list: &[String]) {
+    out.push(b'[');
+    for (i, a) in list.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_str(out, a);
+    }
+    out.push(b']');
 }
 
 fn key(out: &mut Vec<u8>, k: &str) {
@@ -236,14 +265,7 @@ pub fn encode(rec: &Record, out: &mut Vec<u8>) {
             field_str(out, "reason", &g.reason);
             field_opt_str(out, "ticket", g.ticket.as_deref());
             key(out, "command");
-            out.push(b'[');
-            for (i, a) in g.command.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                push_str(out, a);
-            }
-            out.push(b']');
+            push_str_list(out, &g.command);
             field_u64(out, "cols", g.cols.into());
             field_u64(out, "rows", g.rows.into());
             field_str(out, "term", &g.term);
@@ -255,6 +277,15 @@ pub fn encode(rec: &Record, out: &mut Vec<u8>) {
             }
             field_str(out, "tool", &g.tool);
             field_str(out, "origin", &g.origin);
+            if let Some(c) = &g.cert {
+                field_str(out, "cert_serial", &c.serial);
+                field_str(out, "cert_key_id", &c.key_id);
+                key(out, "cert_principals");
+                push_str_list(out, &c.principals);
+                field_u64(out, "cert_valid_after", c.valid_after);
+                field_u64(out, "cert_valid_before", c.valid_before);
+                field_str(out, "cert_ca", &c.ca);
+            }
         }
         Body::Output(data) => push_data(out, data),
         Body::Input { by, data } => {

@@ -136,6 +136,9 @@ impl Timeline {
         row("Reason", cell(&g.reason));
         row("Ticket", g.ticket.as_deref().map_or("—".into(), cell));
         row("Command", cell(&code(&g.command.join(" "))));
+        if let Some(c) = &g.cert {
+            row("Fire id", cell(&crate::fireid::describe(c)));
+        }
         row("Start", cell(&g.started));
         let (end, how) = match &self.end {
             Some(x) => (cell(&x.ended), how_it_ended(x)),

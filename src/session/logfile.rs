@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::error::Failure;
 use crate::log::chain::Hash;
 use crate::log::ledger::{Entry, Ledger};
-use crate::log::record::{FORMAT_VERSION, Genesis};
+use crate::log::record::{CertBinding, FORMAT_VERSION, Genesis};
 use crate::log::writer::LogWriter;
 use crate::sign::Signer;
 use crate::store::Store;
@@ -17,7 +17,12 @@ use super::{Plan, hostname, login_name, now_rfc3339};
 
 /// Create the log, write its genesis chained to the ledger head, and add the ledger's
 /// start line, all under the ledger lock so concurrent sessions chain in order.
-pub fn open_log(plan: &Plan, id: &str, size: (u16, u16)) -> Result<LogWriter, Failure> {
+pub fn open_log(
+    plan: &Plan,
+    id: &str,
+    size: (u16, u16),
+    cert: Option<CertBinding>,
+) -> Result<LogWriter, Failure> {
     let fail = |what: &str, e: std::io::Error| {
         Failure::tool(format!(
             "cannot {what} in {}: {e}; pass --dir DIR or set BREAKGLASS_DIR to a writable dir",
@@ -56,6 +61,7 @@ pub fn open_log(plan: &Plan, id: &str, size: (u16, u16)) -> Result<LogWriter, Fa
         ttl_s: Some(plan.ttl.as_secs()),
         tool: format!("breakglass {}", env!("CARGO_PKG_VERSION")),
         origin: hostname(),
+        cert,
     };
     let prev = ledger.head();
     let hash = LogWriter::hash_of_genesis(&genesis, prev);

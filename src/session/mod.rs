@@ -68,6 +68,9 @@ pub struct Plan {
     pub require_operator: bool,
     /// Where heads are sent as a witness.
     pub syslog: Option<crate::witness::syslog::Target>,
+    /// The host's fire id: the session runs breakglass's own ssh as the service user with
+    /// a certificate issued for it (src/fireid/).
+    pub fire: Option<crate::fireid::Target>,
 }
 
 /// How long the end of a session waits for its last syslog messages to go out.
@@ -117,15 +120,18 @@ pub fn login_name() -> String {
 }
 
 /// Run a recorded session to its end.
-pub fn run(plan: Plan) -> Result<Outcome> {
+pub fn run(mut plan: Plan) -> Result<Outcome> {
     pty::resolve_program(&plan.command[0])?;
     let interactive = term::is_tty(0);
     let size = term::user_size();
     let id = store::new_id().context("cannot read /dev/urandom for a session id")?;
-    let mut writer = open_log(&plan, &id, size)?;
+    // A fire id: the certificate is issued before the log exists, so the genesis binds it;
+    // dropping `fire` (at any return below) destroys the key.
+    let fire = setup::issue_fire(&mut plan, &id)?;
+    let mut writer = open_log(&plan, &id, size, fire.as_ref().map(|f| f.binding.clone()))?;
     let syslog = setup::start_syslog(&plan, &id, &writer);
     let file = plan.store.sessions_dir().join(format!("{id}.jsonl"));
-    eprint!("{}", report::banner(&plan, &id));
+    eprint!("{}", report::banner(&plan, &id, fire.as_ref()));
     writer
         .start_syncer()
         .map_err(|e| Failure::tool(format!("cannot start the log syncer: {e}")))?;
@@ -168,12 +174,16 @@ pub fn run(plan: Plan) -> Result<Outcome> {
         Vec::new()
     };
     let size = term::user_size();
-    let spawned = match pty::spawn(
-        &plan.command,
-        size.0,
-        size.1,
-        &[("BREAKGLASS_SESSION", &id)],
-    ) {
+    let fire_env: Vec<(&str, &str)> = fire
+        .iter()
+        .flat_map(|f| f.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .collect();
+    let env = if fire.is_some() {
+        fire_env
+    } else {
+        vec![("BREAKGLASS_SESSION", id.as_str())]
+    };
+    let spawned = match pty::spawn_as(&plan.command, size, &env, fire.is_some()) {
         Ok(s) => s,
         Err(e) => {
             drop(guard);
@@ -228,6 +238,14 @@ pub fn run(plan: Plan) -> Result<Outcome> {
     // The hub is gone, and with it the display's sender: let the display finish.
     events::drain_display(display_thread, END_FLUSH);
     drop(guard);
+    if let Some(line) = fire
+        .as_ref()
+        .and_then(|f| f.failure(res.status.and_then(|s| s.code())))
+    {
+        eprintln!("breakglass: {line}");
+    }
+    // The session is over: its fire id key goes now, before the log is closed.
+    drop(fire);
     finish(
         &plan,
         id,

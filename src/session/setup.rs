@@ -119,3 +119,23 @@ pub fn start_syslog(
     );
     Some(s)
 }
+
+/// Issue the fire id of a plan whose host has one, and run its ssh instead of the
+/// plan's command; None for every other session.
+pub fn issue_fire(
+    plan: &mut Plan,
+    id: &str,
+) -> Result<Option<crate::fireid::session::Fire>, crate::error::Failure> {
+    let Some(target) = &plan.fire else {
+        return Ok(None);
+    };
+    let fire = crate::fireid::session::Fire::start(
+        target,
+        &plan.store,
+        id,
+        plan.ticket.as_deref(),
+        plan.ttl,
+    )?;
+    plan.command = fire.argv.clone();
+    Ok(Some(fire))
+}

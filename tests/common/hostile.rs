@@ -103,6 +103,7 @@ pub fn hostile_store(dir: &Path) -> PathBuf {
         ttl_s: None,
         tool: format!("breakglass {}", hostile("tool")),
         origin: hostile("origin"),
+        cert: None,
     };
     let mut w = LogWriter::create(file, genesis, ledger.head()).unwrap();
     ledger

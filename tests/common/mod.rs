@@ -2,17 +2,18 @@
 //! shows, type into it, and read its log back.
 #![allow(dead_code)]
 
+pub mod fireid;
 pub mod hostile;
 pub mod installed;
 pub mod procs;
 pub mod python;
+pub mod radosgw;
 pub mod recorded;
 pub mod rsyslog;
 pub mod sealed;
 pub mod serial;
 pub mod signing;
 pub mod skip;
-pub mod radosgw;
 pub mod tmux;
 pub mod users;
 pub mod verdicts;
