@@ -1,6 +1,7 @@
-//! Installed mode (a setuid copy of the binary, owned by a service user, run by another
-//! user): the store's keys come only from the configured credentials file, which must
-//! belong to the service user and be readable by it alone.
+//! Installed mode (the binary setuid to a service user in a prefix of its own, its policy
+//! beside it, run by another user): the store's keys come only from the policy's
+//! credentials file, which must belong to the service user and be readable by it alone;
+//! keys the user puts in the environment are never taken.
 
 mod common;
 
@@ -8,35 +9,12 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{as_root, bin, free_port};
+use common::installed::{Accounts, Installed};
+use common::{as_root, free_port};
 
-const SERVICE: &str = "bgk-svc";
-const USER: &str = "bgk-user";
-
-/// Users made for the test, removed when dropped.
-struct Users;
-
-impl Users {
-    fn new() -> Users {
-        for u in [SERVICE, USER] {
-            let _ = Command::new("userdel").arg(u).output();
-            let st = Command::new("useradd")
-                .args(["-M", "-N", "-s", "/bin/sh", u])
-                .status()
-                .unwrap();
-            assert!(st.success(), "useradd {u}");
-        }
-        Users
-    }
-}
-
-impl Drop for Users {
-    fn drop(&mut self) {
-        for u in [SERVICE, USER] {
-            let _ = Command::new("userdel").arg(u).output();
-        }
-    }
-}
+const SERVICE: &str = "bgk_svc";
+const AUDIT: &str = "bgk_audit";
+const USER: &str = "bgk_user";
 
 fn chown(p: &Path, owner: &str) {
     let st = Command::new("chown").arg(owner).arg(p).status().unwrap();
@@ -47,18 +25,14 @@ fn chmod(p: &Path, mode: u32) {
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
-/// `breakglass ship` through the setuid copy, as the ordinary user, with the keys of
-/// the user's choosing in the environment.
-fn ship_as_user(binary: &Path, config: &Path) -> Output {
-    Command::new("runuser")
-        .args(["-u", USER, "--", "env"])
-        .arg(format!("BREAKGLASS_CONFIG={}", config.display()))
-        .args([
-            "AWS_ACCESS_KEY_ID=user-chosen",
-            "AWS_SECRET_ACCESS_KEY=user-chosen",
-        ])
-        .arg(binary)
+/// `breakglass ship` through the setuid binary, as the ordinary user, with keys of the
+/// user's choosing in the environment.
+fn ship_as_user(inst: &Installed) -> Output {
+    inst.cmd(USER)
+        .env("AWS_ACCESS_KEY_ID", "user-chosen")
+        .env("AWS_SECRET_ACCESS_KEY", "user-chosen")
         .args(["ship", "--wait", "1s"])
+        .stdin(std::process::Stdio::null())
         .output()
         .unwrap()
 }
@@ -68,40 +42,31 @@ fn installed_mode_takes_the_store_keys_only_from_a_file_of_the_service_user() {
     if !as_root() {
         return;
     }
-    let _users = Users::new();
-    let base = tempfile::tempdir().unwrap();
-    chmod(base.path(), 0o755);
-    let binary = base.path().join("breakglass");
-    std::fs::copy(bin(), &binary).unwrap();
-    chown(&binary, SERVICE);
-    chmod(&binary, 0o4755);
-    let data = base.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    chown(&data, SERVICE);
-    chmod(&data, 0o700);
-    let creds = base.path().join("s3-credentials");
+    let mut accounts = Accounts::default();
+    accounts.service(SERVICE);
+    accounts.group(AUDIT);
+    let inst = Installed::new(SERVICE, AUDIT, "");
+    accounts.user(USER, &inst.home(USER), &[]);
+    let creds = inst.policy_dir().join("s3-credentials");
     std::fs::write(
         &creds,
         "[default]\naws_access_key_id = K\naws_secret_access_key = S\n",
     )
     .unwrap();
     chown(&creds, SERVICE);
-    let config = base.path().join("config.toml");
     let store = format!(
-        "dir = \"{}\"\n[store]\nurl = \"s3://bgk-bucket/p\"\nendpoint = \"http://127.0.0.1:{}\"\n",
-        data.display(),
+        "[store]\nurl = \"s3://bgk-bucket/p\"\nendpoint = \"http://127.0.0.1:{}\"\n",
         free_port()
     );
-    std::fs::write(
-        &config,
-        format!("{store}credentials_file = \"{}\"\n", creds.display()),
-    )
-    .unwrap();
-    chmod(&config, 0o644);
+    inst.write_policy(&format!(
+        "{store}credentials_file = \"{}\"\n",
+        creds.display()
+    ));
+    inst.init();
 
     // Readable by others: refused, with the fix.
     chmod(&creds, 0o644);
-    let out = ship_as_user(&binary, &config);
+    let out = ship_as_user(&inst);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(125), "{err}");
     assert!(err.contains("has mode 0644: others may read it"), "{err}");
@@ -110,21 +75,21 @@ fn installed_mode_takes_the_store_keys_only_from_a_file_of_the_service_user() {
     // Not the service user's: refused.
     chmod(&creds, 0o600);
     chown(&creds, "root");
-    let out = ship_as_user(&binary, &config);
+    let out = ship_as_user(&inst);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(125), "{err}");
     assert!(err.contains("belongs to uid 0"), "{err}");
 
     // The service user's alone: taken (the store itself is down here, which is no error).
     chown(&creds, SERVICE);
-    let out = ship_as_user(&binary, &config);
+    let out = ship_as_user(&inst);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(!err.contains("credentials"), "{err}");
 
     // No file configured: the user's environment is not taken instead.
-    std::fs::write(&config, &store).unwrap();
-    let out = ship_as_user(&binary, &config);
+    inst.write_policy(&store);
+    let out = ship_as_user(&inst);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(125), "{err}");
     assert!(

@@ -22,15 +22,17 @@ use rules::{Asked, Review};
 /// says whether the caller reviews their own sessions only (`review_own`), which needs it.
 const REVIEW_COMMANDS: &[&str] = &["ls", "verify", "replay", "show", "export", "grep"];
 
-/// Whether a command may need the service identity: `shell` writes the service's files;
-/// the review commands decide in [`enter`]. Every other command gives it up at once.
+/// Whether a command may need the service identity: `shell` writes the service's files,
+/// `ship` reads them and the store's keys (it sends only what the recorder wrote, to the
+/// policy's bucket, so any user may start it); the review commands decide in [`enter`].
+/// Every other command gives it up at once.
 pub fn keeps_service_identity(subcommand: Option<&str>) -> bool {
-    subcommand.is_some_and(|s| s == "shell" || REVIEW_COMMANDS.contains(&s))
+    subcommand.is_some_and(|s| s == "shell" || s == "ship" || REVIEW_COMMANDS.contains(&s))
 }
 
 /// Whether a parsed command may still hold the service identity when it reaches [`enter`].
 pub fn may_keep(cmd: &Command) -> bool {
-    matches!(cmd, Command::Shell(_)) || stored_sessions_read(cmd).is_some()
+    matches!(cmd, Command::Shell(_) | Command::Ship(_)) || stored_sessions_read(cmd).is_some()
 }
 
 /// Set when the caller reviews only their own sessions: the uid whose sessions the

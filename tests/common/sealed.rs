@@ -172,7 +172,10 @@ impl SudoUser {
             }
             assert!(child.wait().unwrap().success(), "{cmd} {args:?}");
         };
-        let _ = std::process::Command::new("userdel").arg(name).output();
+        // -f: a user left by a test run that was killed may still own a process.
+        let _ = std::process::Command::new("userdel")
+            .args(["-f", name])
+            .output();
         run("useradd", &["-M", "-N", "-s", "/bin/bash", name], None);
         let user = SudoUser {
             name,
@@ -192,7 +195,7 @@ impl Drop for SudoUser {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.sudoers);
         let _ = std::process::Command::new("userdel")
-            .arg(self.name)
+            .args(["-f", self.name])
             .output();
     }
 }

@@ -60,6 +60,10 @@ mon_allow_pool_size_one = true
 osd_pool_default_pg_num = 8
 osd_pool_default_pgp_num = 8
 mon_max_pg_per_osd = 1000
+# The monitor refuses to run below 5% free disk by default; a test cluster keeps its data
+# in RAM (memstore) and a few MiB of monitor store, so a fuller disk is no reason to stop.
+mon_data_avail_crit = 0
+mon_data_avail_warn = 0
 osd_crush_chooseleaf_type = 0
 run_dir = $D/run
 admin_socket = $D/run/\$name.asok
