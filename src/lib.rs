@@ -19,5 +19,6 @@ pub mod session;
 pub mod store;
 pub mod suggest;
 pub mod table;
+pub mod termstate;
 pub mod verdict;
 pub mod witness;

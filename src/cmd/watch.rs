@@ -261,6 +261,7 @@ struct Ui {
 
 impl Ui {
     fn write(&mut self, b: &[u8]) {
+        term::shown(b);
         let mut o = self.out.lock();
         let _ = o.write_all(b);
         let _ = o.flush();

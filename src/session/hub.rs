@@ -204,6 +204,7 @@ impl Hub {
         if self.show && self.display.send(bytes).is_err() {
             self.show = false;
         }
+        term::shown(bytes);
     }
 
     /// A line from breakglass itself on the user's terminal (never sent to the child).

@@ -5,6 +5,7 @@
 pub mod recorded;
 pub mod rsyslog;
 pub mod tmux;
+pub mod together;
 pub mod verdicts;
 
 use std::fs::File;
