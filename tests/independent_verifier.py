@@ -68,7 +68,7 @@ CHECK = {
     "origin": string,
     # o, i, m, p
     "d": string, "b": b64, "by": string, "redacted": nat, "text": string,
-    "event": one_of("join", "leave", "deny", "take", "return", "kill"),
+    "event": one_of("join", "leave", "deny", "take", "return", "kill", "reclaim", "lost"),
     "who": string, "mode": one_of("watch", "operate"),
     # x
     "cause": one_of("exit", "signal", "ttl", "killed", "hangup", "error"),

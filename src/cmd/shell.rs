@@ -232,6 +232,11 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
         acl,
         require_operator: args.require_operator || cfg.require_operator || host_requires,
         syslog: cfg.syslog.clone(),
+        escape: cfg
+            .escape_key
+            .as_deref()
+            .and_then(crate::live::keys::parse_escape)
+            .unwrap_or(crate::live::keys::DEFAULT_ESCAPE),
     };
     let outcome = session::run(plan)?;
     eprint!("{}", session::summary(&outcome));

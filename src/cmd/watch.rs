@@ -177,7 +177,10 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
         }
     });
     let title = format!("breakglass: watching {} on {} ({id})", w.user, w.host);
-    let _guard = if term::is_tty(0) {
+    // Whether stdin was a terminal at the start: once it has hung up it no longer
+    // reports being one, and its end must still end the watch (and free the keyboard).
+    let interactive = term::is_tty(0);
+    let _guard = if interactive {
         Some(term::RawMode::enter(&title)?)
     } else {
         None
@@ -217,7 +220,7 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
                 }
             }
             Msg::StdinEnd => {
-                if term::is_tty(0) {
+                if interactive {
                     break;
                 }
             }
@@ -345,6 +348,9 @@ impl Ui {
                 Action::Kill => self.send(kind::KILL, b""),
                 Action::Mark(t) => self.send(kind::MARK, t.as_bytes()),
                 Action::Detach => {
+                    if self.driving() {
+                        self.send(kind::RETURN, b"");
+                    }
                     self.send(kind::DETACH, b"");
                     return true;
                 }
@@ -382,6 +388,7 @@ fn spawn_stdin_reader(tx: mpsc::Sender<Msg>) {
         let mut buf = [0u8; 4096];
         loop {
             match stdin.read(&mut buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
                     if tx.send(Msg::Keys(buf[..n].to_vec())).is_err() {

@@ -26,7 +26,9 @@ pub struct Verifier {
 }
 
 const CAUSES: &[&str] = &["exit", "signal", "ttl", "killed", "hangup", "error"];
-const EVENTS: &[&str] = &["join", "leave", "deny", "take", "return", "kill"];
+const EVENTS: &[&str] = &[
+    "join", "leave", "deny", "take", "return", "kill", "reclaim", "lost",
+];
 const MODES: &[&str] = &["watch", "operate"];
 
 impl Default for Verifier {

@@ -165,6 +165,8 @@ fn participant(p: &Participant) -> String {
         ("deny", None) => format!("{who} was refused"),
         ("take", _) => format!("{who} took the keyboard"),
         ("return", _) => format!("{who} returned the keyboard"),
+        ("reclaim", _) => format!("the owner took the keyboard back from {who}"),
+        ("lost", _) => format!("{who} lost the keyboard (connection closed or not reading)"),
         ("kill", _) => format!("{who} ended the session"),
         (other, _) => format!("{who}: {}", visible(other)),
     }

@@ -227,6 +227,9 @@ impl Hub {
     /// The owner typed: send it unless a watcher holds the keyboard or an operator is
     /// required and absent.
     fn on_owner_input(&mut self, bytes: Vec<u8>, at: Instant) {
+        if self.owner_reclaims(&bytes) {
+            return;
+        }
         if self.owner_may_type() {
             self.on_input("owner", bytes, at);
         }
@@ -270,6 +273,9 @@ impl Hub {
         }
         if let Some(f) = self.audience.next_frame() {
             wait = wait.min(f.saturating_duration_since(now));
+        }
+        if let Some(s) = self.audience.wheel_watch.next_sample() {
+            wait = wait.min(s.saturating_duration_since(now));
         }
         if !self.audience.resync_wanted.is_empty() {
             let quiet = self.last_output + RESYNC_QUIET;
@@ -400,6 +406,7 @@ impl Hub {
             }
             self.audience.pace(self.size.1, Instant::now(), false);
             self.grant_resyncs();
+            self.watch_wheel(Instant::now());
             self.on_ttl();
             if let Some(k) = self.kill_at
                 && self.status.is_none()

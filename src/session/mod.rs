@@ -17,6 +17,7 @@ pub mod setup;
 pub mod term;
 pub mod ttl;
 pub mod watchers;
+pub mod wheel;
 pub mod witnessing;
 
 use std::fs::File;
@@ -62,6 +63,8 @@ pub struct Plan {
     pub require_operator: bool,
     /// Where heads are sent as a witness.
     pub syslog: Option<crate::witness::syslog::Target>,
+    /// The owner's escape key: then `t` takes the keyboard back from a watcher.
+    pub escape: u8,
 }
 
 /// How long the end of a session waits for its last syslog messages to go out.
@@ -210,7 +213,7 @@ pub fn run(plan: Plan) -> Result<Outcome> {
         ttl_limit: plan.ttl,
         interactive,
         size,
-        audience: Audience::new(live, plan.require_operator, title),
+        audience: Audience::new(live, plan.require_operator, title, plan.escape),
         syslog: syslog.clone(),
         session_id: id.clone(),
     });

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::hub::{Ending, Hub};
 use super::pty;
+use super::wheel::Wheel;
 use crate::live::acl::{Access, Peer};
 use crate::live::pace::{CatchUp, Tracker};
 use crate::live::protocol::State;
@@ -40,10 +41,12 @@ pub struct Audience {
     pub tracker: Tracker,
     /// Watchers that fell behind and wait for the output to pause to get a fresh screen.
     pub resync_wanted: Vec<WatcherId>,
+    /// The owner's way back to the keyboard, and the watch on its holder.
+    pub wheel_watch: Wheel,
 }
 
 impl Audience {
-    pub fn new(live: LiveState, require_operator: bool, title: String) -> Audience {
+    pub fn new(live: LiveState, require_operator: bool, title: String, escape: u8) -> Audience {
         Audience {
             watchers: Vec::new(),
             wheel: None,
@@ -53,6 +56,7 @@ impl Audience {
             title,
             tracker: Tracker::new(),
             resync_wanted: Vec::new(),
+            wheel_watch: Wheel::new(escape),
         }
     }
 
@@ -234,7 +238,7 @@ impl Hub {
 
     pub fn on_left(&mut self, id: WatcherId) {
         if self.audience.wheel == Some(id) {
-            self.give_back(id);
+            self.holder_gone(id);
         }
         let Some(pos) = self.audience.watchers.iter().position(|w| w.id == id) else {
             return;
@@ -332,6 +336,7 @@ impl Hub {
             return;
         }
         self.audience.wheel = Some(id);
+        self.wheel_taken();
         self.announce(&format!(
             "{} has taken the keyboard: your keys are not sent until they hand it back",
             peer.name
@@ -364,7 +369,10 @@ impl Hub {
             if remind {
                 self.audience.reminded = Some(Instant::now());
                 let who = self.audience.driver();
-                self.notice(&format!("{who} holds the keyboard; your keys are not sent. Ask them to hand it back (Ctrl-] r)"));
+                let how = self.audience.wheel_watch.how();
+                self.notice(&format!(
+                    "{who} holds the keyboard; your keys are not sent. Take it back with {how}"
+                ));
             }
             return false;
         }

@@ -118,3 +118,38 @@ pub fn wait_modes(t: &Tmux, pane: &str, want: &str) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// The pids of the binary running as `user` (found by id, to signal only those).
+pub fn pids_of(user: &str) -> Vec<i32> {
+    let out = Command::new("id").args(["-u", user]).output().unwrap();
+    let uid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let me = bin().canonicalize().unwrap();
+    let mut pids = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let exe = std::fs::read_link(e.path().join("exe")).ok();
+        let status = std::fs::read_to_string(e.path().join("status")).unwrap_or_default();
+        let owner = status
+            .lines()
+            .find(|l| l.starts_with("Uid:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .map(str::to_string);
+        if exe.as_deref() == Some(me.as_path()) && owner.as_deref() == Some(uid.as_str()) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// The participant events of a log, as `event:who`.
+pub fn participant_events(log: &std::path::Path) -> Vec<String> {
+    super::records(log)
+        .into_iter()
+        .filter_map(|r| match r.body {
+            breakglass::log::record::Body::Participant(p) => Some(format!("{}:{}", p.event, p.who)),
+            _ => None,
+        })
+        .collect()
+}
