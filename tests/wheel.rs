@@ -92,6 +92,31 @@ fn the_owner_takes_the_keyboard_back_with_their_own_escape_key() {
 }
 
 #[test]
+fn policy_can_make_the_operator_the_only_one_to_hand_the_keyboard_back() {
+    if !as_root() {
+        return;
+    }
+    let env = Env::new();
+    let d = driven(&env, "p", "operator_drives_alone = true\n", "");
+    let t = &d.t;
+    t.keys_to("main", &["C-]", "t"]);
+    t.send("echo blocked-$((1+1))");
+    t.wait_in("main", "Only they can hand it back");
+    t.keys_to("wat", &["C-]", "r"]);
+    t.wait_in("main", "handed the keyboard back");
+    owner_types_again(t);
+    let log = the_log(&d.shared);
+    let ev = participant_events(&log);
+    assert!(!ev.iter().any(|e| e.starts_with("reclaim")), "{ev:?}");
+    assert!(ev.contains(&"return:bgw-opsp".to_string()), "{ev:?}");
+    let all = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !all.contains("blocked-"),
+        "keys typed while the operator drove were sent"
+    );
+}
+
+#[test]
 fn a_watcher_whose_terminal_hangs_up_without_sighup_loses_the_keyboard() {
     if !as_root() {
         return;

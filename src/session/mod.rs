@@ -65,6 +65,8 @@ pub struct Plan {
     pub syslog: Option<crate::witness::syslog::Target>,
     /// The owner's escape key: then `t` takes the keyboard back from a watcher.
     pub escape: u8,
+    /// Whether it may (config `operator_drives_alone` off).
+    pub owner_takes_back: bool,
 }
 
 /// How long the end of a session waits for its last syslog messages to go out.
@@ -213,7 +215,12 @@ pub fn run(plan: Plan) -> Result<Outcome> {
         ttl_limit: plan.ttl,
         interactive,
         size,
-        audience: Audience::new(live, plan.require_operator, title, plan.escape),
+        audience: Audience::new(
+            live,
+            plan.require_operator,
+            title,
+            wheel::Wheel::new(plan.escape, plan.owner_takes_back),
+        ),
         syslog: syslog.clone(),
         session_id: id.clone(),
     });

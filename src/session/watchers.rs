@@ -46,7 +46,7 @@ pub struct Audience {
 }
 
 impl Audience {
-    pub fn new(live: LiveState, require_operator: bool, title: String, escape: u8) -> Audience {
+    pub fn new(live: LiveState, require_operator: bool, title: String, wheel: Wheel) -> Audience {
         Audience {
             watchers: Vec::new(),
             wheel: None,
@@ -56,7 +56,7 @@ impl Audience {
             title,
             tracker: Tracker::new(),
             resync_wanted: Vec::new(),
-            wheel_watch: Wheel::new(escape),
+            wheel_watch: wheel,
         }
     }
 
@@ -371,7 +371,7 @@ impl Hub {
                 let who = self.audience.driver();
                 let how = self.audience.wheel_watch.how();
                 self.notice(&format!(
-                    "{who} holds the keyboard; your keys are not sent. Take it back with {how}"
+                    "{who} holds the keyboard; your keys are not sent. {how}"
                 ));
             }
             return false;

@@ -46,15 +46,18 @@ impl Stall {
 pub struct Wheel {
     keys: Keys,
     escape: u8,
+    /// The owner may take the keyboard back (policy `operator_drives_alone` off).
+    allowed: bool,
     stall: Stall,
     next_sample: Option<Instant>,
 }
 
 impl Wheel {
-    pub fn new(escape: u8) -> Wheel {
+    pub fn new(escape: u8, allowed: bool) -> Wheel {
         Wheel {
             keys: Keys::new(escape),
             escape,
+            allowed,
             stall: Stall::default(),
             next_sample: None,
         }
@@ -62,15 +65,24 @@ impl Wheel {
 
     /// Whether the owner's typed `bytes` ask for the keyboard back (escape key, then `t`).
     pub fn asks_back(&mut self, bytes: &[u8]) -> bool {
-        self.keys
-            .feed(bytes)
-            .iter()
-            .any(|a| matches!(a, Action::Take))
+        self.allowed
+            && self
+                .keys
+                .feed(bytes)
+                .iter()
+                .any(|a| matches!(a, Action::Take))
     }
 
-    /// How the owner asks for the keyboard back, for notices.
+    /// How the owner gets the keyboard back, for notices.
     pub fn how(&self) -> String {
-        format!("{} t", crate::live::keys::key_name(self.escape))
+        if self.allowed {
+            format!(
+                "Take it back with {} t",
+                crate::live::keys::key_name(self.escape)
+            )
+        } else {
+            "Only they can hand it back (policy: operator_drives_alone)".into()
+        }
     }
 
     /// A new holder (or none): start watching afresh.
@@ -222,10 +234,17 @@ mod tests {
 
     #[test]
     fn the_owner_asks_back_with_their_own_escape_key() {
-        let mut w = Wheel::new(0x07);
+        let mut w = Wheel::new(0x07, true);
         assert!(!w.asks_back(b"\x1dt"), "the default key is not theirs");
         assert!(!w.asks_back(b"ls\r\x07"));
         assert!(w.asks_back(b"t"), "escape and t split across reads");
-        assert_eq!(w.how(), "Ctrl-g t");
+        assert_eq!(w.how(), "Take it back with Ctrl-g t");
+    }
+
+    #[test]
+    fn policy_can_leave_the_keyboard_with_the_operator() {
+        let mut w = Wheel::new(0x1d, false);
+        assert!(!w.asks_back(b"\x1dt"));
+        assert!(w.how().contains("operator_drives_alone"), "{}", w.how());
     }
 }
