@@ -129,7 +129,7 @@ fn a_watcher_whose_terminal_hangs_up_without_sighup_loses_the_keyboard() {
     t.tmux(&["kill-session", "-t", "wat"]);
     t.wait_in(
         "main",
-        "bgw-opsg's connection closed: the keyboard is back with the owner",
+        "bgw-opsg's connection closed: the keyboard is back with bgw-devg",
     );
     owner_types_again(t);
     let log = the_log(&d.shared);

@@ -16,6 +16,7 @@ use crate::error::Failure;
 use crate::live::client::{self, Answer};
 use crate::live::keys::{self, Action, Keys};
 use crate::live::protocol::{self, Ended, Frame, State, kind};
+use crate::live::words;
 use crate::log::chain::{Hash, line_hash, to_hex};
 use crate::review::visible;
 use crate::session::term;
@@ -157,7 +158,7 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
             "read-only: you may watch and add markers"
         }
     );
-    eprintln!("  {}\r", keys::help_line(escape));
+    eprintln!("  {}\r", words::help_line(escape, operator));
 
     let (tx, rx) = mpsc::channel();
     spawn_socket_reader(stream.try_clone()?, tx.clone());
@@ -189,6 +190,8 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
         out: std::io::stdout(),
         sock: stream,
         keys: Keys::new(escape),
+        escape,
+        user: w.user.clone(),
         me,
         operator,
         state: w.state.clone(),
@@ -255,6 +258,9 @@ struct Ui {
     out: std::io::Stdout,
     sock: UnixStream,
     keys: Keys,
+    escape: u8,
+    /// The session's user, named for the protocol's "owner".
+    user: String,
     me: String,
     operator: bool,
     state: State,
@@ -314,7 +320,12 @@ impl Ui {
             }
             kind::STATE => {
                 if let Ok(s) = f.parse::<State>() {
+                    let was_mine = self.driving();
                     self.state = s;
+                    if was_mine != self.driving() {
+                        let holder = words::holder(&self.state.wheel, &self.user).to_string();
+                        self.say(&words::wheel_changed(self.escape, !was_mine, &holder));
+                    }
                 }
             }
             _ => {}
@@ -329,15 +340,9 @@ impl Ui {
                 Action::Send(_) => {
                     if !self.told_readonly {
                         self.told_readonly = true;
-                        let hint = if self.operator {
-                            "press Ctrl-] t to take the keyboard"
-                        } else {
-                            "you may only watch"
-                        };
-                        self.say(&format!(
-                            "your keys are not sent: {} holds the keyboard ({hint})",
-                            self.state.wheel
-                        ));
+                        let holder = words::holder(&self.state.wheel, &self.user);
+                        let text = words::not_sent(self.escape, self.operator, holder);
+                        self.say(&text);
                     }
                 }
                 Action::Take if !self.operator => {
@@ -355,10 +360,10 @@ impl Ui {
                     return true;
                 }
                 Action::Help => {
-                    let h = keys::help_line(keys::DEFAULT_ESCAPE);
+                    let h = words::help_line(self.escape, self.operator);
                     let who = format!(
                         "keyboard: {}; watching: {}",
-                        self.state.wheel,
+                        words::holder(&self.state.wheel, &self.user),
                         self.state.watchers.join(", ")
                     );
                     self.say(&format!("{h}\r\n  {who}"));

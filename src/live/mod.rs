@@ -14,6 +14,7 @@ pub mod scan;
 pub mod screen;
 pub mod server;
 pub mod tail;
+pub mod words;
 
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;

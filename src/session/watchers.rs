@@ -127,7 +127,7 @@ impl Audience {
     }
 }
 
-fn send(w: &WatcherHandle, item: ToWatcher) {
+pub(super) fn send(w: &WatcherHandle, item: ToWatcher) {
     if w.behind.load(Ordering::Acquire) {
         return;
     }
@@ -337,10 +337,11 @@ impl Hub {
         }
         self.audience.wheel = Some(id);
         self.wheel_taken();
-        self.announce(&format!(
+        self.notice(&format!(
             "{} has taken the keyboard: your keys are not sent until they hand it back",
             peer.name
         ));
+        self.tell_others(id, &format!("{} has taken the keyboard", peer.name));
         self.state_changed();
     }
 
@@ -352,8 +353,9 @@ impl Hub {
         if self.record_now(participant("return", &peer, None)) {
             self.audience.wheel = None;
             self.announce(&format!(
-                "{} handed the keyboard back to the owner",
-                peer.name
+                "{} handed the keyboard back to {}",
+                peer.name,
+                super::login_name()
             ));
             self.state_changed();
         }

@@ -123,11 +123,11 @@ impl Hub {
 
     /// The holder's connection closed while it held the keyboard.
     pub(super) fn holder_gone(&mut self, id: WatcherId) {
-        let name = self.audience.driver();
+        let (name, owner) = (self.audience.driver(), super::login_name());
         self.lose_wheel(
             id,
             "lost",
-            &format!("{name}'s connection closed: the keyboard is back with the owner"),
+            &format!("{name}'s connection closed: the keyboard is back with {owner}"),
         );
     }
 
@@ -151,12 +151,12 @@ impl Hub {
         };
         let unread = unread(&w.stream);
         if self.audience.wheel_watch.stall.sample(unread, now) {
-            let name = w.peer.name.clone();
+            let (name, owner) = (w.peer.name.clone(), super::login_name());
             self.lose_wheel(
                 id,
                 "lost",
                 &format!(
-                    "{name} has not read the session for {} s: the keyboard is back with the owner",
+                    "{name} has not read the session for {} s: the keyboard is back with {owner}",
                     STALL_LIMIT.as_secs()
                 ),
             );
@@ -168,7 +168,6 @@ impl Hub {
         let Some(w) = self.audience.watchers.iter().find(|w| w.id == id) else {
             return;
         };
-        let tx = w.tx.clone();
         let body = Body::Participant(Participant {
             event: event.into(),
             who: w.peer.name.clone(),
@@ -180,11 +179,17 @@ impl Hub {
         }
         self.audience.wheel = None;
         self.audience.wheel_watch.reset();
-        let _ = tx.try_send(ToWatcher::Notice(Arc::from(
-            "you no longer hold the keyboard: your keys are not sent",
-        )));
         self.announce(text);
         self.state_changed();
+    }
+
+    /// A notice for every watcher but `except`, who is told in its own words by its
+    /// client when the keyboard comes to it.
+    pub(super) fn tell_others(&self, except: WatcherId, text: &str) {
+        let item = ToWatcher::Notice(Arc::from(text));
+        for w in self.audience.watchers.iter().filter(|w| w.id != except) {
+            super::watchers::send(w, item.clone());
+        }
     }
 
     /// A new holder: the owner's escape state and the stall watch start afresh.
