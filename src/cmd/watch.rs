@@ -323,7 +323,7 @@ impl Ui {
                     let was_mine = self.driving();
                     self.state = s;
                     if was_mine != self.driving() {
-                        let holder = words::holder(&self.state.wheel, &self.user).to_string();
+                        let holder = crate::review::who(&self.state.wheel, &self.user).to_string();
                         self.say(&words::wheel_changed(self.escape, !was_mine, &holder));
                     }
                 }
@@ -340,7 +340,7 @@ impl Ui {
                 Action::Send(_) => {
                     if !self.told_readonly {
                         self.told_readonly = true;
-                        let holder = words::holder(&self.state.wheel, &self.user);
+                        let holder = crate::review::who(&self.state.wheel, &self.user);
                         let text = words::not_sent(self.escape, self.operator, holder);
                         self.say(&text);
                     }
@@ -363,7 +363,7 @@ impl Ui {
                     let h = words::help_line(self.escape, self.operator);
                     let who = format!(
                         "keyboard: {}; watching: {}",
-                        words::holder(&self.state.wheel, &self.user),
+                        crate::review::who(&self.state.wheel, &self.user),
                         self.state.watchers.join(", ")
                     );
                     self.say(&format!("{h}\r\n  {who}"));

@@ -1,11 +1,8 @@
 //! What a watcher reads about the keyboard, from its own point of view: help built from
 //! its escape key and what it may do, people named as `ls` names them (the session's user,
-//! never "owner"), and what it is told when the keyboard comes to it or leaves it. Pure.
+//! never "owner", by [`crate::review::who`]), and what it is told when the keyboard comes to it or leaves it. Pure.
 
 use super::keys::key_name;
-
-/// The name the protocol gives the keyboard while the session's user holds it.
-pub const OWNER: &str = "owner";
 
 /// The help line: only the keys this watcher may use (an operator may take, return and
 /// end; anyone may detach, mark and ask for help), with its own escape key.
@@ -17,11 +14,6 @@ pub fn help_line(escape: u8, operator: bool) -> String {
         "d detach, m add a marker, ? help"
     };
     format!("{e} then: {mine}; {e} {e} sends {e}")
-}
-
-/// Who holds the keyboard, by name: the session's user for the protocol's [`OWNER`].
-pub fn holder<'a>(wheel: &'a str, user: &'a str) -> &'a str {
-    if wheel == OWNER { user } else { wheel }
 }
 
 /// What a watcher that does not hold the keyboard is told when it types.
@@ -64,10 +56,9 @@ mod tests {
     }
 
     #[test]
-    fn the_owner_is_named_as_ls_names_them() {
-        assert_eq!(holder(OWNER, "alice"), "alice");
-        assert_eq!(holder("bob", "alice"), "bob");
+    fn the_holder_is_named_as_given() {
         assert!(not_sent(0x1d, false, "alice").contains("alice holds"));
+        assert!(not_sent(0x07, true, "bob").contains("press Ctrl-g t"));
     }
 
     #[test]
