@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::hub::Hub;
-use crate::live::keys::{Action, Keys};
 use crate::live::{ToWatcher, WatcherId};
 use crate::log::record::{Body, Participant};
 
@@ -44,7 +43,8 @@ impl Stall {
 /// The owner's side of the keyboard: their escape key, and the watch on the holder.
 #[derive(Debug)]
 pub struct Wheel {
-    keys: Keys,
+    /// The last byte the owner typed while a watcher drove was the escape key.
+    escaped: bool,
     escape: u8,
     /// The owner may take the keyboard back (policy `operator_drives_alone` off).
     allowed: bool,
@@ -55,7 +55,7 @@ pub struct Wheel {
 impl Wheel {
     pub fn new(escape: u8, allowed: bool) -> Wheel {
         Wheel {
-            keys: Keys::new(escape),
+            escaped: false,
             escape,
             allowed,
             stall: Stall::default(),
@@ -65,12 +65,12 @@ impl Wheel {
 
     /// Whether the owner's typed `bytes` ask for the keyboard back (escape key, then `t`).
     pub fn asks_back(&mut self, bytes: &[u8]) -> bool {
-        self.allowed
-            && self
-                .keys
-                .feed(bytes)
-                .iter()
-                .any(|a| matches!(a, Action::Take))
+        let mut asked = false;
+        for &b in bytes {
+            asked |= self.escaped && b == b't';
+            self.escaped = b == self.escape && !self.escaped;
+        }
+        self.allowed && asked
     }
 
     /// How the owner gets the keyboard back, for notices.
@@ -87,7 +87,7 @@ impl Wheel {
 
     /// A new holder (or none): start watching afresh.
     fn reset(&mut self) {
-        self.keys = Keys::new(self.escape);
+        self.escaped = false;
         self.stall = Stall::default();
         self.next_sample = None;
     }
@@ -243,6 +243,14 @@ mod tests {
         assert!(!w.asks_back(b"\x1dt"), "the default key is not theirs");
         assert!(!w.asks_back(b"ls\r\x07"));
         assert!(w.asks_back(b"t"), "escape and t split across reads");
+        assert!(
+            !w.asks_back(b"\x07\x07t"),
+            "the escape key twice is the key itself"
+        );
+        assert!(
+            w.asks_back(b"\x07mx\x07t"),
+            "any other key after it is just typed"
+        );
         assert_eq!(w.how(), "Take it back with Ctrl-g t");
     }
 
