@@ -51,6 +51,8 @@ def add_common_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--out", default=os.path.join(HERE, "out"))
     ap.add_argument("--no-sync", dest="sync", action="store_false",
                     help="do not sync(2) before each run")
+    ap.add_argument("--signed", action="store_true",
+                    help="throughput: also run breakglass with a signing key in its data dir")
     ap.add_argument("--verdicts", default=None,
                     help="directory to write this script's targets into, for summary.py")
 

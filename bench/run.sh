@@ -9,6 +9,10 @@
 #   latency     keystroke echo latency through breakglass, script and a bare PTY
 #   memory      peak RSS of a 1 GiB session against a 10 MiB one
 #   seek        replay seek time anywhere in a 100 MiB session (bench/seek.rs)
+#   sealing     (only when named in PARTS) output throughput and the time per masked
+#               line with seal_to against without, and the size of a sealed record
+#   ship        throughput with shipping to S3 on against off, and write-to-bucket delay
+#               (needs root and Ceph's radosgw; only when asked: PARTS=ship)
 #
 # and ends with one table of every target, PASS or MISS.
 #
@@ -30,8 +34,8 @@ mkdir -p "$verdicts"
 rc=0
 for part in $parts; do
     case $part in
-        throughput|watchers|latency|memory|seek) ;;
-        *) echo "run.sh: unknown part '$part' (throughput watchers latency memory seek)" >&2; exit 2 ;;
+        throughput|watchers|latency|memory|seek|sealing|ship) ;;
+        *) echo "run.sh: unknown part '$part' (throughput watchers latency memory seek sealing ship)" >&2; exit 2 ;;
     esac
     echo "== $part" >&2
     python3 "bench/$part.py" --bin target/release/breakglass --verdicts "$verdicts" "$@" || rc=1

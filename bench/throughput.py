@@ -38,6 +38,9 @@ TARGET_CPU = 1.5  # breakglass CPU seconds / script's, at most
 TARGET_LOG = {"text": 1.10, "random": 1.40}  # log size / output size, at most
 
 VARIANTS = ("breakglass", "script", "bare")
+# With --signed, also breakglass recording into a data dir that has a signing key, so the
+# cost of signed checkpoints is measured against the same runs.
+SIGNED = "bg-signed"
 
 
 # --------------------------------------------------------------------------- inputs
@@ -243,7 +246,15 @@ class Bench:
     def run_one(self, variant: str, name: str, inp: dict, keep: bool) -> dict:
         path = inp["path"]
         tmp = tempfile.mkdtemp(prefix=f"{variant}-{name}-", dir=self.workdir)
-        if variant == "breakglass":
+        if variant == SIGNED:
+            # A private key is 32 random bytes as hex (docs/FORMAT.md); recording needs
+            # nothing else.
+            os.makedirs(os.path.join(tmp, "keys"), mode=0o700)
+            fd = os.open(os.path.join(tmp, "keys", "signing.key"),
+                         os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.write(fd, (os.urandom(32).hex() + "\n").encode())
+            os.close(fd)
+        if variant in ("breakglass", SIGNED):
             argv = [self.bin, "shell", "--dir", tmp, "-r", "bench", "--", self.cat, path]
         elif variant == "script":
             argv = [self.script, "-q", "-c", f"{shlex.quote(self.cat)} {shlex.quote(path)}",
@@ -256,7 +267,7 @@ class Bench:
         r["variant"], r["input"] = variant, name
         r["mibps"] = inp["out_size"] / MIB / r["wall"]
         r["log_size"] = None
-        if variant == "breakglass":
+        if variant in ("breakglass", SIGNED):
             logs = [os.path.join(tmp, "sessions", f)
                     for f in os.listdir(os.path.join(tmp, "sessions"))] \
                 if os.path.isdir(os.path.join(tmp, "sessions")) else []
@@ -278,13 +289,13 @@ class Bench:
 
     def run(self, inputs: dict) -> list[dict]:
         results = []
-        order = list(VARIANTS)
+        order = list(VARIANTS) + ([SIGNED] if self.args.signed else [])
         for name, inp in inputs.items():
             total = self.args.warmup + self.args.runs
             for i in range(total):
                 warm = i < self.args.warmup
                 # Rotate the order every round, so no variant always goes first.
-                rnd = order[i % 3:] + order[:i % 3]
+                rnd = order[i % len(order):] + order[:i % len(order)]
                 for variant in rnd:
                     r = self.run_one(variant, name, inp, keep=not warm)
                     r["round"] = i - self.args.warmup

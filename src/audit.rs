@@ -12,7 +12,7 @@ use std::path::Path;
 use crate::log::chain::{Hash, line_hash, to_hex};
 use crate::log::ledger::{Entry, LedgerReport, verify_ledger};
 use crate::log::lines::{Item, LineReader};
-use crate::log::verify::{Problem, Report, Verdict, Witness, Witnesses, verify_reader};
+use crate::log::verify::{Problem, Report, Verdict, Verifier, Witness, Witnesses, verify_with};
 use crate::store::{SessionFile, is_live};
 
 /// What the ledger knows of one session.
@@ -40,7 +40,11 @@ impl LedgerIndex {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LedgerIndex::default()),
             Err(e) => return Err(e),
         };
-        let report = verify_ledger(f)?;
+        Ok(Self::from_report(verify_ledger(f)?))
+    }
+
+    /// Index the good entries of a walked ledger.
+    pub fn from_report(report: LedgerReport) -> LedgerIndex {
         let mut sessions: HashMap<String, Listing> = HashMap::new();
         let mut order = Vec::new();
         for (e, before) in &report.entries {
@@ -54,12 +58,12 @@ impl LedgerIndex {
                 l.end = Some(e.clone());
             }
         }
-        Ok(LedgerIndex {
+        LedgerIndex {
             report,
             sessions,
             order,
             exists: true,
-        })
+        }
     }
 }
 
@@ -125,6 +129,18 @@ pub fn check(
     extra: &Witnesses,
     progress: impl FnMut(u64),
 ) -> std::io::Result<Checked> {
+    check_with(sf, ledger, extra, Verifier::new, progress)
+}
+
+/// [`check`], with the session verifier made by `make` from the witnesses (to check
+/// signatures: see `crate::trust`).
+pub fn check_with(
+    sf: &SessionFile,
+    ledger: Option<&LedgerIndex>,
+    extra: &Witnesses,
+    make: impl FnOnce(Witnesses) -> Verifier,
+    progress: impl FnMut(u64),
+) -> std::io::Result<Checked> {
     let listing = ledger.and_then(|l| l.sessions.get(&sf.id)).cloned();
     // A file without a whole first line claims no session: its start was cut before the
     // genesis was written (the ledger line comes first), so the ledger's start line is no
@@ -157,7 +173,7 @@ pub fn check(
         }
     }
     let live = is_live(&sf.path);
-    let mut report = verify_reader(File::open(&sf.path)?, witnesses, progress)?;
+    let mut report = verify_with(File::open(&sf.path)?, make(witnesses), progress)?;
     if report.problem.is_none() && report.verdict() != Verdict::Unverifiable {
         if let Some((start, before)) = listing.as_ref().and_then(|l| l.start.as_ref())
             && let Some(prev) = report.genesis_prev

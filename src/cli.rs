@@ -17,7 +17,9 @@ Examples:
 
 Data dir: --dir, else $BREAKGLASS_DIR, else `dir` in the config, else ~/.local/share/breakglass.
 Config:   --config, else $BREAKGLASS_CONFIG, else ~/.config/breakglass/config.toml, else
-          /etc/breakglass/config.toml.";
+          /etc/breakglass/config.toml.
+Installed (setuid to a service user): the policy only, PREFIX/etc/breakglass/config.toml
+          (/etc/breakglass/ for /usr and /usr/local); see docs/SECURITY.md.";
 
 /// Recorded, tamper-evident emergency shell access to production.
 ///
@@ -34,6 +36,15 @@ pub struct Cli {
     #[arg(long, global = true, env = "BREAKGLASS_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Review from an S3 store (s3://BUCKET/PREFIX) instead of the data dir, across every
+    /// bastion that ships there (ls, verify, show, export, grep, replay)
+    #[arg(long, global = true, value_name = "URL")]
+    pub store: Option<String>,
+
+    /// Review from the store of the config's [store] instead of the data dir
+    #[arg(long, global = true, conflicts_with = "store")]
+    pub from_store: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -45,6 +56,9 @@ pub enum Command {
     Shell(ShellArgs),
     /// List the sessions in the data dir, newest first
     Ls(LsArgs),
+    /// Ship to the store what has not reached it yet (sessions and the ledger)
+    #[command(after_help = SHIP_HELP)]
+    Ship(ShipArgs),
     /// Prove sessions intact: VERIFIED, INTERRUPTED, TAMPERED or UNVERIFIABLE
     #[command(after_help = VERIFY_HELP)]
     Verify(VerifyArgs),
@@ -65,6 +79,15 @@ pub enum Command {
     /// Search what was typed and what was shown, across sessions
     #[command(after_help = GREP_HELP)]
     Grep(GrepArgs),
+    /// Set up installed mode (root, once; safe to run again): data dir, ledger, keys
+    #[command(after_help = INIT_HELP)]
+    Init(InitArgs),
+    /// Open a session's sealed input (masked input kept encrypted) with an auditor's age key
+    #[command(after_help = crate::cmd::reveal::REVEAL_HELP)]
+    Reveal(crate::cmd::reveal::RevealArgs),
+    /// Fire id certificate authority: make it (root, once) or print its public key
+    #[command(after_help = CA_HELP)]
+    Ca(CaArgs),
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions(CompletionsArgs),
     /// Print the manual page (roff), e.g. `breakglass man | man -l -`
@@ -74,6 +97,11 @@ pub enum Command {
 const SHELL_HELP: &str = "\
 The command run in the PTY: COMMAND if given after --; else the host's `command` from the
 config ([hosts.NAME]); else `ssh HOST`; without HOST, your $SHELL on this machine.
+
+A host with `fire_id` in the policy (installed mode) is reached as that remote user with a
+certificate breakglass issues for this session alone: its own ssh runs as the service
+user, you never hold the key, and it is destroyed when the session ends. Such a host
+opens a terminal only (no `-- COMMAND`); the banner says as whom and until when.
 
 Exit status: the command's own (128+N if a signal ended it); 2 for usage errors (no reason
 without a terminal, bad --ttl, ticket not matching the pattern); 127 if the command is not
@@ -93,7 +121,12 @@ files, the worst: TAMPERED, UNVERIFIABLE, error, INTERRUPTED, VERIFIED.
 
 A session in the data dir is also checked against the ledger. The chain alone cannot catch
 a log rewritten consistently from some point on, or cut cleanly before its end; only a
-witness kept elsewhere can (the head printed at the end of the session, for one).";
+witness kept elsewhere can (the head printed at the end of the session, for one).
+
+Signatures: where the data dir has a signing key, sessions and ledger lines are signed.
+verify checks them against the public key (--pubkey FILE, else signing.pub beside the
+config, else the data dir's keys/signing.pub) and says `signed by KEY up to seq N`. A bad
+signature, one by another key, or a missing one where a key is known is TAMPERED.";
 
 const WATCH_HELP: &str = "\
 Keys while watching: Ctrl-] then t take the keyboard, r return it, d detach, k end the
@@ -202,7 +235,8 @@ pub struct ShellArgs {
     #[arg(long, value_name = "DURATION")]
     pub ttl: Option<String>,
 
-    /// Also record what is typed at password prompts (masked by default)
+    /// Also record what is typed at password prompts (masked by default; refused when the
+    /// config sets require_seal)
     #[arg(long)]
     pub record_secrets: bool,
 
@@ -224,6 +258,21 @@ pub struct ShellArgs {
     pub command: Vec<String>,
 }
 
+/// Extra help for `ship`.
+const SHIP_HELP: &str = "\
+Sessions are shipped while they run, by a thread beside the session, to the S3 store of
+[store] in the config. What the store did not take (it was down, or breakglass was killed)
+waits on disk and ships on the next session's start, or now with this command.
+
+Exit status: 0 when everything is in the store, 1 when some of it still waits.";
+
+#[derive(Debug, Args)]
+pub struct ShipArgs {
+    /// How long to keep trying a store that does not answer, e.g. 30s, 5m
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub wait: String,
+}
+
 #[derive(Debug, Args)]
 pub struct LsArgs {
     /// One JSON object per line, for jq
@@ -231,7 +280,7 @@ pub struct LsArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct VerifyArgs {
     /// Sessions (id prefix or `last`) or .jsonl files
     #[arg(value_name = "SESSION|FILE")]
@@ -250,6 +299,11 @@ pub struct VerifyArgs {
     /// A witness copy (from `watch --save`): the log must hold every line of it unchanged
     #[arg(long, value_name = "FILE")]
     pub witness: Option<PathBuf>,
+
+    /// The public key to check signatures with (a copy of `signing.pub` kept elsewhere);
+    /// default: `signing.pub` beside the config in use, else the data dir's keys/signing.pub
+    #[arg(long, value_name = "FILE")]
+    pub pubkey: Option<PathBuf>,
 
     /// Syslog lines the sessions sent (config `syslog`), RFC 5424 with structured data:
     /// every head they name must be in the log unchanged. A session the file holds no line
@@ -293,6 +347,8 @@ const SHOW_HELP: &str = "\
 The same Markdown as `export --format timeline`: a table of who, host, reason, ticket,
 start, end, duration, how it ended, the verdict and the head, then every command typed,
 marker, join, leave, refusal, take, return and the end, with times into the session.
+Masked input is counted in the table (sealed or dropped) and shown in place as
+[sealed N bytes]; masking a password exchange does not explain is flagged in bold.
 
 Examples:
   breakglass show last
@@ -357,7 +413,7 @@ pub struct ShowArgs {
     pub session: String,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GrepArgs {
     /// A regular expression (Rust regex syntax)
     pub pattern: String,
@@ -393,6 +449,54 @@ pub struct GrepArgs {
     /// One JSON object per match, for scripts
     #[arg(long)]
     pub json: bool,
+}
+
+const INIT_HELP: &str = "\
+Run by root from the installed binary (setuid to the service user, e.g. `breakglass`),
+after writing the policy (PREFIX/etc/breakglass/config.toml; /etc/breakglass/config.toml
+for /usr and /usr/local). It makes, from the policy:
+  DIR/               0755 service user          (DIR: `dir`, default /var/lib/breakglass)
+  DIR/sessions/      2750 service:review_group  session files 0640
+  DIR/ledger.jsonl   0640 service:review_group
+  DIR/live/          0755 service user          live sockets
+  DIR/keys/          0700 service user          signing.key 0600
+  signing.pub        0644 root, beside the policy
+Running it again fixes owners and modes and keeps the key.
+
+Examples:
+  sudo breakglass init
+  sudo breakglass init --adopt /srv/breakglass-shared   # sessions of an old shared dir";
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Copy the ledger and sessions of an old (group-shared) data dir into the fresh one
+    #[arg(long, value_name = "DIR")]
+    pub adopt: Option<PathBuf>,
+}
+
+const CA_HELP: &str = "\
+Hosts with `fire_id` in the policy are reached with a certificate that breakglass signs
+for each session with this CA; production hosts trust its public key (TrustedUserCAKeys).
+`ca init` makes the key pair once: the private key in the data dir's keys/ (the service
+user's, 0600), the public key as ca.pub beside the policy. Run again, it keeps the key
+and repairs owners and modes.
+
+Examples:
+  sudo breakglass ca init
+  breakglass ca pubkey | ssh root@prod-db1 'cat > /etc/ssh/breakglass_ca.pub'";
+
+#[derive(Debug, Args)]
+pub struct CaArgs {
+    #[command(subcommand)]
+    pub action: CaAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaAction {
+    /// Make the CA key pair (root, from the installed binary; safe to run again)
+    Init,
+    /// Print the CA public key, one line, as sshd's TrustedUserCAKeys reads it
+    Pubkey,
 }
 
 #[derive(Debug, Args)]

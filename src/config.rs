@@ -21,9 +21,15 @@ pub const MIN_TTL: Duration = Duration::from_secs(1);
 pub const DEFAULT_MAX_TTL: Duration = Duration::from_secs(8 * 60 * 60);
 /// Output ending in a match of this is a password prompt; the next line typed is masked.
 /// Catches `Password:`, `[sudo] password for x:`, `Enter passphrase for key '...':`,
+/// `Enter pass phrase for server.key:`, vim's `Enter encryption key:` and `Enter same key
+/// again:`, and the word for password in German, French, Spanish, Portuguese, Italian,
+/// Dutch, Russian, Japanese and Chinese, with an ASCII or a full-width colon.
 /// `Verification code:`-style OTP prompts are left alone on purpose (codes expire).
-pub const DEFAULT_SECRET_PROMPT: &str =
-    r"(?i)(password|passphrase|passcode|\bpin\b)[^\n]{0,120}:\s*$";
+pub const DEFAULT_SECRET_PROMPT: &str = concat!(
+    r"(?i)(password|pass ?phrase|passcode|\bpin\b|encryption key|same key again|secret key",
+    r"|passwort|kennwort|mot de passe|contrase[ñn]a|senha|palavra-passe|parola d.ordine",
+    r"|wachtwoord|пароль|パスワード|密码|密碼|口令)[^\n]{0,120}[:：]\s*$"
+);
 
 /// One `[hosts.NAME]` table.
 #[derive(Debug, Default, Deserialize)]
@@ -38,6 +44,15 @@ pub struct HostConfig {
     /// does not take it.
     #[serde(default)]
     pub operator_drives_alone: bool,
+    /// Fire id: the ssh destination (name or address) of the host.
+    pub address: Option<String>,
+    /// Fire id: the remote user and certificate principal(s) the host is reached as.
+    pub fire_id: Option<crate::fireid::Principals>,
+    /// Fire id: the host's ssh port (22 when absent).
+    pub port: Option<u16>,
+    /// Fire id: the addresses (CIDR) the certificate may be used from.
+    #[serde(default)]
+    pub source_address: Vec<String>,
 }
 
 /// The file as written.
@@ -63,6 +78,22 @@ struct Raw {
     operator_drives_alone: bool,
     escape_key: Option<Spanned<String>>,
     syslog: Option<Spanned<String>>,
+    review_group: Option<String>,
+    #[serde(default)]
+    review_own: bool,
+    #[serde(default)]
+    allow_user_dir: bool,
+    #[serde(default)]
+    allow_user_config: bool,
+    #[serde(default)]
+    allow_record_secrets: bool,
+    seal_to: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    require_seal: bool,
+    store: Option<crate::ship::config::StoreConfig>,
+    #[serde(default)]
+    require_store: bool,
+    known_hosts: Option<PathBuf>,
 }
 
 /// The configuration, checked.
@@ -89,6 +120,27 @@ pub struct Config {
     pub escape_key: Option<String>,
     /// Where session heads are sent as a witness (off when None).
     pub syslog: Option<crate::witness::syslog::Target>,
+    /// Installed mode: the group whose members (and root) may review every session.
+    pub review_group: Option<String>,
+    /// Installed mode: every user may also review the sessions they recorded.
+    pub review_own: bool,
+    /// Installed mode: honour `--dir` and `BREAKGLASS_DIR`.
+    pub allow_user_dir: bool,
+    /// Installed mode: honour `--config`, `BREAKGLASS_CONFIG` and the user's config for
+    /// the session rules (never for the keys of this block).
+    pub allow_user_config: bool,
+    /// Installed mode: honour `shell --record-secrets`.
+    pub allow_record_secrets: bool,
+    /// The auditors' age keys masked input is sealed to (dropped when None).
+    pub seal_to: Option<crate::seal::Sealer>,
+    /// Installed: refuse to record without `seal_to`.
+    pub require_seal: bool,
+    /// The S3 bucket every session is shipped to (`[store]`), checked.
+    pub store: Option<crate::ship::config::StoreConfig>,
+    /// A session does not start when the store cannot be written.
+    pub require_store: bool,
+    /// Fire id: the known-hosts file ssh checks every fire id host against.
+    pub known_hosts: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -108,6 +160,16 @@ impl Default for Config {
             operator_drives_alone: false,
             escape_key: None,
             syslog: None,
+            review_group: None,
+            review_own: false,
+            allow_user_dir: false,
+            allow_user_config: false,
+            allow_record_secrets: false,
+            seal_to: None,
+            require_seal: false,
+            store: None,
+            require_store: false,
+            known_hosts: None,
         }
     }
 }
@@ -196,12 +258,32 @@ impl Config {
         cfg.operators = raw.operators;
         cfg.require_operator = raw.require_operator;
         cfg.operator_drives_alone = raw.operator_drives_alone;
+        cfg.review_group = raw.review_group;
+        cfg.review_own = raw.review_own;
+        cfg.allow_user_dir = raw.allow_user_dir;
+        cfg.allow_user_config = raw.allow_user_config;
+        cfg.allow_record_secrets = raw.allow_record_secrets;
+        cfg.known_hosts = raw.known_hosts;
         if let Some(t) = &raw.syslog {
             cfg.syslog = Some(
                 crate::witness::syslog::Target::parse(t.get_ref())
                     .map_err(|e| bad(t, "syslog", e))?,
             );
         }
+        if let Some(keys) = &raw.seal_to {
+            let sealer = crate::seal::Sealer::parse(keys.get_ref()).map_err(|e| {
+                Failure::tool(format!(
+                    "bad config {}, line {}, key `seal_to`: {e}",
+                    path.display(),
+                    line_of(text, keys.span().start)
+                ))
+            })?;
+            cfg.seal_to = Some(sealer);
+        }
+        cfg.require_seal = raw.require_seal;
+        cfg.store = crate::ship::config::check(raw.store, raw.require_store)
+            .map_err(|e| Failure::tool(format!("bad config {}: {e}", path.display())))?;
+        cfg.require_store = raw.require_store;
         if let Some(k) = &raw.escape_key {
             if crate::live::keys::parse_escape(k.get_ref()).is_none() {
                 return Err(bad(
@@ -245,6 +327,9 @@ impl Config {
                     path.display()
                 )));
             }
+            crate::fireid::check_host(name, h, cfg.known_hosts.as_deref()).map_err(|e| {
+                Failure::tool(format!("bad config {}: [hosts.{name}] {e}", path.display()))
+            })?;
         }
         Ok(cfg)
     }
@@ -353,10 +438,28 @@ operator_drives_alone = true
             "[sudo] password for alice: ",
             "Enter passphrase for key '/home/a/.ssh/id_ed25519': ",
             "alice@db1's password:",
+            "Enter pass phrase for server.key:",
+            "\r\nEnter encryption key: ",
+            "Enter same key again: ",
+            "Passwort: ",
+            "Mot de passe : ",
+            "Contraseña:",
+            "Senha:",
+            "Parola d'ordine:",
+            "Wachtwoord:",
+            "Пароль:",
+            "パスワード:",
+            "密码：",
         ] {
             assert!(r.is_match(p), "{p}");
         }
-        for p in ["$ ", "password changed.\n$ ", "Enter file name: "] {
+        for p in [
+            "$ ",
+            "password changed.\n$ ",
+            "Enter file name: ",
+            "Passwort geändert.\n$ ",
+            "Enter file in which to save the key (/root/.ssh/id_ed25519): x\n$ ",
+        ] {
             assert!(!r.is_match(p), "{p}");
         }
     }

@@ -66,12 +66,17 @@ pub fn new_id() -> std::io::Result<String> {
 impl Store {
     /// Open the store for reading; it need not exist.
     pub fn at(dir: PathBuf) -> Store {
-        let shared = fs::metadata(&dir).is_ok_and(|m| m.mode() & 0o2000 != 0);
+        // Installed, the setgid bit only gives new files the review group.
+        let shared =
+            !crate::mode::installed() && fs::metadata(&dir).is_ok_and(|m| m.mode() & 0o2000 != 0);
         Store { dir, shared }
     }
 
     /// Open the store for recording: create what is missing and check it can be trusted.
     pub fn prepare(dir: PathBuf) -> Result<Store, Failure> {
+        if let Some(service) = crate::mode::service_uid() {
+            return crate::installed::store::open_for_recording(&dir, service);
+        }
         let fix = "pass --dir DIR or set BREAKGLASS_DIR to a dir of your own";
         let mkdir = |p: &Path, mode: u32| {
             fs::DirBuilder::new()
@@ -144,11 +149,17 @@ impl Store {
 
     /// Mode for new session files: group-readable in a shared dir.
     pub fn file_mode(&self) -> u32 {
+        if crate::mode::installed() {
+            return crate::installed::store::RECORD_MODE;
+        }
         if self.shared { 0o640 } else { 0o600 }
     }
 
     /// Mode of the ledger: in a shared dir every member of the group appends to it.
     pub fn ledger_mode(&self) -> u32 {
+        if crate::mode::installed() {
+            return crate::installed::store::RECORD_MODE;
+        }
         if self.shared { 0o660 } else { 0o600 }
     }
 
@@ -175,9 +186,11 @@ impl Store {
             .append(true)
             .read(true)
             .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
             .mode(self.file_mode())
             .open(self.dir.join(Self::relative_file(id)))?;
-        if self.shared {
+        if self.shared || crate::mode::installed() {
+            // The umask (the recorded user's, installed) may have taken the group bits away.
             let _ = f.set_permissions(fs::Permissions::from_mode(self.file_mode()));
         }
         // SAFETY: flock on a valid fd we own; no memory is involved.
@@ -203,10 +216,14 @@ impl Store {
             };
             let path = entry.path();
             out.push(SessionFile {
-                id: id.to_string(),
+                // A name breakglass did not make may carry controls: it is shown, not obeyed.
+                id: crate::safe::text(id).into_owned(),
                 genesis: read_genesis(&path),
                 path,
             });
+        }
+        if let Some(uid) = crate::installed::only_sessions_of() {
+            out.retain(|s| s.genesis.as_ref().is_some_and(|g| g.uid == uid));
         }
         // Newest first by the ledger's order, which a file cannot claim for itself; files
         // the ledger does not list come after every listed one, by the time they claim.
@@ -221,13 +238,20 @@ impl Store {
     /// Find one session by `last`, a unique id prefix, or a path to a file.
     pub fn resolve(&self, spec: &str) -> Result<SessionFile, Failure> {
         let as_path = Path::new(spec);
+        if crate::installed::only_sessions_of().is_some()
+            && !crate::installed::rules::names_stored_session(spec)
+        {
+            return Err(Failure::usage(
+                "you may review your own sessions by id, not files",
+            ));
+        }
         if spec.contains('/') || (spec.ends_with(".jsonl") && as_path.exists()) {
             if !as_path.exists() {
                 return Err(Failure::usage(format!("no such file: {spec}")));
             }
             let id = as_path
                 .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
+                .map(|s| crate::safe::bytes(s.as_encoded_bytes()))
                 .unwrap_or_default();
             return Ok(SessionFile {
                 id,

@@ -39,14 +39,17 @@ pub struct Fit<'a> {
     pub drop: &'a [usize],
 }
 
-/// Lay out `header` and `rows` in at most `width` terminal columns (None: no limit).
+/// Lay out `header` and `rows` in at most `width` terminal columns (None: no limit). A
+/// column whose header is empty is left out.
 pub fn render(
     header: &[&str],
     rows: &[Vec<String>],
     width: Option<usize>,
     fit: Fit,
 ) -> Vec<String> {
-    let mut keep: Vec<usize> = (0..header.len()).collect();
+    let mut keep: Vec<usize> = (0..header.len())
+        .filter(|&i| !header[i].is_empty())
+        .collect();
     let widest = |i: usize| {
         rows.iter()
             .filter_map(|r| r.get(i))

@@ -15,13 +15,17 @@ use crate::audit::{self, Checked, LedgerIndex};
 use crate::log::chain::to_hex;
 use crate::log::verify::{Problem, Verdict, Witnesses};
 use crate::store::{SessionFile, Store};
+use crate::trust::{LedgerSeals, Trust};
 
 /// The data dir's ledger and where its sessions live: what a verdict is decided against.
-#[derive(Debug)]
 pub struct Judge {
     ledger: LedgerIndex,
     /// `sessions/` of the data dir, resolved; None when the data dir does not exist.
     sessions_dir: Option<PathBuf>,
+    /// The key signatures are checked against, and whether they are required.
+    trust: Trust,
+    /// What the ledger's signatures say.
+    seals: LedgerSeals,
 }
 
 /// What the syslog file given to `verify --syslog` held for one session.
@@ -38,14 +42,27 @@ pub enum SyslogSeen {
 pub struct Judgement {
     pub checked: Checked,
     pub syslog: Option<SyslogSeen>,
+    /// What the signatures prove, in words (None: nothing to say) and as JSON.
+    pub signed: Option<String>,
+    pub signature: serde_json::Value,
 }
 
 impl Judge {
-    /// Read the ledger of `store` (a missing ledger is an empty one).
+    /// Read the ledger of `store` (a missing ledger is an empty one), trusting the data
+    /// dir's own copy of the public key, if it has one (`verify --pubkey` names another).
     pub fn load(store: &Store) -> std::io::Result<Judge> {
+        let key = crate::sign::find_trusted(None, None, &store.dir).unwrap_or(None);
+        Judge::load_trusting(store, Trust::new(key, crate::mode::installed()))
+    }
+
+    /// Read the ledger of `store` and check its signatures with `trust`.
+    pub fn load_trusting(store: &Store, trust: Trust) -> std::io::Result<Judge> {
+        let (ledger, seals) = crate::trust::load_index(&store.ledger_path(), &trust)?;
         Ok(Judge {
-            ledger: LedgerIndex::load(&store.ledger_path())?,
+            ledger,
             sessions_dir: store.sessions_dir().canonicalize().ok(),
+            trust,
+            seals,
         })
     }
 
@@ -54,7 +71,14 @@ impl Judge {
         Judge {
             ledger: LedgerIndex::default(),
             sessions_dir: None,
+            trust: Trust::default(),
+            seals: LedgerSeals::default(),
         }
+    }
+
+    /// What the ledger's signatures say.
+    pub fn seals(&self) -> &LedgerSeals {
+        &self.seals
     }
 
     pub fn ledger(&self) -> &LedgerIndex {
@@ -74,10 +98,29 @@ impl Judge {
         extra: &Witnesses,
         progress: impl FnMut(u64),
     ) -> std::io::Result<Judgement> {
-        let ledger = self.is_here(&sf.path).then_some(&self.ledger);
+        let here = self.is_here(&sf.path);
+        let ledger = here.then_some(&self.ledger);
+        // The data dir's own copy of a key says nothing about a file kept elsewhere.
+        let elsewhere;
+        let trust = if here {
+            &self.trust
+        } else {
+            elsewhere = self.trust.elsewhere();
+            &elsewhere
+        };
+        let start = ledger
+            .and_then(|i| i.sessions.get(&sf.id))
+            .and_then(|l| l.start.as_ref())
+            .map(|(e, _)| e.seq);
+        let must_sign = self.seals.must_sign(trust, start);
+        let make = |w| trust.verifier(w, must_sign);
+        let checked = audit::check_with(sf, ledger, extra, make, progress)?;
+        let (signed, signature) = crate::trust::describe(&checked.report, trust, must_sign);
         Ok(Judgement {
-            checked: audit::check(sf, ledger, extra, progress)?,
+            checked,
             syslog: None,
+            signed,
+            signature,
         })
     }
 
@@ -228,6 +271,11 @@ impl Judgement {
             }
         }
         let witnesses = c.witnesses();
+        if matches!(r.verdict(), Verdict::Verified | Verdict::Interrupted)
+            && let Some(s) = &self.signed
+        {
+            text.push_str(s);
+        }
         if matches!(r.verdict(), Verdict::Verified | Verdict::Interrupted) {
             if witnesses.is_empty() {
                 text.push_str("  (unwitnessed: nothing outside the file vouches for it; compare the head with the one in the ticket)\n");
@@ -263,6 +311,7 @@ impl Judgement {
             "witnesses": witnesses,
             "unwitnessed": witnesses.is_empty(),
             "detail": self.detail(),
+            "signature": self.signature,
         });
         if let Some(s) = self.syslog {
             j["syslog_heads"] = json!(match s {

@@ -132,6 +132,14 @@ fn verify_all_catches_deleted_replaced_unlisted_and_cut_sessions() {
     let out = env.run(&["verify", "--all"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("does not list"), "{}", stdout(&out));
+    // The independent verifier says so too: a sound file the ledger does not list.
+    let copied = env
+        .dir()
+        .join("sessions")
+        .join(stranger.file_name().unwrap());
+    if let Some(py) = python::verify(&copied, Some(&env.dir().join("ledger.jsonl"))) {
+        py.assert_with_ledger("VERIFIED", "unlisted");
+    }
     // Named alone it is caught too, and so is a copy under another session's name.
     let stranger_id = stranger.file_stem().unwrap().to_str().unwrap().to_string();
     assert_eq!(env.run(&["verify", &stranger_id]).status.code(), Some(1));
@@ -163,8 +171,16 @@ fn verify_all_catches_deleted_replaced_unlisted_and_cut_sessions() {
     let out = env.run(&["verify", logs[1].to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stdout(&out).contains("ledger"), "{}", stdout(&out));
-    let py = python_verdict(&logs[1], Some(&env.dir().join("ledger.jsonl")));
-    assert!(py.is_empty() || py == "TAMPERED", "{py}");
+    let ledger = env.dir().join("ledger.jsonl");
+    if let Some(py) = python::verify(&logs[1], Some(&ledger)) {
+        py.assert_with_ledger("TAMPERED", "listed");
+        assert!(
+            py.file.json["why"].as_str().unwrap().starts_with("ledger:"),
+            "{}",
+            py.file.json
+        );
+        assert_eq!(py.status, 1);
+    }
     std::fs::write(&logs[1], &data).unwrap();
 
     // Replaced by another whole, valid session: its genesis is not the one in the ledger.

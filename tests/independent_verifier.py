@@ -4,12 +4,14 @@
 Written from docs/FORMAT.md alone, without reading breakglass's source, to show that the
 format can be checked by a program that does not trust breakglass. Standard library only.
 
-Usage: python3 tests/independent_verifier.py [--ledger LEDGER_FILE] FILE...
+Usage: python3 tests/independent_verifier.py [--pubkey PUBKEY_FILE] [--ledger LEDGER_FILE] FILE...
 
 Prints one JSON object per FILE on stdout: file, verdict, records (good complete lines),
 head (hex H of the last good line), line/seq/offset of the first bad record, why.
 With --ledger, one more object comes first for the ledger itself, marked "ledger": true,
 and each FILE's object gets "ledger": "listed" or "unlisted".
+With --pubkey (a signing.pub file), signatures are checked against that key and required
+as FORMAT.md's "Signed records" says; each object gets "key", "signed_upto", "end_signed".
 Exit status is that of the worst verdict: TAMPERED 1 > UNVERIFIABLE 4 > I/O error 2 >
 INTERRUPTED 3 > VERIFIED 0.
 """
@@ -26,6 +28,7 @@ WORST = ["VERIFIED", "INTERRUPTED", "IO", "UNVERIFIABLE", "TAMPERED"]  # mild to
 
 HEX = re.compile(r"[0-9a-f]{64}")
 SESSION_ID = re.compile(r"[0-9a-hjkmnp-tv-z]{12}")   # 0-9a-z without i l o u
+CERT_SERIAL = re.compile(r"[0-9a-f]{16}")
 RFC3339_UTC = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d{1,9})?Z")
 
 
@@ -66,8 +69,12 @@ CHECK = {
     "cols": u16, "rows": u16, "term": string, "started": matches(RFC3339_UTC),
     "ttl_s": nullable(nat), "tool": lambda v: type(v) is str and v.startswith("breakglass "),
     "origin": string,
+    "cert_serial": matches(CERT_SERIAL), "cert_key_id": string,
+    "cert_principals": lambda v: type(v) is list and all(type(a) is str for a in v),
+    "cert_valid_after": nat, "cert_valid_before": nat, "cert_ca": string,
     # o, i, m, p
     "d": string, "b": b64, "by": string, "redacted": nat, "text": string,
+    "sealed": lambda v: b64(v) and base64.b64decode(v).startswith(b"age-encryption.org/v1\n"),
     "event": one_of("join", "leave", "deny", "take", "return", "kill", "reclaim", "lost"),
     "who": string, "mode": one_of("watch", "operate"),
     # x
@@ -76,22 +83,124 @@ CHECK = {
     "records": nat, "bytes_in": nat, "bytes_out": nat, "ended": matches(RFC3339_UTC),
     # ledger
     "at": matches(RFC3339_UTC), "file": string, "genesis": matches(HEX), "head": matches(HEX),
+    # signatures
+    "key": matches(re.compile(r"ed25519:[0-9a-f]{16}")), "sig": matches(re.compile(r"[0-9a-f]{128}")),
 }
+
+SESSION_SIG_DOMAIN = b"breakglass-v1 session signature\n"
+LEDGER_SIG_DOMAIN = b"breakglass-v1 ledger signature\n"
+SIG_TAIL = len(b',"sig":"') + 128 + len(b'"}')
+
+
+# ---- Ed25519 verification (RFC 8032, section 5.1.7), a test oracle in plain Python -----
+
+P = 2**255 - 19
+L = 2**252 + 27742317777372353535851937790883648493
+D = -121665 * pow(121666, P - 2, P) % P
+SQRT_M1 = pow(2, (P - 1) // 4, P)
+
+
+def point_add(a, b):
+    """Points in extended coordinates (X, Y, Z, T), x = X/Z, y = Y/Z, x*y = T/Z."""
+    (x1, y1, z1, t1), (x2, y2, z2, t2) = a, b
+    A, B = (y1 - x1) * (y2 - x2) % P, (y1 + x1) * (y2 + x2) % P
+    C, E = 2 * t1 * t2 * D % P, 2 * z1 * z2 % P
+    e, f, g, h = B - A, E - C, E + C, B + A
+    return (e * f % P, g * h % P, f * g % P, e * h % P)
+
+
+def point_mul(s, p):
+    q = (0, 1, 1, 0)
+    while s:
+        if s & 1:
+            q = point_add(q, p)
+        p, s = point_add(p, p), s >> 1
+    return q
+
+
+def recover_x(y, sign):
+    if y >= P:
+        return None
+    x2 = (y * y - 1) * pow(D * y * y + 1, P - 2, P) % P
+    if x2 == 0:
+        return None if sign else 0
+    x = pow(x2, (P + 3) // 8, P)
+    if (x * x - x2) % P:
+        x = x * SQRT_M1 % P
+    if (x * x - x2) % P:
+        return None
+    return P - x if (x & 1) != sign else x
+
+
+def point_decode(b):
+    y = int.from_bytes(b, "little")
+    x = recover_x(y & ((1 << 255) - 1), y >> 255)
+    return None if x is None else (x, y & ((1 << 255) - 1), 1, x * (y & ((1 << 255) - 1)) % P)
+
+
+def point_equal(a, b):
+    return (a[0] * b[2] - b[0] * a[2]) % P == 0 and (a[1] * b[2] - b[1] * a[2]) % P == 0
+
+
+BASE_Y = 4 * pow(5, P - 2, P) % P
+BASE = (recover_x(BASE_Y, 0), BASE_Y, 1, recover_x(BASE_Y, 0) * BASE_Y % P)
+
+
+def ed25519_verify(public, msg, sig):
+    """[S]B == R + [SHA-512(R || A || M)]A, with S < L and R, A valid encodings."""
+    A, R = point_decode(public), point_decode(sig[:32])
+    s = int.from_bytes(sig[32:], "little")
+    if A is None or R is None or s >= L:
+        return False
+    k = int.from_bytes(hashlib.sha512(sig[:32] + public + msg).digest(), "little") % L
+    return point_equal(point_mul(s, BASE), point_add(R, point_mul(k, A)))
+
+
+def key_id(public):
+    return "ed25519:" + hashlib.sha256(public).hexdigest()[:16]
+
+
+class Seals:
+    """The signatures of one file (a session or the ledger): all by one key, each valid
+    over DOMAIN || the line up to its `,"sig":"` field, by the trusted key if one is given."""
+
+    def __init__(self, domain, public):
+        self.domain, self.public, self.key, self.upto, self.count = domain, public, None, None, 0
+
+    def check(self, n, data, obj):
+        if "sig" not in obj:
+            return False
+        if self.public is not None:
+            if obj["key"] != key_id(self.public):
+                raise Bad(f"signature by {obj['key']}, not by the trusted key {key_id(self.public)}")
+            if not ed25519_verify(self.public, self.domain + data[:-SIG_TAIL],
+                                  bytes.fromhex(obj["sig"])):
+                raise Bad(f"bad signature by {obj['key']}")
+        elif self.key is not None and obj["key"] != self.key:
+            raise Bad(f"signature by {obj['key']}, the ones before by {self.key}")
+        self.key, self.upto, self.count = obj["key"], n, self.count + 1
+        return True
+# A fire id session's genesis binds its certificate: all of these fields or none.
+CERT_FIELDS = ("cert_serial", "cert_key_id", "cert_principals", "cert_valid_after",
+               "cert_valid_before", "cert_ca")
 
 # kind -> (fields after the common ones in table order, exactly-one-of group, optional)
 SESSION_COMMON = ("seq", "t", "k", "prev")
 SESSION_KINDS = {
     "g": (("v", "session", "host", "user", "uid", "reason", "ticket", "command", "cols",
-           "rows", "term", "started", "ttl_s", "tool", "origin"), (), ()),
+           "rows", "term", "started", "ttl_s", "tool", "origin") + CERT_FIELDS, (), CERT_FIELDS),
     "o": (("d", "b"), ("d", "b"), ()),
-    "i": (("by", "d", "b", "redacted"), ("d", "b", "redacted"), ()),
+    "i": (("by", "d", "b", "redacted", "sealed"), ("d", "b", "redacted"), ("sealed",)),
     "r": (("cols", "rows"), (), ()),
     "m": (("by", "text"), (), ()),
     "p": (("event", "who", "uid", "mode"), (), ("uid", "mode")),
-    "x": (("cause", "exit", "signal", "records", "bytes_in", "bytes_out", "ended"), (), ()),
+    "x": (("cause", "exit", "signal", "records", "bytes_in", "bytes_out", "ended", "key", "sig"),
+          (), ("key", "sig")),
+    "s": (("key", "sig"), (), ()),
 }
 LEDGER_COMMON = ("seq", "at", "k", "session", "file", "prev")
-LEDGER_KINDS = {"start": (("genesis",), (), ()), "end": (("head", "records"), (), ())}
+LEDGER_KINDS = {"start": (("genesis", "key", "sig"), (), ("key", "sig")),
+                "end": (("head", "records", "key", "sig"), (), ("key", "sig"))}
 
 
 # ---- lines -----------------------------------------------------------------------------
@@ -168,8 +277,14 @@ def check_record(data, obj, dups, common, kinds):
                 raise Bad(f"field {key!r} has a wrong type or value: {obj[key]!r}")
         elif key not in exactly_one and key not in optional:
             raise Bad(f"missing field {key!r}")
+    if ("key" in obj) != ("sig" in obj):
+        raise Bad("`key` and `sig` go together")
+    if kind == "g" and 0 < sum(key in obj for key in CERT_FIELDS) < len(CERT_FIELDS):
+        raise Bad("a `g` record needs all of the `cert_` fields or none")
     if exactly_one and sum(key in obj for key in exactly_one) != 1:
         raise Bad(f"kind {kind!r} needs exactly one of {', '.join(exactly_one)}")
+    if "sealed" in obj and "redacted" not in obj:
+        raise Bad("field 'sealed' needs 'redacted' beside it")
     canonical = {key: obj[key] for key in order if key in obj}
     try:
         again = json.dumps(canonical, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -211,8 +326,9 @@ def claims_genesis(obj):
     return obj.get("k") == "g" and type(obj.get("v")) is int and obj["v"] == 1
 
 
-def verify_session(path, ledger=None):
+def verify_session(path, ledger=None, public=None):
     r = new_report(path)
+    seals, end_signed = Seals(SESSION_SIG_DOMAIN, public), False
     prev = last_t = genesis = genesis_hash = fragment = None
     ended, n, bytes_in, bytes_out = False, -1, 0, 0
     with open(path, "rb") as f:
@@ -222,8 +338,10 @@ def verify_session(path, ledger=None):
                     why = "bytes after the x line" if ended else "fragment over 1 MiB"
                     return fail(r, "TAMPERED", n, p, why)
                 if n == 0 and p.nonnul and not starts_like_genesis(p.data):
-                    return fail(r, "UNVERIFIABLE", n, p,
-                                "no complete first line, and not the start of a genesis")
+                    # Not a log at all; a fragment is no record, so no line is named.
+                    r.update(verdict="UNVERIFIABLE",
+                             why="no complete first line, and not the start of a genesis")
+                    return r
                 fragment = p
                 break
             obj = None
@@ -256,7 +374,9 @@ def verify_session(path, ledger=None):
                     bytes_out += payload_len(obj)
                 elif kind == "i":
                     bytes_in += payload_len(obj)
-                elif kind == "x":
+                signed = seals.check(n, p.data, obj)
+                if kind == "x":
+                    end_signed = signed
                     for field, want in (("records", n + 1), ("bytes_in", bytes_in),
                                         ("bytes_out", bytes_out)):
                         if obj[field] != want:
@@ -276,6 +396,15 @@ def verify_session(path, ledger=None):
         cut = f"; incomplete final fragment of {fragment.length} bytes at offset " \
               f"{fragment.offset}" if fragment else ""
         r.update(verdict="INTERRUPTED", why="no x line" + cut)
+    r.update(key=seals.key, signed_upto=seals.upto, end_signed=end_signed)
+    entry = ledger.get(genesis["session"]) if ledger is not None and genesis else None
+    required = public is not None and (entry is None or ledger.first_signed is None
+                                       or entry["seq"] >= ledger.first_signed)
+    if r["verdict"] == "VERIFIED" and not end_signed and (seals.count or required):
+        r.update(verdict="TAMPERED", line=r["records"], seq=r["records"] - 1,
+                 why="the end record is not signed")
+    elif r["verdict"] == "INTERRUPTED" and required and not seals.count and r["records"] >= 2:
+        r.update(verdict="TAMPERED", line=2, seq=1, why="no signature in a log that must be signed")
     if ledger is not None and genesis is not None:
         check_against_ledger(r, genesis, genesis_hash, ledger)
     return r
@@ -295,15 +424,24 @@ def check_against_ledger(r, genesis, genesis_hash, ledger):
         r.update(at_genesis, why=f"ledger: line 0 prev is {genesis['prev']}, the "
                                  f"ledger head before its start line is {entry['before']}")
     elif (r["records"], r["head"]) != (records, head):
-        r.update(verdict="TAMPERED", why=f"ledger: the file has {r['records']} lines and "
+        # Reported at the last line the ledger vouches for: changed, or cut off.
+        r.update(verdict="TAMPERED", line=records, seq=records - 1,
+                 why=f"ledger: the file has {r['records']} lines and "
                  f"head {r['head']}, its end line says {records} and {head}")
 
 
 # ---- the ledger ------------------------------------------------------------------------
 
-def verify_ledger(path):
-    """Check the ledger's own chain; return its report and {session: entry} of good lines."""
-    r, entries, head = new_report(path), {}, ZEROS
+class Entries(dict):
+    """{session: entry} of the good ledger lines, and the seq of the first signed one."""
+    first_signed = None
+
+
+def verify_ledger(path, public=None):
+    """Check the ledger's own chain and signatures; return its report and the Entries of
+    its good lines (those before the first bad one)."""
+    r, entries, head = new_report(path), Entries(), ZEROS
+    seals = Seals(LEDGER_SIG_DOMAIN, public)
     r["ledger"] = True
     with open(path, "rb") as f:
         for n, p in enumerate(pieces(f)):
@@ -325,10 +463,15 @@ def verify_ledger(path):
                     raise Bad(f"broken link: prev is {obj['prev']}, expected {head}")
                 if obj["file"] != f"sessions/{sid}.jsonl":
                     raise Bad(f"file {obj['file']!r} does not match session {sid}")
+                if not seals.check(n, p.data, obj) and seals.count:
+                    raise Bad("an unsigned line after a signed one")
+                if seals.count == 1 and seals.upto == n:
+                    entries.first_signed = n
                 if obj["k"] == "start":
                     if sid in entries:
                         raise Bad(f"a second start line for session {sid}")
-                    entries[sid] = {"genesis": obj["genesis"], "before": head, "end": None}
+                    entries[sid] = {"genesis": obj["genesis"], "before": head, "end": None,
+                                    "seq": n}
                 else:
                     if sid not in entries or entries[sid]["end"] is not None:
                         raise Bad(f"end line for session {sid} without a single start")
@@ -337,13 +480,23 @@ def verify_ledger(path):
                 return fail(r, "TAMPERED", n, p, str(e), obj), entries
             head = H(p.data)
             r["records"], r["head"] = n + 1, head
-    r["verdict"] = "VERIFIED"
+    if public is not None and r["records"] and not seals.count:
+        entries.clear()
+        r.update(verdict="TAMPERED", line=1, seq=0, offset=0,
+                 why="a key is known, but no ledger line is signed")
+        return r, entries
+    r.update(verdict="VERIFIED", key=seals.key)
     return r, entries
 
 
 # ---- command line ----------------------------------------------------------------------
 
 def main(argv):
+    public = None
+    if argv[:1] == ["--pubkey"] and len(argv) > 1:
+        with open(argv[1], "rb") as f:
+            public = bytes.fromhex(f.read().decode("ascii").strip())
+        argv = argv[2:]
     ledger_path, files = None, argv
     if argv[:1] == ["--ledger"]:
         ledger_path, files = (argv[1:2] or [None])[0], argv[2:]
@@ -359,13 +512,13 @@ def main(argv):
 
     if ledger_path is not None:
         try:
-            report, ledger = verify_ledger(ledger_path)
+            report, ledger = verify_ledger(ledger_path, public)
             emit(report, report["verdict"])
         except OSError as e:
             emit({"file": ledger_path, "ledger": True, "error": str(e)}, "IO")
     for path in files:
         try:
-            report = verify_session(path, ledger)
+            report = verify_session(path, ledger, public)
             emit(report, report["verdict"])
         except OSError as e:
             emit({"file": path, "error": str(e)}, "IO")

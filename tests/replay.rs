@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use breakglass::live::screen::Player;
 use breakglass::log::record::Body;
 use common::tmux::Tmux;
@@ -21,6 +19,27 @@ fn rows_of(screen: &str, n: usize) -> Vec<String> {
         v.pop();
     }
     v
+}
+
+/// Whether the status line (row 31 of the replay pane) shows who typed last (`i`):
+/// `root typed ls^M at 00:03`, or `nothing typed yet` (an event reads `Enter typed by
+/// root`, with no time).
+fn shows_who(screen: &str) -> bool {
+    screen.lines().nth(30).is_some_and(|l| {
+        l.contains("nothing typed yet") || (l.contains(" typed ") && l.contains(" at "))
+    })
+}
+
+/// Press `keys` in the replay pane, then `i`, and wait until the status line shows `i`
+/// was handled: keys are handled in order, so all of `keys` were too.
+fn press(t: &Tmux, keys: &[&str]) {
+    let before = shows_who(&t.screen_of("rep"));
+    let mut all = keys.to_vec();
+    all.push("i");
+    t.keys_to("rep", &all);
+    t.wait_for(&format!("{keys:?} to be handled"), |t| {
+        shows_who(&t.screen_of("rep")) != before
+    });
 }
 
 /// The session's screen after its whole log, as the emulator saw it.
@@ -56,7 +75,11 @@ fn replay_end_screen_seek_to_marker_search_and_quit() {
     t.send("echo one-$((1+1))");
     t.wait_in("main", "one-2");
     t.send("seq 1 500 | less");
-    t.wait_in("main", "\n29\n");
+    // Drawn whole: its prompt on the last row comes after the lines.
+    t.wait_for("less to draw its screen", |t| {
+        let rows = rows_of(&t.screen_of("main"), 30);
+        rows.len() == 30 && rows[28] == "29" && rows[29] == ":"
+    });
     let id = session_id(&env);
     let at_marker = rows_of(&t.screen_of("main"), 30);
     let out = env
@@ -80,7 +103,8 @@ fn replay_end_screen_seek_to_marker_search_and_quit() {
     t.send_to(
         "rep",
         &format!(
-            "stty -a > {0}.before; clear; {bg} replay {id} --speed 16; stty -a > {0}.after",
+            // The settings after are written whole, then renamed: the file appears complete.
+            "stty -a > {0}.before; clear; {bg} replay {id} --speed 16; stty -a > {0}.part; mv {0}.part {0}.after",
             stty.display()
         ),
     );
@@ -104,10 +128,9 @@ fn replay_end_screen_seek_to_marker_search_and_quit() {
         .count();
     let after_marker = records(&log).iter().rev().take_while(|r| !matches!(r.body, Body::Marker { .. })).filter(|r| matches!(&r.body, Body::Input { data, .. } if data.bytes().is_some_and(|b| b.contains(&b'\r')))).count();
     assert!(marks > after_marker);
-    for _ in 0..=after_marker {
-        t.keys_to("rep", &["["]);
-        std::thread::sleep(Duration::from_millis(150));
-    }
+    // The presses before the last land on Enters ("Enter typed by"); only the last lands
+    // on the marker, so its message shows that every press was handled.
+    t.keys_to("rep", &vec!["["; after_marker + 1]);
     t.wait_in("rep", "marker by");
     assert_eq!(
         rows_of(&t.screen_of("rep"), 30),
@@ -121,12 +144,11 @@ fn replay_end_screen_seek_to_marker_search_and_quit() {
     while rows_of(&t.screen_of("rep"), 30) == at_marker {
         back += 1;
         assert!(back <= 10, "ten steps back did not change the screen");
-        t.keys_to("rep", &[","]);
-        std::thread::sleep(Duration::from_millis(200));
+        press(&t, &[","]);
     }
-    for _ in 0..back {
-        t.keys_to("rep", &["."]);
-        std::thread::sleep(Duration::from_millis(200));
+    press(&t, &vec!["."; back]);
+    if shows_who(&t.screen_of("rep")) {
+        press(&t, &[]);
     }
     assert_eq!(
         rows_of(&t.screen_of("rep"), 30),

@@ -45,10 +45,11 @@ fn stray_signals_are_ignored_and_the_terminal_stays_in_order() {
         "echo re''ady; read x; echo got:$x",
     ]);
     pty.expect("ready");
-    for sig in [libc::SIGUSR1, libc::SIGUSR2, libc::SIGALRM] {
+    let stray = [libc::SIGUSR1, libc::SIGUSR2, libc::SIGALRM];
+    for sig in stray {
         pty.signal(sig);
     }
-    std::thread::sleep(Duration::from_millis(200));
+    procs::wait_signals_delivered(pty.pid(), &stray);
     pty.send("still-here\r");
     pty.expect("got:still-here");
     assert_eq!(pty.wait().code(), Some(0));
@@ -84,20 +85,31 @@ fn listing_into_a_closed_pipe_ends_quietly() {
             Some(0)
         );
     }
-    let mut child = env
-        .cmd()
-        .args(["ls"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        !String::from_utf8_lossy(&out.stderr).contains("panicked"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // A pipe whose reader is gone before `ls` starts, so its first write meets it closed.
+    for args in [&["ls"][..], &["ls", "--json"], &["verify", "--all"]] {
+        let (reader, writer) = nix::unistd::pipe().unwrap();
+        drop(reader);
+        let out = env
+            .cmd()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(writer))
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        // As other Unix tools: SIGPIPE ends it, and it says nothing.
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&out.status),
+            Some(libc::SIGPIPE),
+            "{args:?}: {:?}",
+            out.status
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 #[test]
@@ -194,9 +206,7 @@ fn ctrl_c_gets_through_a_flood_of_output() {
         "-c",
         "yes; echo unreachable",
     ]);
-    while pty.output_len() < 1_000_000 {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    pty.expect_len(1_000_000);
     let start = Instant::now();
     pty.send("\x03");
     let status = pty.wait();
@@ -214,4 +224,37 @@ fn ctrl_c_gets_through_a_flood_of_output() {
             if matches!(data, breakglass::log::record::Data::Text(t) if t == "\u{3}"))
     });
     assert!(typed, "no Ctrl-C input record");
+}
+
+#[test]
+fn a_failed_test_leaves_no_session_running() {
+    let env = Env::new();
+    // A command that shrugs off the hangup and the TERM a session ends with.
+    let pty = env.spawn(&[
+        "shell",
+        "-r",
+        "left behind",
+        "--",
+        "sh",
+        "-c",
+        "trap '' HUP TERM; echo re''ady; sleep 60; sleep 60",
+    ]);
+    pty.expect("ready");
+    // Once sh has started its sleep: breakglass, sh and sleep.
+    let start = std::time::Instant::now();
+    let mut all = vec![pty.pid()];
+    while all.len() < 3 {
+        all = vec![pty.pid()];
+        all.extend(procs::descendants(pty.pid()).iter().map(|(p, _)| p));
+        assert!(start.elapsed() < DEADLINE, "no sleep under {all:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The test fails while its session runs: unwinding drops the Pty.
+    let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let _session = pty;
+        panic!("a test failing mid-session");
+    }));
+    assert!(failed.is_err());
+    let left: Vec<i32> = all.into_iter().filter(|&p| procs::running(p)).collect();
+    assert!(left.is_empty(), "still running: {left:?}");
 }

@@ -32,6 +32,17 @@ fn wait_for_line(path: &Path, needle: &str) -> String {
     }
 }
 
+/// `breakglass verify SESSION --syslog FILE`.
+fn verify_syslog(env: &Env, session: &std::ffi::OsStr, syslog: &Path) -> std::process::Output {
+    env.cmd()
+        .arg("verify")
+        .arg(session)
+        .arg("--syslog")
+        .arg(syslog)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn heads_reach_syslog_and_a_cut_log_is_caught() {
     let env = Env::new();
@@ -48,7 +59,7 @@ fn heads_reach_syslog_and_a_cut_log_is_caught() {
         "--",
         "sh",
         "-c",
-        "echo one; read x; echo two",
+        "echo o''ne; read x; echo two",
     ]);
     owner.expect("one");
     let id = session_id(&env);
@@ -73,12 +84,7 @@ fn heads_reach_syslog_and_a_cut_log_is_caught() {
     assert!(text.contains("event=\"join\""));
 
     let log = env.log();
-    let out = env
-        .cmd()
-        .args(["verify", &id, "--syslog"])
-        .arg(&r.out)
-        .output()
-        .unwrap();
+    let out = verify_syslog(&env, id.as_ref(), &r.out);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -98,14 +104,7 @@ fn heads_reach_syslog_and_a_cut_log_is_caught() {
     let moved = env.tmp.path().join("cut.jsonl");
     std::fs::write(&moved, &data[..cut]).unwrap();
     assert_verdict(&moved, "INTERRUPTED");
-    let out = env
-        .cmd()
-        .arg("verify")
-        .arg(&moved)
-        .arg("--syslog")
-        .arg(&r.out)
-        .output()
-        .unwrap();
+    let out = verify_syslog(&env, moved.as_ref(), &r.out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
@@ -126,4 +125,24 @@ fn a_syslog_that_is_down_never_stalls_the_session() {
     let said = records(&log).iter().any(|r| matches!(&r.body, Body::Marker { by, text } if by == "breakglass" && text.contains("could not be sent")));
     assert!(said, "the log does not say the witness was missed");
     assert_verdict(&log, "VERIFIED");
+}
+
+#[test]
+fn a_signed_session_agrees_with_its_syslog_witness() {
+    let env = Env::new();
+    let Some(r) = rsyslogd(env.tmp.path()) else {
+        return;
+    };
+    env.write_config(&format!("syslog = \"tcp://127.0.0.1:{}\"\n", r.port));
+    common::signing::make_key(&env.dir());
+    // The genesis sent at the start is line 0's hash, not the checkpoint's after it.
+    let id = common::signing::quick_session(&env, "echo signed");
+    wait_for_line(&r.out, " end [breakglass@32473");
+    let out = verify_syslog(&env, id.as_ref(), &r.out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("outside witness") && stdout.contains("signed by"),
+        "{stdout}"
+    );
 }

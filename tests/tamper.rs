@@ -30,6 +30,7 @@ fn genesis(id: &str) -> Genesis {
         ttl_s: Some(3600),
         tool: "breakglass 0.1.0".into(),
         origin: "bastion".into(),
+        cert: None,
     }
 }
 
@@ -64,6 +65,7 @@ fn good_log(dir: &Path, id: &str) -> Vec<Vec<u8>> {
         bytes_in: 0,
         bytes_out: 0,
         ended: "2026-11-22T03:00:01Z".into(),
+        seal: None,
     };
     w.finish(70, end).unwrap();
     let data = std::fs::read(&path).unwrap();
@@ -174,6 +176,38 @@ fn cases(dir: &Path) -> Vec<Case> {
     let mut l = g.clone();
     l[7] = replace(&l[7], "\"records\":8", "\"records\":9");
     case(&mut out, "wrong record count", l, "TAMPERED", Some(8));
+    // The end record, edited: every count and field is checked...
+    for (name, from, to) in [
+        ("x: wrong bytes_out", "\"bytes_out\":", "\"bytes_out\":1"),
+        ("x: wrong bytes_in", "\"bytes_in\":", "\"bytes_in\":1"),
+        (
+            "x: unknown cause",
+            "\"cause\":\"exit\"",
+            "\"cause\":\"crash\"",
+        ),
+        ("x: exit status as a string", "\"exit\":0", "\"exit\":\"0\""),
+        (
+            "x: no ended time",
+            ",\"ended\":\"2026-11-22T03:00:01Z\"",
+            "",
+        ),
+        ("x: broken link", "\"prev\":\"", "\"prev\":\"0"),
+    ] {
+        let mut l = g.clone();
+        l[7] = replace(&l[7], from, to);
+        if name == "x: broken link" {
+            // Still 64 hex digits, one of them changed.
+            let s = String::from_utf8(l[7].clone()).unwrap();
+            let at = s.find("\"prev\":\"").unwrap() + 8;
+            l[7] = format!("{}{}", &s[..at + 64], &s[at + 65..]).into_bytes();
+        }
+        case(&mut out, name, l, "TAMPERED", Some(8));
+    }
+    // ...but a consistent edit of the last line leaves no trace in the chain: only the
+    // ledger's head (below), or another witness, can tell.
+    let mut l = g.clone();
+    l[7] = replace(&l[7], "\"exit\":0", "\"exit\":1");
+    case(&mut out, "x: exit status rewritten", l, "VERIFIED", None);
     let mut bytes = join(&g[..6]);
     bytes.extend_from_slice(&g[6][..20]);
     out.push(Case {
@@ -275,9 +309,54 @@ fn every_tamper_case_gets_its_verdict_from_all_three_verifiers() {
         if let Some(line) = c.line {
             assert_eq!(j["problem"]["line"], line, "{}: {j}", c.name);
         }
-        let py = python_verdict(&file, None);
-        if !py.is_empty() {
-            assert_eq!(py, c.verdict, "{}: independent verifier disagrees", c.name);
+        if let Some(py) = python::verify(&file, None) {
+            let py = py.file;
+            assert_eq!(
+                py.verdict, c.verdict,
+                "{}: independent verifier disagrees: {}",
+                c.name, py.json
+            );
+            assert_eq!(
+                py.line, c.line,
+                "{}: independent verifier's line: {}",
+                c.name, py.json
+            );
         }
     }
+}
+
+#[test]
+fn the_ledger_catches_an_end_record_rewritten_or_cut() {
+    let env = Env::new();
+    let out = env.run(&["shell", "-r", "end", "--", "sh", "-c", "echo hi; exit 0"]);
+    assert_eq!(out.status.code(), Some(0));
+    let log = env.log();
+    let ledger = env.dir().join("ledger.jsonl");
+    let original = std::fs::read(&log).unwrap();
+    let text = String::from_utf8(original.clone()).unwrap();
+    let lines = text.lines().count() as u64;
+    let (last_at, _) = text.trim_end().rsplit_once('\n').unwrap();
+    for (name, bytes) in [
+        (
+            "exit status rewritten",
+            text.replacen("\"exit\":0", "\"exit\":1", 1).into_bytes(),
+        ),
+        (
+            "cause rewritten",
+            text.replacen("\"cause\":\"exit\"", "\"cause\":\"ttl\"", 1)
+                .into_bytes(),
+        ),
+        ("end record cut off", format!("{last_at}\n").into_bytes()),
+    ] {
+        std::fs::write(&log, &bytes).unwrap();
+        let (v, code, j) = verify_file(&log);
+        assert_eq!((v.as_str(), code), ("TAMPERED", 1), "{name}: {j}");
+        assert_eq!(j["problem"]["line"], lines, "{name}: {j}");
+        if let Some(py) = python::verify(&log, Some(&ledger)) {
+            py.assert_with_ledger("TAMPERED", "listed");
+            assert_eq!(py.file.line, Some(lines), "{name}: {}", py.file.json);
+        }
+    }
+    std::fs::write(&log, &original).unwrap();
+    assert_verdict(&log, "VERIFIED");
 }

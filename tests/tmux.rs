@@ -23,8 +23,9 @@ fn shell_in_tmux_shows_the_session_and_restores_the_terminal() {
     };
     let before = work.join("before");
     let after = work.join("after");
+    // The settings after are written whole, then renamed: the file appears complete.
     t.send(&format!(
-        "stty -a > {}; {} shell -r 'tmux test' -- bash --norc --noprofile; stty -a > {}",
+        "stty -a > {0}; {1} shell -r 'tmux test' -- bash --norc --noprofile; stty -a > {2}.part; mv {2}.part {2}",
         before.display(),
         bin().display(),
         after.display()

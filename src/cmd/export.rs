@@ -173,7 +173,7 @@ fn export(
 
 fn write_lines(w: &mut dyn Write, lines: &[String]) -> io::Result<()> {
     for l in lines {
-        writeln!(w, "{l}")?;
+        writeln!(w, "{}", visible(l))?;
     }
     Ok(())
 }

@@ -12,7 +12,8 @@ use regex::RegexBuilder;
 use crate::cli::GrepArgs;
 use crate::error::{EXIT_USAGE, Failure};
 use crate::log::read::Records;
-use crate::log::record::Genesis;
+use crate::log::record::{Body, Genesis};
+use crate::log::report::MaskedCount;
 use crate::review::json::Ordered;
 use crate::review::search::{Hit, Search, Source};
 use crate::review::{clock, visible};
@@ -119,10 +120,15 @@ pub fn run(args: &GrepArgs, store: &Store) -> Result<i32> {
         match res {
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(0),
             Err(e) => {
-                eprintln!("breakglass: cannot search {}: {e}", sf.path.display());
+                let path = sf.path.display().to_string();
+                eprintln!("breakglass: cannot search {}: {e}", visible(&path));
                 failed = true;
             }
-            Ok(()) => {}
+            Ok(masked) if masked.lines > 0 && !args.output => {
+                let _ = out.flush();
+                eprintln!("{}", masked_note(&sf.id, &masked));
+            }
+            Ok(_) => {}
         }
     }
     if let (Some((id, t)), false) = (&first, args.json) {
@@ -140,18 +146,40 @@ pub fn run(args: &GrepArgs, store: &Store) -> Result<i32> {
     })
 }
 
-/// Search one session, handing each match to `emit`.
+/// Search one session, handing each match to `emit`; returns how much input was masked
+/// (never searched).
 fn search(
     sf: &SessionFile,
     mut search: Search,
     mut emit: impl FnMut(&Hit) -> io::Result<()>,
-) -> io::Result<()> {
+) -> io::Result<MaskedCount> {
+    let mut masked = MaskedCount::default();
     for r in Records::open(&sf.path)? {
-        for hit in search.record(&r?.1) {
+        let rec = r?.1;
+        if let Body::Input { data, .. } = &rec.body {
+            masked.input(data);
+        }
+        for hit in search.record(&rec) {
             emit(&hit)?;
         }
     }
-    search.finish().iter().try_for_each(emit)
+    search.finish().iter().try_for_each(emit)?;
+    Ok(masked)
+}
+
+/// Masked input is not searched, and grep says so: `[sealed 25 bytes]` in a matching
+/// line, and this note for every session that has any.
+fn masked_note(id: &str, m: &MaskedCount) -> String {
+    let id = visible(id);
+    let open = if m.sealed > 0 {
+        format!("; breakglass reveal {id} --identity KEY opens what was sealed")
+    } else {
+        String::new()
+    };
+    format!(
+        "breakglass: note: session {id}: masked input not searched: {}{open}",
+        m.short()
+    )
 }
 
 fn print_hit(
@@ -187,7 +215,7 @@ fn print_hit(
             sf.id,
             clock(hit.t),
             visible(hit.who()),
-            hit.line
+            visible(&hit.line)
         )
     }
 }

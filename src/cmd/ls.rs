@@ -17,7 +17,7 @@ use crate::verdict::Judge;
 /// Widest reason shown when the output is not a terminal; `--json` has it whole.
 const REASON_WIDTH: usize = 40;
 
-const HEADER: [&str; 9] = [
+const HEADER: [&str; 10] = [
     "ID",
     "START (UTC)",
     "DURATION",
@@ -26,13 +26,17 @@ const HEADER: [&str; 9] = [
     "REASON",
     "TICKET",
     "EXIT",
+    "MASKED",
     "STATE",
 ];
-/// To fit a narrow terminal, ticket and duration are left out (in this order) while even
-/// the narrowest table would not fit, then reason, ticket, host and user are cut.
+/// The MASKED column, left out when no session listed had masked input.
+const MASKED: usize = 8;
+/// To fit a narrow terminal, ticket, duration and masked input are left out (in this
+/// order) while even the narrowest table would not fit (`show` always has the masked
+/// input), then reason, ticket, host and user are cut.
 const FIT: table::Fit = table::Fit {
     shrink: &[5, 6, 4, 3],
-    drop: &[6, 2],
+    drop: &[6, 2, MASKED],
 };
 
 /// How a session ended, cause first: `exit 0`, `signal SIGSEGV`, `ttl (SIGHUP)`,
@@ -88,7 +92,8 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
         let judged = match judge.judge(sf) {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("breakglass: skipping {}: {e}", sf.path.display());
+                let path = sf.path.display().to_string();
+                eprintln!("breakglass: skipping {}: {e}", visible(&path));
                 continue;
             }
         };
@@ -120,6 +125,11 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
                     "signal": r.end.as_ref().and_then(|x| x.signal.clone()),
                     "cause": r.end.as_ref().map(|x| x.cause.clone()),
                     "records": r.records,
+                    "masked": {
+                        "lines": r.masked.lines,
+                        "bytes": r.masked.bytes,
+                        "sealed_lines": r.masked.sealed,
+                    },
                     "state": state,
                     "detail": judged.detail(),
                 })
@@ -141,11 +151,18 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
             },
             g.ticket.as_deref().map_or_else(|| "-".into(), visible),
             r.end.as_ref().map_or_else(|| "-".into(), ended),
+            r.masked.short(),
             state.to_string(),
         ]);
     }
     if !args.json {
-        for line in table::render(&HEADER, &rows, width, FIT) {
+        let mut header = HEADER.to_vec();
+        if rows.iter().all(|r| r[MASKED] == "-") {
+            // Nothing was masked: the column would say nothing (an empty header leaves
+            // it out).
+            header[MASKED] = "";
+        }
+        for line in table::render(&header, &rows, width, FIT) {
             println!("{line}");
         }
     }
@@ -169,6 +186,7 @@ mod tests {
             bytes_in: 0,
             bytes_out: 0,
             ended: String::new(),
+            seal: None,
         };
         assert_eq!(ended(&x("exit", Some(0), None)), "exit 0");
         assert_eq!(ended(&x("ttl", Some(255), None)), "ttl (255)");

@@ -15,12 +15,16 @@ pub fn run(args: &MarkArgs, store: &Store) -> Result<i32> {
             Failure::usage(format!("a marker needs text of 1 to {MAX_MARKER} bytes")).into(),
         );
     }
-    let sf = store.resolve(&args.session)?;
+    let id = if crate::mode::installed() {
+        crate::installed::store::resolve_live(store, Some(&args.session))?
+    } else {
+        store.resolve(&args.session)?.id
+    };
     let mut hello = client::hello("mark");
     hello.text = Some(text);
-    let (_, answer) = client::connect(&client::socket_path(store, &sf.id), &hello)?;
+    let (_, answer) = client::connect(&client::socket_path(store, &id), &hello)?;
     if let Answer::Notice(n) = answer {
-        eprintln!("{}: {n}", sf.id);
+        eprintln!("{id}: {n}");
     }
     Ok(0)
 }

@@ -199,7 +199,22 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
     check_host(args, cfg)?;
     let ticket = check_ticket(args.ticket.clone(), cfg, interactive)?;
     let ttl = ttl_for(args.ttl.as_deref(), cfg)?;
-    let command = command_for(args, cfg);
+    let fire = args
+        .host
+        .as_deref()
+        .and_then(|h| crate::fireid::target(cfg, h));
+    if fire.is_some() && !args.command.is_empty() {
+        return Err(Failure::usage(
+            "a fire id host runs a terminal only: drop `-- COMMAND` and type it in the session",
+        )
+        .into());
+    }
+    // A fire id host runs breakglass's own ssh by its absolute path (set once the
+    // session's files exist), never one found on the user's PATH.
+    let command = match &fire {
+        Some(_) => vec![crate::fireid::ssh::SSH_PROGRAM.to_string()],
+        None => command_for(args, cfg),
+    };
     let host = args.host.clone().unwrap_or_else(session::hostname);
     check_lengths(&reason, ticket.as_deref(), &host, &command)?;
     let store = Store::prepare(store_dir)?;
@@ -229,6 +244,7 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
         ticket,
         ttl,
         secret_prompt: (!args.record_secrets).then(|| cfg.secret_prompt.clone()),
+        seal: check_seal(args, cfg)?,
         acl,
         require_operator: args.require_operator || cfg.require_operator || host_requires,
         syslog: cfg.syslog.clone(),
@@ -243,8 +259,36 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
             .as_deref()
             .and_then(crate::live::keys::parse_escape)
             .unwrap_or(crate::live::keys::DEFAULT_ESCAPE),
+        fire,
     };
+    let shipping = crate::ship::before_session(cfg, &plan.store)?;
     let outcome = session::run(plan)?;
     eprint!("{}", session::summary(&outcome));
+    let url = cfg
+        .store
+        .as_ref()
+        .map(|s| crate::safe::text(&s.url).into_owned());
+    if let Some(line) = crate::ship::after_session(shipping, url) {
+        eprint!("{line}");
+    }
     Ok(outcome.exit_code)
+}
+
+/// The keys masked input is sealed to, after the policy's `require_seal`: with it, a
+/// session without `seal_to` or with `--record-secrets` is refused before it starts.
+fn check_seal(args: &ShellArgs, cfg: &Config) -> Result<Option<crate::seal::Sealer>, Failure> {
+    if cfg.require_seal && cfg.seal_to.is_none() {
+        return Err(Failure::tool(format!(
+            "{} sets require_seal but no seal_to: add the auditors' age keys, \
+             seal_to = [\"age1...\"] (from age-keygen -y)",
+            cfg.source()
+        )));
+    }
+    if cfg.require_seal && args.record_secrets {
+        return Err(Failure::usage(format!(
+            "--record-secrets is refused: {} requires masked input to be sealed (require_seal)",
+            cfg.source()
+        )));
+    }
+    Ok(cfg.seal_to.clone())
 }

@@ -10,8 +10,15 @@ use crate::cli::VerifyArgs;
 use crate::error::{EXIT_USAGE, Failure};
 use crate::log::chain::to_hex;
 use crate::log::verify::{Verdict, Witnesses};
+use crate::safe;
+use crate::sign::find_trusted;
 use crate::store::{SessionFile, Store};
+use crate::trust::Trust;
 use crate::verdict::{Judge, SyslogSeen};
+use std::path::Path;
+
+/// Said after a personal-mode verdict: the files are the user's own, so are their hashes.
+pub const PERSONAL_NOTE: &str = "breakglass: note: personal mode: these files and the ledger are yours, and whoever runs as you can rewrite them consistently; VERIFIED proves nothing against you (installed mode does: docs/SECURITY.md)";
 
 /// Files larger than this get a progress bar on a terminal.
 const PROGRESS_MIN_BYTES: u64 = 4 * 1024 * 1024;
@@ -43,7 +50,7 @@ fn progress_bar(sf: &SessionFile) -> Option<indicatif::ProgressBar> {
             .expect("valid template")
             .progress_chars("=> "),
         );
-        pb.set_message(format!("verifying {}", sf.id));
+        pb.set_message(format!("verifying {}", safe::text(&sf.id)));
         pb
     })
 }
@@ -82,14 +89,15 @@ fn one(
                     json!({"session": sf.id, "file": sf.path.display().to_string(), "error": e.to_string()})
                 );
             } else {
-                eprintln!("breakglass: cannot read {}: {e}", sf.path.display());
+                let path = sf.path.display().to_string();
+                eprintln!("breakglass: cannot read {}: {e}", safe::text(&path));
             }
             EXIT_USAGE
         }
     }
 }
 
-pub fn run(args: &VerifyArgs, store: &Store) -> Result<i32> {
+pub fn run(args: &VerifyArgs, store: &Store, config: Option<&Path>) -> Result<i32> {
     if args.sessions.is_empty() && !args.all {
         return Err(Failure::usage(
             "name sessions to verify (an id prefix, `last`, or a file), or pass --all",
@@ -103,7 +111,10 @@ pub fn run(args: &VerifyArgs, store: &Store) -> Result<i32> {
         ))
         .into());
     }
-    let judge = Judge::load(store).map_err(|e| {
+    let key = find_trusted(args.pubkey.as_deref(), config, &store.dir)
+        .map_err(|e| Failure::usage(format!("{e:#}")))?;
+    let trust = Trust::new(key, crate::mode::installed());
+    let judge = Judge::load_trusting(store, trust).map_err(|e| {
         Failure::usage(format!(
             "cannot read the ledger {}: {e}",
             store.ledger_path().display()
@@ -178,6 +189,9 @@ pub fn run(args: &VerifyArgs, store: &Store) -> Result<i32> {
         );
         code = worst(code, EXIT_USAGE);
     }
+    if !args.json && !targets.is_empty() && !crate::mode::installed() {
+        eprintln!("{PERSONAL_NOTE}");
+    }
     Ok(code)
 }
 
@@ -219,6 +233,9 @@ fn report_dir(p: &audit::DirProblems, judge: &Judge, store: &Store, json_out: bo
                 "problem": p.ledger.as_ref().map(crate::verdict::problem_json),
                 "missing": p.missing,
                 "unlisted": p.unlisted,
+                "signed_lines": judge.seals().signed,
+                "signed_from_line": judge.seals().first_signed.map(|s| s + 1),
+                "key": judge.seals().key,
             })
         );
         return;
@@ -226,13 +243,24 @@ fn report_dir(p: &audit::DirProblems, judge: &Judge, store: &Store, json_out: bo
     match &p.ledger {
         Some(pr) => println!(
             "ledger  TAMPERED\n  line {}, byte offset {}:\n    expected {}\n    found    {}",
-            pr.line, pr.offset, pr.expected, pr.found
+            pr.line,
+            pr.offset,
+            safe::text(&pr.expected),
+            safe::text(&pr.found)
         ),
         None => println!("ledger  {verdict}  {entries} lines"),
     }
     if let Some(h) = &head {
         let good = if p.ledger.is_some() { "last good " } else { "" };
         println!("  {good}head {h} (compare it with a copy kept off this host)");
+    }
+    let seals = judge.seals();
+    if let (Some(key), Some(first)) = (&seals.key, seals.first_signed) {
+        println!(
+            "  {} line(s) signed by {key}, from line {} on",
+            seals.signed,
+            first + 1
+        );
     }
     for id in &p.missing {
         println!(

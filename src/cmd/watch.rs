@@ -19,6 +19,7 @@ use crate::live::protocol::{self, Ended, Frame, State, kind};
 use crate::live::words;
 use crate::log::chain::{Hash, line_hash, to_hex};
 use crate::review::visible;
+use crate::safe;
 use crate::session::term;
 use crate::store::{Store, is_live};
 
@@ -85,7 +86,7 @@ fn pick(store: &Store) -> Result<String, Failure> {
                     s.id,
                     visible(&g.user),
                     visible(&g.host),
-                    g.started.get(..16).unwrap_or("").replace('T', " "),
+                    visible(&g.started.get(..16).unwrap_or("").replace('T', " ")),
                     watchers,
                     visible(&g.reason)
                 );
@@ -107,6 +108,9 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
         None => keys::DEFAULT_ESCAPE,
     };
     let id = match &args.session {
+        _ if crate::mode::installed() => {
+            crate::installed::store::resolve_live(store, args.session.as_deref())?
+        }
         Some(s) => {
             let sf = store.resolve(s)?;
             if has_ended(&sf.path) {
@@ -118,13 +122,20 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
     };
     let mut witness = match &args.save {
         Some(p) => Some(Witness {
+            // A new file, never through a symlink: in a dir others can write, a planted
+            // link must not turn the copy into an overwrite of someone's file.
             file: OpenOptions::new()
                 .write(true)
-                .create(true)
-                .truncate(true)
+                .create_new(true)
+                .custom_flags(libc::O_NOFOLLOW)
                 .mode(0o600)
                 .open(p)
-                .map_err(|e| Failure::usage(format!("cannot write {}: {e}", p.display())))?,
+                .map_err(|e| {
+                    Failure::usage(format!(
+                        "cannot create {}: {e}; --save writes a new file, pick a new name",
+                        p.display()
+                    ))
+                })?,
             path: p.clone(),
             records: 0,
             head: None,
@@ -178,6 +189,7 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
         }
     });
     let title = format!("breakglass: watching {} on {} ({id})", w.user, w.host);
+    let title = safe::text(&title);
     // Whether stdin was a terminal at the start: once it has hung up it no longer
     // reports being one, and its end must still end the watch (and free the keyboard).
     let interactive = term::is_tty(0);
@@ -235,10 +247,10 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
     match &ended {
         Some(e) => eprintln!(
             "\r\nbreakglass: session {id} ended ({}, exit {}); {} records, head {}",
-            e.cause,
+            safe::text(&e.cause),
             e.exit.map_or("-".into(), |c| c.to_string()),
             e.records,
-            e.head
+            safe::text(&e.head)
         ),
         None => eprintln!("\r\nbreakglass: detached from session {id}"),
     }
@@ -315,7 +327,7 @@ impl Ui {
                 self.check_size();
             }
             kind::NOTICE => {
-                let t = String::from_utf8_lossy(&f.payload).into_owned();
+                let t = safe::bytes(&f.payload);
                 self.say(&t);
             }
             kind::STATE => {
@@ -341,7 +353,7 @@ impl Ui {
                     if !self.told_readonly {
                         self.told_readonly = true;
                         let holder = crate::review::who(&self.state.wheel, &self.user);
-                        let text = words::not_sent(self.escape, self.operator, holder);
+                        let text = words::not_sent(self.escape, self.operator, &safe::text(holder));
                         self.say(&text);
                     }
                 }
@@ -363,8 +375,8 @@ impl Ui {
                     let h = words::help_line(self.escape, self.operator);
                     let who = format!(
                         "keyboard: {}; watching: {}",
-                        crate::review::who(&self.state.wheel, &self.user),
-                        self.state.watchers.join(", ")
+                        safe::text(crate::review::who(&self.state.wheel, &self.user)),
+                        safe::text(&self.state.watchers.join(", "))
                     );
                     self.say(&format!("{h}\r\n  {who}"));
                 }

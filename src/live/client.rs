@@ -4,8 +4,12 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+
 use super::protocol::{self, Frame, Hello, VERSION, Welcome, kind};
+use super::trust;
 use crate::error::Failure;
+use crate::safe;
 use crate::store::{SessionFile, Store, is_live};
 
 /// How long a client waits for the session to answer its hello.
@@ -22,15 +26,48 @@ pub enum Answer {
     Notice(String),
 }
 
-/// Connect and say hello; a refusal is an error carrying the session's reason.
+/// Connect and say hello; a refusal is an error carrying the session's reason. Only a
+/// socket of the identity sessions run as is spoken to (see [`trust`]).
 pub fn connect(socket: &Path, hello: &Hello) -> Result<(UnixStream, Answer), Failure> {
-    let mut s = UnixStream::connect(socket).map_err(|e| match e.kind() {
+    connect_as(trust::expected_owner(), socket, hello, |p| {
+        UnixStream::connect(p)
+    })
+}
+
+/// [`connect`] to a socket that must belong to, and be listened on by, uid `owner`,
+/// opening the connection with `open` (a setuid caller passes one that connects under
+/// the user's own uid, which is who the session's `SO_PEERCRED` then sees). Nothing is
+/// sent before both checks pass.
+pub fn connect_as(
+    owner: u32,
+    socket: &Path,
+    hello: &Hello,
+    open: impl FnOnce(&Path) -> std::io::Result<UnixStream>,
+) -> Result<(UnixStream, Answer), Failure> {
+    let shown = safe::text(&socket.display().to_string()).into_owned();
+    let untrusted = |e: trust::Untrusted| {
+        Failure::tool(format!(
+            "{shown}: {e}; someone may have put it there to catch what you type"
+        ))
+    };
+    match trust::check_path(owner, socket) {
+        Ok(verdict) => verdict.map_err(untrusted)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Failure::usage(format!(
+                "the session is not live ({shown}: {e})"
+            )));
+        }
+        Err(e) => return Err(Failure::tool(format!("cannot look at {shown}: {e}"))),
+    }
+    let mut s = open(socket).map_err(|e| match e.kind() {
         std::io::ErrorKind::PermissionDenied => Failure::tool(format!(
-            "cannot reach {}: permission denied (the session's owner, root and its group may connect)",
-            socket.display()
+            "cannot reach {shown}: permission denied (the session's owner, root and its group may connect)"
         )),
-        _ => Failure::usage(format!("the session is not live ({}: {e})", socket.display())),
+        _ => Failure::usage(format!("the session is not live ({shown}: {e})")),
     })?;
+    let peer = getsockopt(&s, PeerCredentials)
+        .map_err(|e| Failure::tool(format!("cannot tell who listens on the socket: {e}")))?;
+    trust::check_peer(owner, peer.uid()).map_err(untrusted)?;
     let payload = serde_json::to_vec(hello).expect("hello serializes");
     protocol::write_frame(&mut s, kind::HELLO, &payload)
         .map_err(|e| Failure::tool(format!("cannot talk to the session: {e}")))?;
@@ -47,13 +84,10 @@ pub fn connect(socket: &Path, hello: &Hello) -> Result<(UnixStream, Answer), Fai
                     .map_err(|e| Failure::tool(format!("bad welcome: {e}")))?,
             ),
         )),
-        kind::NOTICE => Ok((
-            s,
-            Answer::Notice(String::from_utf8_lossy(&f.payload).into_owned()),
-        )),
+        kind::NOTICE => Ok((s, Answer::Notice(safe::bytes(&f.payload)))),
         kind::DENIED => Err(Failure {
             code: 1,
-            message: format!("refused: {}", String::from_utf8_lossy(&f.payload)),
+            message: format!("refused: {}", safe::bytes(&f.payload)),
         }),
         k => Err(Failure::tool(format!(
             "unexpected answer {k:#04x} from the session"

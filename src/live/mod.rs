@@ -6,6 +6,7 @@
 //! reads again, and never slows the session.
 
 pub mod acl;
+pub mod admission;
 pub mod client;
 pub mod keys;
 pub mod pace;
@@ -15,6 +16,7 @@ pub mod screen;
 pub mod server;
 pub mod tail;
 pub mod words;
+pub mod trust;
 
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;

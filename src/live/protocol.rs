@@ -5,14 +5,17 @@
 //! shared, setgid data dir) inside a 0700 (2770) dir. Who is connecting comes from the
 //! kernel (`SO_PEERCRED`), never from the client: nothing a client sends names it. Every
 //! byte from a client is untrusted; a frame that breaks these rules drops that client
-//! only, never the session.
+//! only, never the session. Before admission the limits of `admission.rs` apply. The
+//! client trusts the server the same way: it speaks only to a socket of the session's
+//! identity, in a dir nobody else can write, listened on by that identity (`trust.rs`).
 //!
 //! # Framing
 //! Every frame is `len: u32 big-endian | type: u8 | payload`, where `len` counts the type
 //! byte and the payload. `len` is at least 1 and at most [`MAX_FRAME`].
 //!
 //! # Conversation
-//! 1. The client sends `HELLO` (JSON [`Hello`]) within [`HELLO_TIMEOUT`]. Any other first
+//! 1. The client sends `HELLO` (JSON [`Hello`]), whole, within [`HELLO_TIMEOUT`] and in at
+//!    most `admission::MAX_HELLO` bytes. Any other first
 //!    frame, or a second `HELLO`, drops the client.
 //! 2. The session answers `WELCOME` (JSON [`Welcome`]) or `DENIED` (text) and closes.
 //!    For `mode: "info"` and `mode: "mark"` the connection ends after the answer.
@@ -40,7 +43,8 @@ pub const VERSION: u32 = 1;
 /// of even a huge screen are far smaller; a client sending more is not a watcher.
 pub const MAX_FRAME: usize = 1024 * 1024;
 
-/// A client must say hello this fast, so a connection that says nothing holds nothing.
+/// A client must say its whole hello this fast (one deadline for all its reads), so a
+/// connection that says nothing, or a byte at a time, holds nothing for long.
 pub const HELLO_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Largest marker text; a marker is a line in a postmortem, not a document.

@@ -60,8 +60,8 @@ pub struct Player {
 
 impl Player {
     pub fn new(cols: u16, rows: u16) -> Player {
-        let term =
-            avt::Terminal::new(cols.max(1).into(), rows.max(1).into()).expect("size is positive");
+        let (cols, rows) = crate::size::clamp(cols, rows);
+        let term = avt::Terminal::new(cols.into(), rows.into()).expect("size is positive");
         Player { term, cols, rows }
     }
 
@@ -72,8 +72,7 @@ impl Player {
             Body::Output(Data::Text(s)) => self.term.feed(s.as_str()),
             Body::Output(Data::Bytes(b)) => self.term.feed(String::from_utf8_lossy(&b).as_ref()),
             Body::Resize { cols, rows } => {
-                self.cols = cols.max(1);
-                self.rows = rows.max(1);
+                (self.cols, self.rows) = crate::size::clamp(cols, rows);
                 self.term.resize(self.cols.into(), self.rows.into());
             }
             _ => {}

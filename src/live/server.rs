@@ -14,6 +14,7 @@ use std::time::Duration;
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 
 use super::acl::{Access, Acl, Peer};
+use super::admission::{self, Pending};
 use super::pace::Pace;
 use super::protocol::{self, Ended, Frame, Hello, MAX_MARKER, VERSION, Welcome, kind};
 use super::screen::ScreenService;
@@ -111,12 +112,21 @@ pub fn listen(path: &Path, mode: u32, ctx: Arc<ServerCtx>) -> io::Result<SocketG
     std::thread::Builder::new()
         .name("live-accept".into())
         .spawn(move || {
+            let pending = Arc::new(Pending::default());
             for conn in listener.incoming() {
-                let Ok(stream) = conn else { continue };
+                let stream = match conn {
+                    Ok(s) => s,
+                    Err(e) if admission::must_back_off(&e) => {
+                        std::thread::sleep(admission::ACCEPT_BACKOFF);
+                        continue;
+                    }
+                    Err(_) => continue,
+                };
                 let ctx = Arc::clone(&ctx);
+                let pending = Arc::clone(&pending);
                 let _ = std::thread::Builder::new()
                     .name("live-conn".into())
-                    .spawn(move || serve(stream, ctx));
+                    .spawn(move || serve(stream, ctx, &pending));
             }
         })?;
     Ok(guard)
@@ -127,19 +137,22 @@ fn deny(stream: &mut UnixStream, why: &str) {
 }
 
 /// One connection: hello, admission, then read the watcher's frames until it goes.
-fn serve(mut stream: UnixStream, ctx: Arc<ServerCtx>) {
+fn serve(mut stream: UnixStream, ctx: Arc<ServerCtx>, pending: &Pending) {
     let Ok(cred) = getsockopt(&stream, PeerCredentials) else {
         return;
     };
-    let peer = Peer::lookup(cred.uid());
-    let _ = stream.set_read_timeout(Some(protocol::HELLO_TIMEOUT));
-    let hello: Hello = match protocol::read_frame(&mut stream) {
-        Ok(Some(f)) if f.kind == kind::HELLO => match f.parse() {
+    let Ok(ticket) = pending.enter(cred.uid(), &stream) else {
+        return;
+    };
+    let hello: Hello = match admission::read_hello(&mut stream, admission::HELLO_TIMEOUT) {
+        Some(f) if f.kind == kind::HELLO => match f.parse() {
             Ok(h) => h,
             Err(_) => return,
         },
         _ => return, // garbage, silence or the wrong first frame: drop this client only
     };
+    drop(ticket);
+    let peer = Peer::lookup(cred.uid());
     if hello.v != VERSION {
         return deny(
             &mut stream,

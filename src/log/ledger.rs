@@ -3,7 +3,8 @@
 //!
 //! Lines follow the session-log rules (one write, LF last, same hash `H`). Fields, in order:
 //! `seq`, `at`, `k` (`start`|`end`), `session`, `file`, `prev`, then `genesis` (start) or
-//! `head` and `records` (end). Appends happen under an exclusive `flock` on the ledger.
+//! `head` and `records` (end), and on a signed line `key` and `sig` (log/seal.rs). Appends
+//! happen under an exclusive `flock` on the ledger.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -17,7 +18,11 @@ use serde::Deserialize;
 use super::chain::{self, Hash, ZERO_HASH, line_hash};
 use super::json::push_str;
 use super::lines::{Item, LineReader};
+use super::seal::{self, Seal};
 use super::verify::Problem;
+use crate::sign::Signer;
+
+mod sealed;
 
 /// How far back from the end the last ledger line is looked for; ledger lines are a few
 /// hundred bytes, so this is generous.
@@ -67,8 +72,14 @@ impl Entry {
         }
     }
 
-    /// Strict decode: valid JSON, known fields once each, canonical bytes.
+    /// Strict decode: valid JSON, known fields once each, canonical bytes. A signed
+    /// line's seal is dropped here (see [`Entry::decode_sealed`]).
     pub fn decode(line: &[u8]) -> Result<Entry, String> {
+        Self::decode_sealed(line).map(|(e, _)| e)
+    }
+
+    /// Strict decode of a line that may be signed.
+    pub fn decode_sealed(line: &[u8]) -> Result<(Entry, Option<Seal>), String> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Raw {
@@ -81,6 +92,8 @@ impl Entry {
             genesis: Option<String>,
             head: Option<String>,
             records: Option<u64>,
+            key: Option<String>,
+            sig: Option<String>,
         }
         let raw: Raw =
             serde_json::from_slice(line).map_err(|e| format!("not a valid ledger line: {e}"))?;
@@ -110,6 +123,7 @@ impl Entry {
         if !super::record::is_rfc3339_utc(&raw.at) {
             return Err(format!("`at` is `{}`, not RFC 3339 UTC", raw.at));
         }
+        let sealed = seal::from_fields(raw.key.clone(), raw.sig.clone(), false)?;
         let e = Entry {
             seq: raw.seq,
             at: raw.at,
@@ -121,11 +135,11 @@ impl Entry {
             records: raw.records,
         };
         let mut again = Vec::new();
-        e.encode(&mut again);
+        e.encode_sealed(sealed.as_ref(), &mut again);
         if again != line {
             return Err("ledger line is not in canonical form".into());
         }
-        Ok(e)
+        Ok((e, sealed))
     }
 }
 
@@ -134,6 +148,7 @@ pub struct Ledger {
     file: File,
     next_seq: u64,
     head: Hash,
+    signer: Option<std::sync::Arc<Signer>>,
 }
 
 impl Ledger {
@@ -143,6 +158,7 @@ impl Ledger {
             .read(true)
             .append(true)
             .create(true)
+            .custom_flags(libc::O_NOFOLLOW)
             .mode(mode)
             .open(path)?;
         if mode & 0o070 != 0 && file.metadata()?.len() == 0 {
@@ -158,6 +174,7 @@ impl Ledger {
             file,
             next_seq,
             head,
+            signer: None,
         })
     }
 
@@ -166,12 +183,16 @@ impl Ledger {
         self.head
     }
 
-    /// Append one line (its `seq` and `prev` are filled in here).
+    /// Append one line (its `seq` and `prev` are filled in here), signed if a signer is set.
     pub fn append(&mut self, mut entry: Entry) -> io::Result<()> {
         entry.seq = self.next_seq;
         entry.prev = self.head;
-        let mut line = Vec::with_capacity(300);
-        entry.encode(&mut line);
+        let mut line = Vec::with_capacity(500);
+        let pending = self.signer.as_ref().map(|s| Seal::pending(s.id()));
+        entry.encode_sealed(pending.as_ref(), &mut line);
+        if let Some(s) = &self.signer {
+            seal::fill(&mut line, seal::LEDGER_DOMAIN, |m| s.sign(m));
+        }
         let hash = line_hash(&line);
         line.push(b'\n');
         let len = self.file.seek(SeekFrom::End(0))?;
@@ -249,6 +270,8 @@ fn damaged(why: &str) -> io::Error {
 pub struct LedgerReport {
     /// Good entries in order, each with the ledger head just before it.
     pub entries: Vec<(Entry, Hash)>,
+    /// The seal of each entry, in the same order (None: an unsigned line).
+    pub seals: Vec<Option<Seal>>,
     pub problem: Option<Problem>,
     pub head: Option<Hash>,
 }
@@ -271,9 +294,9 @@ pub fn verify_ledger<R: Read>(r: R) -> io::Result<LedgerReport> {
             found,
         };
         match item {
-            Item::Line(l, at) => match Entry::decode(l) {
+            Item::Line(l, at) => match Entry::decode_sealed(l) {
                 Err(e) => rep.problem = Some(fail(at, None, "a valid ledger line".into(), e)),
-                Ok(e) if e.seq != n => {
+                Ok((e, _)) if e.seq != n => {
                     rep.problem = Some(fail(
                         at,
                         Some(e.seq),
@@ -281,7 +304,7 @@ pub fn verify_ledger<R: Read>(r: R) -> io::Result<LedgerReport> {
                         format!("seq {}", e.seq),
                     ))
                 }
-                Ok(e) if e.prev != head => {
+                Ok((e, _)) if e.prev != head => {
                     rep.problem = Some(fail(
                         at,
                         Some(e.seq),
@@ -289,7 +312,7 @@ pub fn verify_ledger<R: Read>(r: R) -> io::Result<LedgerReport> {
                         format!("prev {}", chain::to_hex(&e.prev)),
                     ))
                 }
-                Ok(e) if !order_ok(&mut seen, &e) => {
+                Ok((e, _)) if !order_ok(&mut seen, &e) => {
                     let what = if e.start {
                         "a second start line"
                     } else {
@@ -302,10 +325,11 @@ pub fn verify_ledger<R: Read>(r: R) -> io::Result<LedgerReport> {
                         what.into(),
                     ))
                 }
-                Ok(e) => {
+                Ok((e, sealed)) => {
                     let before = head;
                     head = line_hash(l);
                     rep.entries.push((e, before));
+                    rep.seals.push(sealed);
                     rep.head = Some(head);
                 }
             },

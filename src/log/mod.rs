@@ -3,6 +3,7 @@
 //! Everything here except the writer and the ledger's file handling is pure and tested on
 //! bytes in memory; docs/FORMAT.md is the same contract in prose.
 
+pub mod cadence;
 pub mod chain;
 pub mod fast;
 pub mod json;
@@ -13,6 +14,7 @@ pub mod plain;
 pub mod read;
 pub mod record;
 pub mod report;
+pub mod seal;
 pub mod stream;
 pub mod utf8;
 pub mod verify;

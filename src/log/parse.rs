@@ -7,7 +7,8 @@
 use serde::Deserialize;
 
 use super::chain;
-use super::record::{Body, Data, End, Genesis, Participant, Record, decode_b64};
+use super::record::{Body, CertBinding, Data, End, Genesis, Participant, Record, decode_b64};
+use super::seal;
 
 /// Every field any kind may carry. Unknown names and duplicates are refused by serde.
 #[derive(Deserialize)]
@@ -34,9 +35,16 @@ struct Raw {
     ttl_s: Option<Option<u64>>,
     tool: Option<String>,
     origin: Option<String>,
+    cert_serial: Option<String>,
+    cert_key_id: Option<String>,
+    cert_principals: Option<Vec<String>>,
+    cert_valid_after: Option<u64>,
+    cert_valid_before: Option<u64>,
+    cert_ca: Option<String>,
     d: Option<String>,
     b: Option<String>,
     redacted: Option<u64>,
+    sealed: Option<String>,
     by: Option<String>,
     text: Option<String>,
     event: Option<String>,
@@ -51,6 +59,8 @@ struct Raw {
     bytes_in: Option<u64>,
     bytes_out: Option<u64>,
     ended: Option<String>,
+    key: Option<String>,
+    sig: Option<String>,
 }
 
 /// Tells a present `null` (`Some(None)`) from an absent field (`None`).
@@ -67,6 +77,23 @@ fn need<T>(v: Option<T>, name: &str, kind: &str) -> Result<T, String> {
 }
 
 fn data(raw: &mut Raw, kind: &str) -> Result<Data, String> {
+    if let Some(blob) = raw.sealed.take() {
+        let len = match (
+            kind,
+            raw.d.is_none() && raw.b.is_none(),
+            raw.redacted.take(),
+        ) {
+            ("i", true, Some(n)) => n,
+            _ => return Err("`sealed` belongs only to an `i` record with `redacted`".into()),
+        };
+        return match decode_b64(&blob) {
+            Some(blob) if blob.starts_with(crate::seal::AGE_MAGIC) => {
+                Ok(Data::Sealed { len, blob })
+            }
+            Some(_) => Err("`sealed` is not an age file".into()),
+            None => Err("`sealed` is not standard padded base64".into()),
+        };
+    }
     match (raw.d.take(), raw.b.take(), raw.redacted.take()) {
         (Some(d), None, None) => Ok(Data::Text(d)),
         (None, Some(b), None) => decode_b64(&b)
@@ -75,6 +102,32 @@ fn data(raw: &mut Raw, kind: &str) -> Result<Data, String> {
         (None, None, Some(n)) if kind == "i" => Ok(Data::Redacted(n)),
         _ if kind == "o" => Err("an `o` record needs exactly one of `d` and `b`".into()),
         _ => Err("an `i` record needs exactly one of `d`, `b` and `redacted`".into()),
+    }
+}
+
+/// The fire id certificate fields of a genesis: all of them or none.
+fn cert(raw: &mut Raw) -> Result<Option<CertBinding>, String> {
+    let parts = (
+        raw.cert_serial.take(),
+        raw.cert_key_id.take(),
+        raw.cert_principals.take(),
+        raw.cert_valid_after.take(),
+        raw.cert_valid_before.take(),
+        raw.cert_ca.take(),
+    );
+    match parts {
+        (None, None, None, None, None, None) => Ok(None),
+        (Some(serial), Some(key_id), Some(principals), Some(after), Some(before), Some(ca)) => {
+            Ok(Some(CertBinding {
+                serial,
+                key_id,
+                principals,
+                valid_after: after,
+                valid_before: before,
+                ca,
+            }))
+        }
+        _ => Err("a `g` record needs all of the `cert_` fields or none".into()),
     }
 }
 
@@ -103,6 +156,7 @@ pub fn decode(line: &[u8]) -> Result<Record, String> {
             ttl_s: need(raw.ttl_s, "ttl_s", kind)?,
             tool: need(raw.tool.take(), "tool", kind)?,
             origin: need(raw.origin.take(), "origin", kind)?,
+            cert: cert(&mut raw)?,
         })),
         "o" => Body::Output(data(&mut raw, kind)?),
         "i" => Body::Input {
@@ -131,7 +185,12 @@ pub fn decode(line: &[u8]) -> Result<Record, String> {
             bytes_in: need(raw.bytes_in, "bytes_in", kind)?,
             bytes_out: need(raw.bytes_out, "bytes_out", kind)?,
             ended: need(raw.ended.take(), "ended", kind)?,
+            seal: seal::from_fields(raw.key.take(), raw.sig.take(), false)?,
         }),
+        "s" => Body::Checkpoint(
+            seal::from_fields(raw.key.take(), raw.sig.take(), true)?
+                .expect("a required seal is there"),
+        ),
         other => return Err(format!("unknown kind `{other}`")),
     };
     Ok(Record {
@@ -164,6 +223,10 @@ mod tests {
             ),
             format!(
                 r#"{{"seq":2,"t":5,"k":"i","prev":"{}","by":"owner","redacted":3}}"#,
+                z()
+            ),
+            format!(
+                r#"{{"seq":2,"t":5,"k":"i","prev":"{}","by":"owner","redacted":3,"sealed":"YWdlLWVuY3J5cHRpb24ub3JnL3YxCg=="}}"#,
                 z()
             ),
             format!(
@@ -200,8 +263,22 @@ mod tests {
             (r#","d":"a","b":"YQ=="}"#, "exactly one"),
             (r#"}"#, "exactly one"),
             (r#","b":"YQ"}"#, "base64"),
+            (r#","d":"a","sealed":"YQ=="}"#, "only to an `i`"),
         ] {
             let err = decode(format!("{base}{tail}").as_bytes()).unwrap_err();
+            assert!(err.contains(why), "{tail}: {err}");
+        }
+        let i = format!(r#"{{"seq":1,"t":5,"k":"i","prev":"{}","by":"o""#, z());
+        for (tail, why) in [
+            (r#","sealed":"YQ=="}"#, "with `redacted`"),
+            (
+                r#","d":"a","redacted":1,"sealed":"YQ=="}"#,
+                "with `redacted`",
+            ),
+            (r#","redacted":1,"sealed":"YQ=="}"#, "not an age file"),
+            (r#","redacted":1,"sealed":"YQ"}"#, "base64"),
+        ] {
+            let err = decode(format!("{i}{tail}").as_bytes()).unwrap_err();
             assert!(err.contains(why), "{tail}: {err}");
         }
         assert!(decode(b"not json").is_err());

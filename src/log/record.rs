@@ -22,6 +22,9 @@ pub enum Data {
     Bytes(Vec<u8>),
     /// Masked secret input: only its length is kept (`redacted`).
     Redacted(u64),
+    /// Masked secret input sealed to the auditors' keys: its length (`redacted`) and the
+    /// age-encrypted bytes (`sealed`), never the bytes in clear.
+    Sealed { len: u64, blob: Vec<u8> },
 }
 
 impl Data {
@@ -30,7 +33,7 @@ impl Data {
         match self {
             Data::Text(s) => s.len() as u64,
             Data::Bytes(b) => b.len() as u64,
-            Data::Redacted(n) => *n,
+            Data::Redacted(n) | Data::Sealed { len: n, .. } => *n,
         }
     }
 
@@ -39,7 +42,17 @@ impl Data {
         match self {
             Data::Text(s) => Some(s.as_bytes()),
             Data::Bytes(b) => Some(b),
-            Data::Redacted(_) => None,
+            Data::Redacted(_) | Data::Sealed { .. } => None,
+        }
+    }
+
+    /// The masked byte count and whether the bytes were sealed (kept, encrypted) rather
+    /// than dropped; None for input kept in clear.
+    pub fn masked(&self) -> Option<(u64, bool)> {
+        match self {
+            Data::Redacted(n) => Some((*n, false)),
+            Data::Sealed { len, .. } => Some((*len, true)),
+            _ => None,
         }
     }
 }
@@ -62,6 +75,23 @@ pub struct Genesis {
     pub ttl_s: Option<u64>,
     pub tool: String,
     pub origin: String,
+    /// The fire id certificate the session ran on (absent for other sessions).
+    pub cert: Option<CertBinding>,
+}
+
+/// The OpenSSH user certificate a fire id session was issued, as the genesis binds it
+/// (docs/FORMAT.md, "Fire id certificates").
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CertBinding {
+    /// The certificate's serial, 16 lowercase hex digits.
+    pub serial: String,
+    pub key_id: String,
+    pub principals: Vec<String>,
+    /// Unix seconds.
+    pub valid_after: u64,
+    pub valid_before: u64,
+    /// The CA key's fingerprint, `SHA256:` and unpadded base64 as ssh-keygen prints it.
+    pub ca: String,
 }
 
 /// The last line: how and when the session ended.
@@ -74,6 +104,8 @@ pub struct End {
     pub bytes_in: u64,
     pub bytes_out: u64,
     pub ended: String,
+    /// The signature that covers this line and every line before it (signed sessions).
+    pub seal: Option<super::seal::Seal>,
 }
 
 /// A participant event (`p`).
@@ -90,10 +122,21 @@ pub struct Participant {
 pub enum Body {
     Genesis(Box<Genesis>),
     Output(Data),
-    Input { by: String, data: Data },
-    Resize { cols: u16, rows: u16 },
-    Marker { by: String, text: String },
+    Input {
+        by: String,
+        data: Data,
+    },
+    Resize {
+        cols: u16,
+        rows: u16,
+    },
+    Marker {
+        by: String,
+        text: String,
+    },
     Participant(Participant),
+    /// A signature checkpoint (`s`): signs every line up to and including itself.
+    Checkpoint(super::seal::Seal),
     End(End),
 }
 
@@ -107,6 +150,7 @@ impl Body {
             Body::Resize { .. } => "r",
             Body::Marker { .. } => "m",
             Body::Participant(_) => "p",
+            Body::Checkpoint(_) => "s",
             Body::End(_) => "x",
         }
     }
@@ -124,6 +168,18 @@ pub struct Record {
 fn push_u64(out: &mut Vec<u8>, n: u64) {
     use std::io::Write;
     write!(out, "{n}").expect("writing to a Vec");
+}
+
+/// A JSON array of strings.
+fn push_str_list(out: &mut Vec<u8>, list: &[String]) {
+    out.push(b'[');
+    for (i, a) in list.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_str(out, a);
+    }
+    out.push(b']');
 }
 
 fn key(out: &mut Vec<u8>, k: &str) {
@@ -157,12 +213,21 @@ pub fn push_data(out: &mut Vec<u8>, data: &Data) {
         Data::Text(s) => field_str(out, "d", s),
         Data::Bytes(b) => push_bytes_field(out, b),
         Data::Redacted(n) => field_u64(out, "redacted", *n),
+        Data::Sealed { len, blob } => {
+            field_u64(out, "redacted", *len);
+            push_b64_field(out, "sealed", blob);
+        }
     }
 }
 
 /// Append a `b` field holding `bytes` as standard padded base64.
 pub fn push_bytes_field(out: &mut Vec<u8>, bytes: &[u8]) {
-    key(out, "b");
+    push_b64_field(out, "b", bytes);
+}
+
+/// Append field `name` holding `bytes` as standard padded base64.
+fn push_b64_field(out: &mut Vec<u8>, name: &str, bytes: &[u8]) {
+    key(out, name);
     out.push(b'"');
     let start = out.len();
     out.resize(start + bytes.len().div_ceil(3) * 4, 0);
@@ -200,14 +265,7 @@ pub fn encode(rec: &Record, out: &mut Vec<u8>) {
             field_str(out, "reason", &g.reason);
             field_opt_str(out, "ticket", g.ticket.as_deref());
             key(out, "command");
-            out.push(b'[');
-            for (i, a) in g.command.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                push_str(out, a);
-            }
-            out.push(b']');
+            push_str_list(out, &g.command);
             field_u64(out, "cols", g.cols.into());
             field_u64(out, "rows", g.rows.into());
             field_str(out, "term", &g.term);
@@ -219,6 +277,15 @@ pub fn encode(rec: &Record, out: &mut Vec<u8>) {
             }
             field_str(out, "tool", &g.tool);
             field_str(out, "origin", &g.origin);
+            if let Some(c) = &g.cert {
+                field_str(out, "cert_serial", &c.serial);
+                field_str(out, "cert_key_id", &c.key_id);
+                key(out, "cert_principals");
+                push_str_list(out, &c.principals);
+                field_u64(out, "cert_valid_after", c.valid_after);
+                field_u64(out, "cert_valid_before", c.valid_before);
+                field_str(out, "cert_ca", &c.ca);
+            }
         }
         Body::Output(data) => push_data(out, data),
         Body::Input { by, data } => {
@@ -258,7 +325,11 @@ pub fn encode(rec: &Record, out: &mut Vec<u8>) {
             field_u64(out, "bytes_in", x.bytes_in);
             field_u64(out, "bytes_out", x.bytes_out);
             field_str(out, "ended", &x.ended);
+            if let Some(seal) = &x.seal {
+                super::seal::push(out, seal);
+            }
         }
+        Body::Checkpoint(seal) => super::seal::push(out, seal),
     }
     out.push(b'}');
 }
@@ -373,6 +444,7 @@ mod tests {
             bytes_in: 1,
             bytes_out: 2,
             ended: "2026-01-01T00:00:00Z".into(),
+            seal: None,
         }));
         assert!(l.ends_with(r#""cause":"exit","exit":-1,"signal":null,"records":4,"bytes_in":1,"bytes_out":2,"ended":"2026-01-01T00:00:00Z"}"#), "{l}");
         let p = line(Body::Participant(Participant {

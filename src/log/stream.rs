@@ -10,10 +10,18 @@ use super::verify::{Report, Verdict, Verifier, Witnesses};
 pub fn verify_reader<R: Read>(
     r: R,
     witnesses: Witnesses,
+    progress: impl FnMut(u64),
+) -> std::io::Result<Report> {
+    verify_with(r, Verifier::new(witnesses), progress)
+}
+
+/// Verify a whole log with a verifier set up by the caller (witnesses, trusted key).
+pub fn verify_with<R: Read>(
+    r: R,
+    mut v: Verifier,
     mut progress: impl FnMut(u64),
 ) -> std::io::Result<Report> {
     let mut lines = LineReader::new(r);
-    let mut v = Verifier::new(witnesses);
     let mut fragment = None;
     let mut fragment_head = Vec::new();
     while let Some(item) = lines.next()? {

@@ -11,8 +11,8 @@ use super::lines::MAX_LINE;
 use super::parse::decode;
 use super::record::is_rfc3339_utc;
 use super::record::{Body, FORMAT_VERSION, encode};
-pub use super::report::{Problem, Report, Verdict, Witness, Witnesses};
-pub use super::stream::{GENESIS_START, verify_reader};
+pub use super::report::{Problem, Report, Seals, Verdict, Witness, Witnesses};
+pub use super::stream::{GENESIS_START, verify_reader, verify_with};
 
 /// Incremental verifier of one session log.
 pub struct Verifier {
@@ -23,7 +23,13 @@ pub struct Verifier {
     scratch: Vec<u8>,
     witnesses: Witnesses,
     unverifiable: bool,
+    /// The trusted key and its name, when signatures can be checked.
+    trusted: Option<(ed25519_dalek::VerifyingKey, String)>,
+    /// Whether the log must be signed (a key is known for where it was recorded).
+    required: bool,
 }
+
+mod sealcheck;
 
 const CAUSES: &[&str] = &["exit", "signal", "ttl", "killed", "hangup", "error"];
 const EVENTS: &[&str] = &[
@@ -47,6 +53,8 @@ impl Verifier {
             scratch: Vec::new(),
             witnesses,
             unverifiable: false,
+            trusted: None,
+            required: false,
         }
     }
 
@@ -222,6 +230,11 @@ impl Verifier {
         if !seen.is_empty() {
             self.report.witnessed.push(n);
         }
+        if let Some(r) = &rec
+            && let Err((expected, found)) = self.seal(n, bytes, &r.body)
+        {
+            return self.fail(lineno, seq, offset, expected, found);
+        }
         if n == 0 {
             self.report.genesis_hash = Some(hash);
         }
@@ -279,6 +292,7 @@ impl Verifier {
                 })?
             }
             Body::Input { data, .. } => {
+                self.report.masked.input(data);
                 self.bytes_in = self.bytes_in.checked_add(data.byte_len()).ok_or_else(|| {
                     (
                         "byte counts that fit in 64 bits".to_string(),
@@ -286,7 +300,7 @@ impl Verifier {
                     )
                 })?
             }
-            Body::Resize { .. } | Body::Marker { .. } => {}
+            Body::Resize { .. } | Body::Marker { .. } | Body::Checkpoint(_) => {}
             Body::Participant(p) => {
                 if !EVENTS.contains(&p.event.as_str()) {
                     return bad(
@@ -349,6 +363,9 @@ impl Verifier {
 
     /// Finish with the incomplete final fragment, if any, and give the report.
     pub fn finish(mut self, fragment: Option<(u64, u64)>) -> Report {
+        if !self.failed() && !self.unverifiable {
+            self.seals_complete();
+        }
         if !self.failed()
             && let Some((offset, len)) = fragment
         {

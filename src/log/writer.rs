@@ -2,6 +2,9 @@
 //! chained by hash, payloads split so no line nears the 1 MiB limit, flushed as it goes and
 //! fsynced in the background at least every [`SYNC_INTERVAL`] and every [`SYNC_BYTES`].
 //!
+//! A signed log (one given a [`Signer`]) gets an `s` checkpoint right after its genesis,
+//! then whenever [`Cadence`] says one is due, and its `x` line carries a signature.
+//!
 //! A failed or short write truncates the file back to its last whole line and is reported:
 //! the caller ends the session, since a session that cannot be recorded must not go on.
 
@@ -12,10 +15,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::cadence::Cadence;
 use super::chain::{Hash, line_hash};
 use super::lines::MAX_LINE;
 use super::record::{self, Body, Data, End, Genesis, Record};
+use super::seal::{self, Seal};
 use super::utf8::Utf8Carry;
+use crate::sign::Signer;
+
+mod checkpoints;
+#[cfg(test)]
+pub use checkpoints::test_end;
 
 /// Largest payload put in one record. Worst-case JSON escaping is 6 bytes per input byte
 /// (`\u00XX`), so 64 KiB of payload stays far below the 1 MiB line limit, and it matches the
@@ -53,11 +63,25 @@ pub struct LogWriter {
     syncer: Option<std::thread::JoinHandle<()>>,
     /// Bytes written since the syncer was last woken for them.
     unsynced: u64,
+    signer: Option<Arc<Signer>>,
+    cadence: Cadence,
+    genesis_hash: Hash,
 }
 
 impl LogWriter {
     /// Write the genesis line (seq 0, t 0, `prev` = the ledger head) to a new, empty file.
     pub fn create(file: File, genesis: Genesis, prev: Hash) -> io::Result<Self> {
+        Self::create_signed(file, genesis, prev, None)
+    }
+
+    /// [`LogWriter::create`], and with a signer, an `s` checkpoint signing the genesis at
+    /// once (seq 1), so a signed session is signed from its start.
+    pub fn create_signed(
+        file: File,
+        genesis: Genesis,
+        prev: Hash,
+        signer: Option<Arc<Signer>>,
+    ) -> io::Result<Self> {
         let mut w = LogWriter {
             file,
             len: 0,
@@ -71,15 +95,20 @@ impl LogWriter {
             sync: Arc::default(),
             syncer: None,
             unsynced: 0,
+            signer,
+            cadence: Cadence::default(),
+            genesis_hash: prev,
         };
         w.append(0, Body::Genesis(Box::new(genesis)))?;
+        w.genesis_hash = w.head;
+        w.checkpoint(0)?;
         w.file.sync_data()?;
         Ok(w)
     }
 
     /// The hash of the genesis line [`LogWriter::create`] writes for `genesis` after
     /// `prev`: known before the line is written, so the ledger can list the session first.
-    pub fn genesis_hash(genesis: &Genesis, prev: Hash) -> Hash {
+    pub fn hash_of_genesis(genesis: &Genesis, prev: Hash) -> Hash {
         let rec = Record {
             seq: 0,
             t: 0,
@@ -130,7 +159,16 @@ impl LogWriter {
     }
 
     /// Append one record. `t` is clamped so it never goes below the previous record's.
+    /// In a signed log, a checkpoint follows once enough bytes wait for one.
     pub fn append(&mut self, t: u64, body: Body) -> io::Result<()> {
+        self.write_record(t, body)?;
+        if self.signer.is_some() && self.cadence.bytes_due() {
+            self.checkpoint(t)?;
+        }
+        Ok(())
+    }
+
+    fn write_record(&mut self, t: u64, body: Body) -> io::Result<()> {
         if self.sync.failed.load(Ordering::Acquire) {
             let msg = self
                 .sync
@@ -161,9 +199,24 @@ impl LogWriter {
                 ),
             ));
         }
+        let sealed = matches!(
+            &rec.body,
+            Body::Checkpoint(_) | Body::End(End { seal: Some(_), .. })
+        );
+        if sealed && let Some(s) = &self.signer {
+            seal::fill(&mut self.line, seal::SESSION_DOMAIN, |m| s.sign(m));
+        }
         let hash = line_hash(&self.line);
         self.line.push(b'\n');
         self.write_line()?;
+        if self.signer.is_none() {
+            // Unsigned: nothing to schedule, not even a look at the clock.
+        } else if sealed {
+            self.cadence.signed();
+        } else {
+            self.cadence
+                .wrote(self.line.len() as u64, std::time::Instant::now());
+        }
         match &rec.body {
             Body::Output(d) => self.bytes_out += d.byte_len(),
             Body::Input { data, .. } => self.bytes_in += data.byte_len(),
@@ -236,7 +289,8 @@ impl LogWriter {
         end.records = self.seq + 1;
         end.bytes_in = self.bytes_in;
         end.bytes_out = self.bytes_out;
-        self.append(t, Body::End(end))?;
+        end.seal = self.signer.as_ref().map(|s| Seal::pending(s.id()));
+        self.write_record(t, Body::End(end))?;
         self.stop_syncer();
         self.file.sync_all()?;
         Ok(self.head)

@@ -35,7 +35,10 @@ pub fn last_typed(idx: &Index, upto: usize) -> String {
         Ok(Body::Input { by, data }) => {
             let what = match data.bytes() {
                 Some(b) => safe::bytes(b),
-                None => format!("[redacted {} bytes]", data.byte_len()),
+                None => {
+                    let (n, sealed) = data.masked().unwrap_or_default();
+                    review::masked_label(n, sealed)
+                }
             };
             format!(
                 "{} typed {what} at {}",

@@ -218,7 +218,7 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log::record::{End, Participant};
+    use crate::log::record::Participant;
     use crate::log::writer::test_log;
 
     /// A log with a full-screen program in the middle and enough output for keyframes.
@@ -246,16 +246,7 @@ mod tests {
         )
         .unwrap();
         w.output(t + 4, b"\x1b[?1049lback").unwrap();
-        let end = End {
-            cause: "exit".into(),
-            exit: Some(0),
-            signal: None,
-            records: 0,
-            bytes_in: 0,
-            bytes_out: 0,
-            ended: "2026-01-01T00:00:01Z".into(),
-        };
-        w.finish(t + 5, end).unwrap();
+        w.finish(t + 5, crate::log::writer::test_end()).unwrap();
         path
     }
 

@@ -29,7 +29,7 @@ pub fn search(idx: &Index, re: &Regex) -> std::io::Result<Vec<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::log::record::{Data, End};
+    use crate::log::record::Data;
     use crate::log::writer::test_log;
 
     #[test]
@@ -51,16 +51,7 @@ mod tests {
         w.output(8, b"total \x1b[1m4").unwrap(); // 8
         w.output(9, b"2\x1b[0m\r\n$ ").unwrap(); // 9
         w.input(10, "owner", Data::Redacted(7)).unwrap(); // 10
-        let end = End {
-            cause: "exit".into(),
-            exit: Some(0),
-            signal: None,
-            records: 0,
-            bytes_in: 0,
-            bytes_out: 0,
-            ended: "2026-01-01T00:00:01Z".into(),
-        };
-        w.finish(11, end).unwrap();
+        w.finish(11, crate::log::writer::test_end()).unwrap();
         let idx = Index::load(&path).unwrap();
         let find = |p: &str| search(&idx, &Regex::new(p).unwrap()).unwrap();
         assert_eq!(

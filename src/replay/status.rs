@@ -38,7 +38,8 @@ pub fn line(position: &str, text: &str, cols: usize) -> String {
     } else {
         format!("{position} | {text}")
     };
-    full.chars().take(cols).collect()
+    // Every part is made safe where it is made; this is the last line of defence.
+    crate::safe::text(&full).chars().take(cols).collect()
 }
 
 /// Between two help items.

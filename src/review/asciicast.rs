@@ -18,16 +18,19 @@ use crate::log::record::{Body, Data, Genesis, Record};
 
 /// The asciicast header line for a session, fields in the order asciinema writes them.
 pub fn header(g: &Genesis) -> String {
+    // A player sizes its screen from these: never more than breakglass emulates.
+    let (cols, rows) = crate::size::clamp(g.cols, g.rows);
     let mut fields: Vec<(&'static str, Value)> = vec![
         ("version", 2.into()),
-        ("width", g.cols.into()),
-        ("height", g.rows.into()),
+        ("width", cols.into()),
+        ("height", rows.into()),
     ];
     if let Ok(ts) = g.started.parse::<jiff::Timestamp>() {
         fields.push(("timestamp", ts.as_second().into()));
     }
-    fields.push(("title", format!("{}: {}", g.host, g.reason).into()));
-    fields.push(("env", json!({"TERM": g.term})));
+    let title = format!("{}: {}", g.host, g.reason);
+    fields.push(("title", crate::safe::text(&title).into()));
+    fields.push(("env", json!({"TERM": crate::safe::text(&g.term)})));
     serde_json::to_string(&Ordered(fields)).expect("JSON values serialise")
 }
 
@@ -63,7 +66,10 @@ impl Cast {
                 ("o", text)
             }
             Body::Input { data, .. } => ("i", self.text(data)?),
-            Body::Resize { cols, rows } => ("r", format!("{cols}x{rows}")),
+            Body::Resize { cols, rows } => {
+                let (cols, rows) = crate::size::clamp(*cols, *rows);
+                ("r", format!("{cols}x{rows}"))
+            }
             Body::Marker { text, .. } => ("m", text.clone()),
             _ => return None,
         };
@@ -94,7 +100,7 @@ impl Cast {
                 }
                 Some(s)
             }
-            Data::Redacted(_) => None,
+            Data::Redacted(_) | Data::Sealed { .. } => None,
         }
     }
 }

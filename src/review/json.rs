@@ -29,6 +29,7 @@ fn payload(f: &mut Vec<(&'static str, Value)>, d: &Data) {
         Data::Text(s) => ("text", s.as_str().into()),
         Data::Bytes(b) => ("base64", B64.encode(b).into()),
         Data::Redacted(n) => ("redacted", (*n).into()),
+        Data::Sealed { len, .. } => ("sealed", (*len).into()),
     });
 }
 
@@ -89,6 +90,15 @@ pub fn record_line(rec: &Record) -> String {
             ("bytes_out", x.bytes_out.into()),
             ("ended", x.ended.as_str().into()),
         ]),
+        Body::Checkpoint(_) => {}
+    }
+    if let Body::End(crate::log::record::End { seal: Some(s), .. }) | Body::Checkpoint(s) =
+        &rec.body
+    {
+        f.extend([
+            ("key", s.key.as_str().into()),
+            ("sig", hex::encode(s.sig).into()),
+        ]);
     }
     serde_json::to_string(&Ordered(f)).expect("JSON values serialise")
 }

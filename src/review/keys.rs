@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use super::control_name;
+use super::{control_name, masked_label};
 use crate::log::record::Data;
 
 /// Longest line kept, in keys. A paste of a whole file without a newline is still shown,
@@ -27,8 +27,12 @@ pub enum Key {
     Char(char),
     /// A named key or control character, e.g. `^C`, `<Up>`.
     Named(String),
-    /// Masked secret input: its length in bytes.
-    Redacted(u64),
+    /// Masked secret input: its length in bytes, and whether it was sealed (kept,
+    /// encrypted to the auditors) or dropped.
+    Masked {
+        len: u64,
+        sealed: bool,
+    },
 }
 
 /// A line as typed.
@@ -44,24 +48,37 @@ pub struct KeyLine {
 }
 
 impl KeyLine {
-    /// The line for a reader: named keys and `[redacted N bytes]` spelled out.
+    /// The line for a reader: named keys and `[sealed N bytes]` / `[redacted N bytes]`
+    /// spelled out.
     pub fn shown(&self) -> String {
-        self.render(|n| format!("[redacted {n} bytes]"))
+        self.render(masked_label)
+    }
+
+    /// Masked bytes in this line, and whether any of them were sealed.
+    pub fn masked(&self) -> Option<(u64, bool)> {
+        self.keys.iter().fold(None, |acc, k| match (acc, k) {
+            (acc, Key::Masked { len, sealed }) => {
+                let (n, s) = acc.unwrap_or((0, false));
+                Some((n + len, s || *sealed))
+            }
+            (acc, _) => acc,
+        })
     }
 
     /// The line to search: masked input is one U+FFFD, so that neither it nor the words of
     /// its placeholder match anything but a pattern that matches any character.
     pub fn searchable(&self) -> String {
-        self.render(|_| "\u{fffd}".to_string())
+        self.render(|_, _| "\u{fffd}".to_string())
     }
 
-    fn render(&self, redacted: impl Fn(u64) -> String) -> String {
+    fn render(&self, masked: impl Fn(u64, bool) -> String) -> String {
         let mut s = String::new();
         for k in &self.keys {
             match k {
+                Key::Char(c) if crate::safe::is_unsafe(*c) => s.push_str(&control_name(*c)),
                 Key::Char(c) => s.push(*c),
-                Key::Named(n) => s.push_str(n),
-                Key::Redacted(n) => s.push_str(&redacted(*n)),
+                Key::Named(n) => s.push_str(&crate::safe::text(n)),
+                Key::Masked { len, sealed } => s.push_str(&masked(*len, *sealed)),
             }
         }
         s
@@ -105,9 +122,10 @@ impl Keys {
             });
         };
         let bytes = match data {
-            Data::Redacted(n) => {
+            Data::Redacted(_) | Data::Sealed { .. } => {
+                let (len, sealed) = data.masked().unwrap_or_default();
                 open.after_cr = false;
-                push(open, t, Key::Redacted(*n));
+                push(open, t, Key::Masked { len, sealed });
                 return done;
             }
             Data::Text(s) => s.as_bytes(),
@@ -181,6 +199,19 @@ fn push(open: &mut Open, t: u64, key: Key) {
         open.t_first = t;
     }
     open.t_last = t;
+    // Masked input typed key by key reads as one run: `[sealed 25 bytes]`.
+    if let (
+        Some(Key::Masked { len, sealed }),
+        Key::Masked {
+            len: more,
+            sealed: s,
+        },
+    ) = (open.keys.last_mut(), &key)
+        && *sealed == *s
+    {
+        *len += more;
+        return;
+    }
     open.keys.push(key);
 }
 
@@ -365,6 +396,23 @@ mod tests {
         let got = k.input(2, "owner", &text("\r"));
         assert_eq!(shown(&got), ["[redacted 7 bytes]"]);
         assert_eq!(got[0].searchable(), "\u{fffd}");
+    }
+
+    #[test]
+    fn masked_keys_in_a_row_read_as_one_run_sealed_or_redacted() {
+        let mut k = Keys::new();
+        let sealed = |n| Data::Sealed {
+            len: n,
+            blob: vec![],
+        };
+        k.input(1, "owner", &text("su"));
+        k.input(2, "owner", &sealed(3));
+        k.input(3, "owner", &sealed(22));
+        k.input(4, "owner", &Data::Redacted(2));
+        let got = k.input(5, "owner", &text("\r"));
+        assert_eq!(shown(&got), ["su[sealed 25 bytes][redacted 2 bytes]"]);
+        assert_eq!(got[0].masked(), Some((27, true)));
+        assert_eq!(got[0].searchable(), "su\u{fffd}\u{fffd}");
     }
 
     #[test]

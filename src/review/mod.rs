@@ -8,6 +8,7 @@ pub mod asciicast;
 pub mod json;
 pub mod keys;
 pub mod lines;
+pub mod masked;
 pub mod search;
 pub mod text;
 pub mod timeline;
@@ -47,6 +48,13 @@ pub fn who<'a>(by: &'a str, user: &'a str) -> &'a str {
 /// How a control character reads: `^C`, `<ESC>`, `<TAB>`, `<DEL>`, `<U+0085>`.
 pub fn control_name(c: char) -> String {
     crate::safe::name(c)
+}
+
+/// How views print masked input in place: `[sealed 25 bytes]` or `[redacted 25 bytes]`.
+pub fn masked_label(len: u64, sealed: bool) -> String {
+    let what = if sealed { "sealed" } else { "redacted" };
+    let unit = if len == 1 { "byte" } else { "bytes" };
+    format!("[{what} {len} {unit}]")
 }
 
 /// Text from the log made safe to print (see [`crate::safe`]).

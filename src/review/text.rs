@@ -27,8 +27,9 @@ pub struct TextRender {
 
 impl TextRender {
     pub fn new(cols: u16, rows: u16) -> TextRender {
-        let term = Terminal::with_scrollback(cols.max(1).into(), rows.max(1).into(), Some(0))
-            .expect("size is positive");
+        let (cols, rows) = crate::size::clamp(cols, rows);
+        let term =
+            Terminal::with_scrollback(cols.into(), rows.into(), Some(0)).expect("size is positive");
         TextRender {
             term,
             transcript: Transcript::new(),
@@ -50,9 +51,10 @@ impl TextRender {
 
     /// The terminal was resized.
     pub fn resize(&mut self, cols: u16, rows: u16) -> Vec<String> {
-        let lines =
-            self.term
-                .resize_with(cols.max(1).into(), rows.max(1).into(), &mut self.transcript);
+        let (cols, rows) = crate::size::clamp(cols, rows);
+        let lines = self
+            .term
+            .resize_with(cols.into(), rows.into(), &mut self.transcript);
         self.settle(lines)
     }
 

@@ -8,6 +8,7 @@
 //! reader's terminal.
 
 use super::keys::{KeyLine, Keys};
+use super::masked::MaskWatch;
 use super::{clock_ms, visible, who};
 use crate::log::record::{Body, End, Genesis, Participant, Record};
 
@@ -36,6 +37,7 @@ struct Entry {
 pub struct Timeline {
     genesis: Option<Genesis>,
     keys: Keys,
+    masked: MaskWatch,
     entries: Vec<Entry>,
     end: Option<End>,
     last_t: u64,
@@ -69,7 +71,11 @@ impl Timeline {
                 }
                 return;
             }
-            Body::Output(_) => return,
+            Body::Output(d) => {
+                self.masked.output(rec.t, d.bytes().unwrap_or_default());
+                return;
+            }
+            Body::Checkpoint(_) => return,
             Body::Resize { cols, rows } => format!("terminal resized to {cols}x{rows}"),
             Body::Marker { by, text } => {
                 format!("marker by {}: {}", visible(who(by, &user)), code(text))
@@ -91,6 +97,7 @@ impl Timeline {
         if line.is_empty() {
             return;
         }
+        self.masked.line(&line);
         let mut shown = line.shown();
         if let Some((cut, _)) = shown.char_indices().nth(MAX_SHOWN_CHARS) {
             let more = shown[cut..].chars().count();
@@ -110,6 +117,13 @@ impl Timeline {
         for line in std::mem::take(&mut self.keys).finish() {
             self.typed(line);
         }
+        let masked = self.masked.summary();
+        for (t, flag) in std::mem::take(&mut self.masked).finish() {
+            self.entries.push(Entry {
+                t,
+                text: format!("**{flag}**"),
+            });
+        }
         self.entries.sort_by_key(|e| e.t);
         let g = self.genesis.clone().unwrap_or_default();
         let mut out = format!("# Session {}\n\n| | |\n|---|---|\n", visible(id));
@@ -122,6 +136,9 @@ impl Timeline {
         row("Reason", cell(&g.reason));
         row("Ticket", g.ticket.as_deref().map_or("—".into(), cell));
         row("Command", cell(&code(&g.command.join(" "))));
+        if let Some(c) = &g.cert {
+            row("Fire id", cell(&crate::fireid::describe(c)));
+        }
         row("Start", cell(&g.started));
         let (end, how) = match &self.end {
             Some(x) => (cell(&x.ended), how_it_ended(x)),
@@ -135,6 +152,7 @@ impl Timeline {
         };
         row("Duration", format!("{}{so_far}", span(self.last_t)));
         row("Ended by", cell(&how));
+        row("Masked input", masked);
         let detail = seal.detail.as_deref().map(|d| format!(": {}", cell(d)));
         row(
             "Verdict",
@@ -173,11 +191,12 @@ fn participant(p: &Participant, user: &str) -> String {
 }
 
 fn how_it_ended(x: &End) -> String {
+    let cause = visible(&x.cause);
     match (x.exit, &x.signal) {
         (Some(code), _) if x.cause == "exit" => format!("exit status {code}"),
-        (Some(code), _) => format!("{}, exit status {code}", x.cause),
-        (None, Some(s)) => format!("{}, {}", x.cause, visible(s)),
-        _ => x.cause.clone(),
+        (Some(code), _) => format!("{cause}, exit status {code}"),
+        (None, Some(s)) => format!("{cause}, {}", visible(s)),
+        _ => cause,
     }
 }
 
@@ -291,6 +310,7 @@ mod tests {
                     bytes_in: 1,
                     bytes_out: 1,
                     ended: "2026-01-01T00:01:15Z".into(),
+                    seal: None,
                 }),
             ),
         ] {

@@ -123,7 +123,8 @@ pub fn pty_reader(mut master: File, tx: Tx) -> std::io::Result<()> {
     })
 }
 
-fn readable_now(f: &File) -> bool {
+/// Whether `f` has bytes to read right now (the PTY: output not yet read).
+pub fn readable_now(f: &File) -> bool {
     let mut fds = [PollFd::new(f.as_fd(), PollFlags::POLLIN)];
     matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
         && fds[0]
@@ -312,11 +313,14 @@ fn reopen_nonblocking(f: &File) -> Option<File> {
     if !nix::unistd::isatty(f.as_fd()).unwrap_or(false) {
         return None;
     }
-    std::fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
-        .open(format!("/proc/self/fd/{}", f.as_raw_fd()))
-        .ok()
+    // The user's terminal, opened as the user (installed, the service may not open it).
+    crate::mode::with_user_fsuid(|| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
+            .open(format!("/proc/self/fd/{}", f.as_raw_fd()))
+            .ok()
+    })
 }
 
 fn writable_now(f: &File) -> bool {

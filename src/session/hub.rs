@@ -11,12 +11,13 @@ use crossbeam_channel::Receiver;
 use super::bell::{self, Bell, Woke};
 pub use super::ending::Ending;
 use super::events::{DISPLAY_QUEUE, Event, Outlet, PTY_QUEUE};
-use super::pty;
-use super::secret::{Piece, SecretFilter};
+use super::sealing::Masking;
+use super::secret::SecretFilter;
 use super::term;
 use super::ttl::Ttl;
+use super::typeahead::Held;
 use super::watchers::{Audience, RESYNC_QUIET};
-use crate::log::record::{Body, Data};
+use crate::log::record::Body;
 use crate::log::writer::LogWriter;
 use crate::witness::syslog::Syslog;
 
@@ -77,6 +78,10 @@ pub struct Hub {
     pub to_pty: Outlet,
     pub display: Outlet,
     pub secrets: SecretFilter,
+    /// Masked input dropped to its length or sealed.
+    pub(super) masking: Masking,
+    /// Input held back until a prompt may ask for it (session/typeahead.rs).
+    pub(super) held: Option<Held>,
     pub(super) ttl: Ttl,
     pub(super) ttl_limit: Duration,
     /// Stdin is a terminal (its end means the user is gone).
@@ -90,7 +95,7 @@ pub struct Hub {
     output_done: bool,
     pub(super) ending: Option<Ending>,
     pub(super) kill_at: Option<Instant>,
-    log_error: Option<String>,
+    pub(super) log_error: Option<String>,
     pub(super) show: bool,
     pub audience: Audience,
     /// The last input sent ended mid-line (for the end of piped input).
@@ -113,6 +118,7 @@ pub struct HubParts {
     pub to_pty: Outlet,
     pub display: Outlet,
     pub secrets: SecretFilter,
+    pub masking: Masking,
     pub ttl_limit: Duration,
     pub interactive: bool,
     pub size: (u16, u16),
@@ -131,6 +137,8 @@ impl Hub {
             to_pty: p.to_pty,
             display: p.display,
             secrets: p.secrets,
+            masking: p.masking,
+            held: None,
             ttl: Ttl::new(p.ttl_limit),
             ttl_limit: p.ttl_limit,
             interactive: p.interactive,
@@ -174,7 +182,7 @@ impl Hub {
     /// Set the terminal title (only on a terminal; never recorded).
     pub(super) fn set_title(&mut self, title: &str) {
         if term::is_tty(1) {
-            self.show(format!("\x1b]0;{title}\x07").as_bytes());
+            self.show(format!("\x1b]0;{}\x07", crate::safe::text(title)).as_bytes());
         }
     }
 
@@ -209,6 +217,7 @@ impl Hub {
 
     /// A line from breakglass itself on the user's terminal (never sent to the child).
     pub(super) fn notice(&mut self, text: &str) {
+        let text = crate::safe::text(text);
         let line = format!("\r\n\x1b[1;7m breakglass \x1b[0m {text}\r\n");
         self.show(line.as_bytes());
     }
@@ -236,25 +245,15 @@ impl Hub {
     }
 
     /// Record input (masking secrets) and pass it to the PTY.
-    pub(super) fn on_input(&mut self, by: &str, bytes: Vec<u8>, at: Instant) {
+    pub(super) fn pass_input(&mut self, by: &str, bytes: Vec<u8>, at: Instant) {
         if self.status.is_some() || self.ending.is_some() {
             return;
         }
         if let Some(&last) = bytes.last() {
             self.open_line = !matches!(last, b'\r' | b'\n' | 0x04);
         }
-        let secret = self.secrets.enabled() && pty::reading_secret(&self.master);
-        for piece in self.secrets.on_input(&bytes, secret) {
-            let data = match &piece {
-                Piece::Secret(b) => Data::Redacted(b.len() as u64),
-                Piece::Clear(b) => match std::str::from_utf8(b) {
-                    Ok(s) => Data::Text(s.to_owned()),
-                    Err(_) => Data::Bytes(b.clone()),
-                },
-            };
-            if !self.record(|w, t| w.input(t, by, data), at) {
-                return;
-            }
+        if !self.record_input(by, &bytes, at) {
+            return;
         }
         // There is room: input is only taken while the PTY queue has some.
         let _ = self.to_pty.send(&bytes);
@@ -271,6 +270,9 @@ impl Hub {
         if let Some(k) = self.kill_at {
             wait = wait.min(k.saturating_duration_since(now));
         }
+        if let Some(c) = self.until_checkpoint(now) {
+            wait = wait.min(c);
+        }
         if let Some(f) = self.audience.next_frame() {
             wait = wait.min(f.saturating_duration_since(now));
         }
@@ -281,6 +283,9 @@ impl Hub {
             let quiet = self.last_output + RESYNC_QUIET;
             wait = wait.min(quiet.saturating_duration_since(now));
         }
+        if let Some(h) = &self.held {
+            wait = wait.min(h.due().saturating_duration_since(now));
+        }
         if let Some(x) = self.exited_at {
             let quiet = (self.last_output.max(x) + DRAIN_QUIET).saturating_duration_since(now);
             wait = wait.min(quiet);
@@ -288,15 +293,17 @@ impl Hub {
         wait
     }
 
-    /// Whether the session is over: the child is gone and its output drained.
-    fn finished(&self) -> bool {
+    /// Whether the session is over: the child is gone and its output drained. While
+    /// output is `waiting` (read but not yet recorded: the display was slow to take it, or
+    /// not yet read) the PTY is not quiet, however long that takes on a loaded machine.
+    fn finished(&self, waiting: bool) -> bool {
         let Some(x) = self.exited_at else {
             return false;
         };
         let now = Instant::now();
         self.output_done
             || now >= x + DRAIN_MAX
-            || now >= self.last_output.max(x) + DRAIN_QUIET
+            || (!waiting && now >= self.last_output.max(x) + DRAIN_QUIET)
             || self.log_error.is_some()
     }
 
@@ -404,10 +411,12 @@ impl Hub {
             if let Some(ev) = self.next_event(&mut rx) {
                 self.handle(ev);
             }
+            self.check_held();
             self.audience.pace(self.size.1, Instant::now(), false);
             self.grant_resyncs();
             self.watch_wheel(Instant::now());
             self.on_ttl();
+            self.sign_if_due();
             if let Some(k) = self.kill_at
                 && self.status.is_none()
                 && Instant::now() >= k
@@ -415,10 +424,13 @@ impl Hub {
                 self.hard_kill();
                 self.kill_at = None;
             }
-            if self.finished() {
+            let waiting = !rx.output.is_empty() || super::events::readable_now(&self.master);
+            if self.finished(waiting) {
                 break;
             }
         }
+        self.flush_sealed();
+        self.grant_resyncs_at_end();
         self.audience.pace(self.size.1, Instant::now(), true);
         let res = HubResult {
             status: self.status,

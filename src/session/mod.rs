@@ -11,11 +11,15 @@ pub mod gate;
 pub mod hub;
 pub mod logfile;
 pub mod pty;
+pub mod refusals;
 pub mod report;
+pub mod sealing;
 pub mod secret;
 pub mod setup;
+pub mod signing;
 pub mod term;
 pub mod ttl;
+pub mod typeahead;
 pub mod watchers;
 pub mod wheel;
 pub mod witnessing;
@@ -57,6 +61,8 @@ pub struct Plan {
     pub ttl: Duration,
     /// None: record secrets too (`--record-secrets`).
     pub secret_prompt: Option<Regex>,
+    /// The auditors' keys masked input is sealed to; None: dropped to its length.
+    pub seal: Option<crate::seal::Sealer>,
     /// Who may watch and operate, besides the owner and root.
     pub acl: Acl,
     /// Hold the owner's input until an operator is attached.
@@ -67,6 +73,9 @@ pub struct Plan {
     pub escape: u8,
     /// Whether it may (config `operator_drives_alone` off).
     pub owner_takes_back: bool,
+    /// The host's fire id: the session runs breakglass's own ssh as the service user with
+    /// a certificate issued for it (src/fireid/).
+    pub fire: Option<crate::fireid::Target>,
 }
 
 /// How long the end of a session waits for its last syslog messages to go out.
@@ -116,15 +125,18 @@ pub fn login_name() -> String {
 }
 
 /// Run a recorded session to its end.
-pub fn run(plan: Plan) -> Result<Outcome> {
+pub fn run(mut plan: Plan) -> Result<Outcome> {
     pty::resolve_program(&plan.command[0])?;
     let interactive = term::is_tty(0);
     let size = term::user_size();
     let id = store::new_id().context("cannot read /dev/urandom for a session id")?;
-    let mut writer = open_log(&plan, &id, size)?;
+    // A fire id: the certificate is issued before the log exists, so the genesis binds it;
+    // dropping `fire` (at any return below) destroys the key.
+    let fire = setup::issue_fire(&mut plan, &id)?;
+    let mut writer = open_log(&plan, &id, size, fire.as_ref().map(|f| f.binding.clone()))?;
     let syslog = setup::start_syslog(&plan, &id, &writer);
     let file = plan.store.sessions_dir().join(format!("{id}.jsonl"));
-    eprint!("{}", report::banner(&plan, &id));
+    eprint!("{}", report::banner(&plan, &id, fire.as_ref()));
     writer
         .start_syncer()
         .map_err(|e| Failure::tool(format!("cannot start the log syncer: {e}")))?;
@@ -167,12 +179,16 @@ pub fn run(plan: Plan) -> Result<Outcome> {
         Vec::new()
     };
     let size = term::user_size();
-    let spawned = match pty::spawn(
-        &plan.command,
-        size.0,
-        size.1,
-        &[("BREAKGLASS_SESSION", &id)],
-    ) {
+    let fire_env: Vec<(&str, &str)> = fire
+        .iter()
+        .flat_map(|f| f.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .collect();
+    let env = if fire.is_some() {
+        fire_env
+    } else {
+        vec![("BREAKGLASS_SESSION", id.as_str())]
+    };
+    let spawned = match pty::spawn_as(&plan.command, size, &env, fire.is_some()) {
         Ok(s) => s,
         Err(e) => {
             drop(guard);
@@ -212,6 +228,7 @@ pub fn run(plan: Plan) -> Result<Outcome> {
         to_pty,
         display,
         secrets: SecretFilter::new(plan.secret_prompt.clone()),
+        masking: sealing::Masking::new(plan.seal.clone()),
         ttl_limit: plan.ttl,
         interactive,
         size,
@@ -231,6 +248,14 @@ pub fn run(plan: Plan) -> Result<Outcome> {
     // The hub is gone, and with it the display's sender: let the display finish.
     events::drain_display(display_thread, END_FLUSH);
     drop(guard);
+    if let Some(line) = fire
+        .as_ref()
+        .and_then(|f| f.failure(res.status.and_then(|s| s.code())))
+    {
+        eprintln!("breakglass: {line}");
+    }
+    // The session is over: its fire id key goes now, before the log is closed.
+    drop(fire);
     finish(
         &plan,
         id,
@@ -267,6 +292,7 @@ fn finish(
         bytes_in: 0,
         bytes_out: 0,
         ended: now_rfc3339(),
+        seal: None,
     };
     let mut log_error = log_error;
     if let Some(s) = syslog {
@@ -295,7 +321,7 @@ fn finish(
     if log_error.is_some() {
         code = EXIT_TOOL;
     }
-    close_ledger(&plan.store, &id, head, writer.records());
+    close_ledger(&plan.store, &id, head, writer.records(), writer.signer());
     if let (Some(s), Some(h)) = (syslog, head) {
         let extra = [
             ("records", writer.records().to_string()),

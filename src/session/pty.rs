@@ -25,6 +25,7 @@ pub struct Spawned {
 }
 
 fn winsize(cols: u16, rows: u16) -> Winsize {
+    let (cols, rows) = crate::size::clamp(cols, rows);
     Winsize {
         ws_row: rows,
         ws_col: cols,
@@ -73,7 +74,25 @@ pub fn spawn(
     rows: u16,
     env: &[(&str, &str)],
 ) -> std::io::Result<Spawned> {
-    let pty = openpty(Some(&winsize(cols, rows)), None)?;
+    spawn_as(argv, (cols, rows), env, false)
+}
+
+/// Start `argv` as [`spawn`] does; with `service` (installed mode, a fire id's ssh) the
+/// child is the service user through and through (real, effective and saved uid), and
+/// its environment is `env` alone, so nothing of the user's reaches it.
+pub fn spawn_as(
+    argv: &[String],
+    (cols, rows): (u16, u16),
+    env: &[(&str, &str)],
+    service: bool,
+) -> std::io::Result<Spawned> {
+    let ids = crate::mode::ids();
+    let installed = crate::mode::installed();
+    if service {
+        cmd_check_service(installed)?;
+    }
+    // Installed, the PTY is made with the user's filesystem uid, so its slave is the user's.
+    let pty = crate::mode::with_user_fsuid(|| openpty(Some(&winsize(cols, rows)), None))?;
     cloexec(&pty.master)?;
     cloexec(&pty.slave)?;
     let mut cmd = Command::new(&argv[0]);
@@ -81,13 +100,46 @@ pub fn spawn(
         .stdin(Stdio::from(pty.slave.try_clone()?))
         .stdout(Stdio::from(pty.slave.try_clone()?))
         .stderr(Stdio::from(pty.slave.try_clone()?));
+    if service {
+        // Nothing of the user's: no variable, and not their working dir.
+        cmd.env_clear().current_dir("/");
+    } else if installed {
+        for (k, _) in std::env::vars_os() {
+            if crate::installed::rules::is_unsafe_var(&k.to_string_lossy()) {
+                cmd.env_remove(k);
+            }
+        }
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }
-    // SAFETY: between fork and exec only async-signal-safe calls are made (signal, setsid, ioctl),
-    // touching no memory shared with the parent.
+    let uid = if service {
+        ids.service_uid
+    } else {
+        ids.real_uid
+    };
+    let gid = ids.real_gid;
+    // SAFETY: between fork and exec only async-signal-safe calls are made (signal, setsid,
+    // ioctl, setresgid, setresuid, setrlimit), touching no memory shared with the parent.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
+            // Installed: the child is the user (or, for a fire id's ssh, the service)
+            // through and through: real, effective and saved uid; the gids and the
+            // supplementary groups are the user's (setgroups needs root).
+            if installed
+                && (libc::setresgid(gid, gid, gid) != 0 || libc::setresuid(uid, uid, uid) != 0)
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The service's ssh holds a key: it never leaves a core file, whatever limit
+            // the user set.
+            let no_core = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            if service && libc::setrlimit(libc::RLIMIT_CORE, &no_core) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
             libc::signal(libc::SIGXFSZ, libc::SIG_DFL);
             if libc::setsid() < 0 {
                 return Err(std::io::Error::last_os_error());
@@ -109,6 +161,18 @@ pub fn spawn(
     })
 }
 
+/// A service child exists only in installed mode, where the service is not the user.
+fn cmd_check_service(installed: bool) -> std::io::Result<()> {
+    if installed {
+        Ok(())
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "a child with the service identity needs installed mode",
+        ))
+    }
+}
+
 /// Tell the PTY (and so the child, by SIGWINCH) its new size.
 pub fn resize(master: &File, cols: u16, rows: u16) -> std::io::Result<()> {
     let ws = winsize(cols, rows);
@@ -120,13 +184,18 @@ pub fn resize(master: &File, cols: u16, rows: u16) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Whether the PTY is in canonical mode with echo off: a program is reading a secret.
-pub fn reading_secret(master: &File) -> bool {
+/// What the PTY's modes say about input now: whether a program reads a secret.
+pub fn tty_mode(master: &File) -> super::secret::TtyMode {
+    use super::secret::{TtyFlags, TtyMode, classify};
     match termios::tcgetattr(master.as_fd()) {
-        Ok(t) => {
-            t.local_flags.contains(LocalFlags::ICANON) && !t.local_flags.contains(LocalFlags::ECHO)
-        }
-        Err(_) => false,
+        Ok(t) => classify(TtyFlags {
+            icanon: t.local_flags.contains(LocalFlags::ICANON),
+            echo: t.local_flags.contains(LocalFlags::ECHO),
+            isig: t.local_flags.contains(LocalFlags::ISIG),
+            icrnl: t.input_flags.contains(termios::InputFlags::ICRNL),
+            echoe: t.local_flags.contains(LocalFlags::ECHOE),
+        }),
+        Err(_) => TtyMode::Open,
     }
 }
 

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::log::chain::to_hex;
+use crate::safe;
 
 use super::{Outcome, Plan, term};
 
@@ -15,20 +16,52 @@ fn label() -> &'static str {
     }
 }
 
-pub fn banner(plan: &Plan, id: &str) -> String {
+/// Whom the session is on the host as: the fire id until the time limit, or the user's
+/// own ssh credentials.
+fn identity(plan: &Plan, fire: Option<&crate::fireid::session::Fire>) -> String {
+    if let Some(f) = fire {
+        let until = jiff::Timestamp::from_second(f.until() as i64)
+            .map(|t| {
+                t.to_zoned(jiff::tz::TimeZone::system())
+                    .strftime("%H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        return format!(
+            "  on {} as {} until {until} (fire id certificate {}, key id {})\n",
+            safe::text(&plan.host),
+            f.target.user(),
+            f.binding.serial,
+            f.binding.key_id
+        );
+    }
+    if plan.command.first().is_some_and(|c| c == "ssh") {
+        return format!(
+            "  on {} with your own ssh credentials (no fire_id for this host in the policy)\n",
+            plan.host
+        );
+    }
+    String::new()
+}
+
+pub fn banner(plan: &Plan, id: &str, fire: Option<&crate::fireid::session::Fire>) -> String {
     let ticket = plan
         .ticket
         .as_deref()
-        .map(|t| format!("  ticket: {t}"))
+        .map(|t| format!("  ticket: {}", safe::text(t)))
         .unwrap_or_default();
     format!(
         "{label} RECORDING session {id} on {host} ({cmd})\n\
          \x20 reason: {reason}{ticket}  time limit: {ttl}\n\
-         \x20 every keystroke and all output are recorded; watch it: breakglass watch {id}\n{op}",
+         \x20 every keystroke and all output are recorded; watch it: breakglass watch {id}\n{who}{op}",
         label = label(),
-        host = plan.host,
-        cmd = plan.command.join(" "),
-        reason = plan.reason,
+        host = safe::text(&plan.host),
+        cmd = match fire {
+            Some(_) => crate::fireid::ssh::SSH_PROGRAM.to_string(),
+            None => safe::text(&plan.command.join(" ")).into_owned(),
+        },
+        who = identity(plan, fire),
+        reason = safe::text(&plan.reason),
         ttl = humantime::format_duration(plan.ttl),
         op = if plan.require_operator {
             format!(

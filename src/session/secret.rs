@@ -4,7 +4,10 @@
 //! raw mode, which ssh, editors and pagers use for everything, does not count), or right
 //! after output that ends in a password prompt (how a prompt on the far side of ssh is
 //! seen). Secret input runs up to the next Enter (or Ctrl-C / Ctrl-D) and is recorded as
-//! its length only; the Enter itself is recorded normally.
+//! its length only (or sealed, src/session/sealing.rs); the Enter itself is recorded
+//! normally. Keys read one at a time with echo off and the rest of the cooked terminal
+//! kept (`read -s -n 11`, a getch password reader) are secret key by key, while the PTY
+//! stays in that mode; see [`TtyMode`].
 
 use regex::Regex;
 
@@ -14,6 +17,45 @@ const PROMPT_TAIL: usize = 512;
 
 /// Bytes that end secret input.
 const ENDS_SECRET: &[u8] = b"\r\n\x03\x04";
+
+/// What the PTY's terminal modes say about the input read now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TtyMode {
+    /// Nothing secret about the mode.
+    Open,
+    /// Canonical with echo off: a line is read without echo (getpass, `read -s`).
+    SecretLine,
+    /// Echo off, one key at a time, with signals, CR-to-NL and erase echo kept as a
+    /// cooked terminal has them (`read -s -n`). Line editors and full-screen programs
+    /// change more: readline and curses turn CR-to-NL off, less and top erase echo, ssh
+    /// and vim signals.
+    SecretKeys,
+}
+
+/// The terminal flags [`classify`] looks at.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TtyFlags {
+    pub icanon: bool,
+    pub echo: bool,
+    pub isig: bool,
+    pub icrnl: bool,
+    pub echoe: bool,
+}
+
+/// Whether the PTY's modes say a secret is being read.
+pub fn classify(f: TtyFlags) -> TtyMode {
+    match f {
+        TtyFlags { echo: true, .. } => TtyMode::Open,
+        TtyFlags { icanon: true, .. } => TtyMode::SecretLine,
+        TtyFlags {
+            isig: true,
+            icrnl: true,
+            echoe: true,
+            ..
+        } => TtyMode::SecretKeys,
+        _ => TtyMode::Open,
+    }
+}
 
 /// A piece of input, classified.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +68,10 @@ pub enum Piece {
 pub struct SecretFilter {
     prompt: Option<Regex>,
     tail: Vec<u8>,
-    prompt_seen: bool,
+    /// The tail ends in a prompt; None: not looked at since the last output. The prompt
+    /// is looked for when input comes (or held input asks), not on every output chunk:
+    /// a flood of output costs a copy into the tail, never a regex search.
+    prompt_seen: Option<bool>,
     masking: bool,
 }
 
@@ -36,7 +81,7 @@ impl SecretFilter {
         SecretFilter {
             prompt,
             tail: Vec::new(),
-            prompt_seen: false,
+            prompt_seen: Some(false),
             masking: false,
         }
     }
@@ -46,9 +91,29 @@ impl SecretFilter {
         self.prompt.is_some()
     }
 
-    /// Look at session output for a prompt.
+    /// Whether a line of secret input is being typed, or a prompt asks for one.
+    pub fn expecting_secret(&mut self) -> bool {
+        self.masking || self.prompt_seen()
+    }
+
+    /// Whether the output so far ends in a prompt.
+    fn prompt_seen(&mut self) -> bool {
+        if let Some(seen) = self.prompt_seen {
+            return seen;
+        }
+        let seen = self.prompt.as_ref().is_some_and(|re| {
+            let text = strip_escapes(&self.tail);
+            re.is_match(&String::from_utf8_lossy(&text))
+        });
+        self.prompt_seen = Some(seen);
+        seen
+    }
+
+    /// Keep the end of session output, where a prompt is looked for when input comes.
     pub fn on_output(&mut self, bytes: &[u8]) {
-        let Some(re) = &self.prompt else { return };
+        if self.prompt.is_none() {
+            return;
+        }
         if bytes.len() >= PROMPT_TAIL {
             self.tail.clear();
             self.tail
@@ -58,13 +123,11 @@ impl SecretFilter {
             let extra = self.tail.len().saturating_sub(PROMPT_TAIL);
             self.tail.drain(..extra);
         }
-        let text = strip_escapes(&self.tail);
-        self.prompt_seen = re.is_match(&String::from_utf8_lossy(&text));
+        self.prompt_seen = None;
     }
 
-    /// Split input into clear and secret pieces. `no_echo` is whether the PTY is in
-    /// canonical mode with echo off right now.
-    pub fn on_input(&mut self, bytes: &[u8], no_echo: bool) -> Vec<Piece> {
+    /// Split input into clear and secret pieces. `mode` is what the PTY's modes are now.
+    pub fn on_input(&mut self, bytes: &[u8], mode: TtyMode) -> Vec<Piece> {
         if !self.enabled() {
             return vec![Piece::Clear(bytes.to_vec())];
         }
@@ -74,13 +137,24 @@ impl SecretFilter {
             (Some(Piece::Secret(a)), Piece::Secret(b)) => a.extend(b),
             (_, p) => out.push(p),
         };
+        let no_echo = mode == TtyMode::SecretLine;
         for &b in bytes {
-            if !self.masking && (no_echo || self.prompt_seen) {
+            // Keys read one at a time without echo: each is secret, only while the mode
+            // lasts; Enter, Ctrl-C and Ctrl-D are recorded as they are everywhere.
+            if mode == TtyMode::SecretKeys && !self.masking {
+                push(if ENDS_SECRET.contains(&b) {
+                    Piece::Clear(vec![b])
+                } else {
+                    Piece::Secret(vec![b])
+                });
+                continue;
+            }
+            if !self.masking && (no_echo || self.prompt_seen()) {
                 self.masking = true;
             }
             if self.masking && ENDS_SECRET.contains(&b) {
                 self.masking = false;
-                self.prompt_seen = false;
+                self.prompt_seen = Some(false);
                 self.tail.clear();
                 push(Piece::Clear(vec![b]));
             } else if self.masking {
@@ -126,74 +200,5 @@ pub fn strip_escapes(b: &[u8]) -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::DEFAULT_SECRET_PROMPT;
-
-    fn filter() -> SecretFilter {
-        SecretFilter::new(Some(Regex::new(DEFAULT_SECRET_PROMPT).unwrap()))
-    }
-
-    #[test]
-    fn prompt_then_password_is_masked_up_to_enter() {
-        let mut f = filter();
-        f.on_output(b"\x1b[0m[sudo] password for alice: \x1b[0m");
-        assert_eq!(
-            f.on_input(b"hunter2\rls\r", false),
-            vec![
-                Piece::Secret(b"hunter2".to_vec()),
-                Piece::Clear(b"\rls\r".to_vec())
-            ]
-        );
-        // Typed one key at a time, across calls.
-        f.on_output(b"Password: ");
-        assert_eq!(f.on_input(b"s", false), vec![Piece::Secret(b"s".to_vec())]);
-        f.on_output(b"*"); // some programs echo stars: still masking
-        assert_eq!(
-            f.on_input(b"3\r", false),
-            vec![Piece::Secret(b"3".to_vec()), Piece::Clear(b"\r".to_vec())]
-        );
-        assert_eq!(f.on_input(b"ls", false), vec![Piece::Clear(b"ls".to_vec())]);
-    }
-
-    #[test]
-    fn echo_off_canonical_mode_masks_and_ctrl_c_ends() {
-        let mut f = filter();
-        f.on_output(b"$ ");
-        assert_eq!(
-            f.on_input(b"abc\x03", true),
-            vec![
-                Piece::Secret(b"abc".to_vec()),
-                Piece::Clear(b"\x03".to_vec())
-            ]
-        );
-        assert_eq!(
-            f.on_input(b"abc", false),
-            vec![Piece::Clear(b"abc".to_vec())]
-        );
-    }
-
-    #[test]
-    fn ordinary_output_does_not_mask_and_off_records_all() {
-        let mut f = filter();
-        f.on_output(b"password changed\r\n$ ");
-        assert_eq!(
-            f.on_input(b"ls\r", false),
-            vec![Piece::Clear(b"ls\r".to_vec())]
-        );
-        let mut off = SecretFilter::new(None);
-        off.on_output(b"Password: ");
-        assert_eq!(
-            off.on_input(b"pw\r", true),
-            vec![Piece::Clear(b"pw\r".to_vec())]
-        );
-    }
-
-    #[test]
-    fn strips_csi_osc_and_cr() {
-        assert_eq!(
-            strip_escapes(b"a\x1b[31mb\x1b]0;t\x07c\x1b]2;x\x1b\\d\re"),
-            b"abcde"
-        );
-    }
-}
+#[path = "secret_tests.rs"]
+mod tests;

@@ -51,7 +51,13 @@ pub fn start_live(
         tx.clone(),
     ));
     let socket = plan.store.live_dir().join(format!("{id}.sock"));
-    let mode = if plan.store.shared { 0o660 } else { 0o600 };
+    let mode = if crate::mode::installed() {
+        crate::installed::store::SOCKET_MODE
+    } else if plan.store.shared {
+        0o660
+    } else {
+        0o600
+    };
     let guard = server::listen(&socket, mode, Arc::clone(&ctx))
         .inspect_err(|e| eprintln!("breakglass: warning: nobody can watch this session: {e}"))
         .ok();
@@ -104,7 +110,7 @@ pub fn start_syslog(
         ("host", plan.host.clone()),
         ("reason", plan.reason.clone()),
         ("ticket", plan.ticket.clone().unwrap_or_default()),
-        ("genesis", to_hex(&writer.head())),
+        ("genesis", to_hex(&writer.genesis_hash())),
     ];
     s.send(
         "start",
@@ -112,4 +118,24 @@ pub fn start_syslog(
         &format!("session {id} started by {} on {}", login_name(), plan.host),
     );
     Some(s)
+}
+
+/// Issue the fire id of a plan whose host has one, and run its ssh instead of the
+/// plan's command; None for every other session.
+pub fn issue_fire(
+    plan: &mut Plan,
+    id: &str,
+) -> Result<Option<crate::fireid::session::Fire>, crate::error::Failure> {
+    let Some(target) = &plan.fire else {
+        return Ok(None);
+    };
+    let fire = crate::fireid::session::Fire::start(
+        target,
+        &plan.store,
+        id,
+        plan.ticket.as_deref(),
+        plan.ttl,
+    )?;
+    plan.command = fire.argv.clone();
+    Ok(Some(fire))
 }

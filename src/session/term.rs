@@ -47,7 +47,8 @@ pub fn is_tty(fd: RawFd) -> bool {
     unsafe { libc::isatty(fd) == 1 }
 }
 
-/// Columns and rows of the terminal on `fd`, if it is one and reports a size.
+/// Columns and rows of the terminal on `fd`, if it is one and reports a size, within the
+/// largest size breakglass runs (see [`crate::size`]).
 pub fn window_size(fd: RawFd) -> Option<(u16, u16)> {
     let mut ws = libc::winsize {
         ws_row: 0,
@@ -57,7 +58,7 @@ pub fn window_size(fd: RawFd) -> Option<(u16, u16)> {
     };
     // SAFETY: TIOCGWINSZ writes one winsize into the struct we pass, which outlives the call.
     let r = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) };
-    (r == 0 && ws.ws_col > 0 && ws.ws_row > 0).then_some((ws.ws_col, ws.ws_row))
+    (r == 0 && ws.ws_col > 0 && ws.ws_row > 0).then(|| crate::size::clamp(ws.ws_col, ws.ws_row))
 }
 
 /// The size of the user's terminal: stdin's, else stdout's, else [`DEFAULT_SIZE`].
@@ -91,7 +92,7 @@ impl RawMode {
         if title_pushed {
             // Push the title (XTWINOPS 22), then set ours.
             let mut out = std::io::stdout().lock();
-            let _ = write!(out, "\x1b[22;0t\x1b]0;{title}\x07");
+            let _ = write!(out, "\x1b[22;0t\x1b]0;{}\x07", crate::safe::text(title));
             let _ = out.flush();
         }
         Ok(RawMode(()))
@@ -107,7 +108,7 @@ impl RawMode {
                 modes: true,
             });
             let mut out = std::io::stdout().lock();
-            let _ = write!(out, "\x1b[22;0t\x1b]0;{title}\x07");
+            let _ = write!(out, "\x1b[22;0t\x1b]0;{}\x07", crate::safe::text(title));
             let _ = out.flush();
         }
         RawMode(())

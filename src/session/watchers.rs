@@ -9,12 +9,14 @@ use std::time::{Duration, Instant};
 
 use super::hub::{Ending, Hub};
 use super::pty;
+use super::refusals::Refusals;
 use super::wheel::Wheel;
 use crate::live::acl::{Access, Peer};
 use crate::live::pace::{CatchUp, Tracker};
 use crate::live::protocol::State;
 use crate::live::{FromWatcher, LiveState, ToWatcher, WatcherHandle, WatcherId};
 use crate::log::record::{Body, Participant};
+use crate::safe;
 
 /// What the owner of a `require_operator` session is told when they type while no operator
 /// watches: one rule, before the start and after an operator leaves.
@@ -43,6 +45,8 @@ pub struct Audience {
     pub resync_wanted: Vec<WatcherId>,
     /// The owner's way back to the keyboard, and the watch on its holder.
     pub wheel_watch: Wheel,
+    /// Refused clients, for notices at most once per user per 10 s.
+    pub refusals: Refusals,
 }
 
 impl Audience {
@@ -57,6 +61,7 @@ impl Audience {
             tracker: Tracker::new(),
             resync_wanted: Vec::new(),
             wheel_watch: wheel,
+            refusals: Refusals::default(),
         }
     }
 
@@ -159,7 +164,9 @@ impl Hub {
     /// A line for the owner and every watcher.
     pub fn announce(&mut self, text: &str) {
         self.notice(text);
-        self.audience.broadcast(&ToWatcher::Notice(Arc::from(text)));
+        let text = safe::text(text);
+        self.audience
+            .broadcast(&ToWatcher::Notice(Arc::from(&*text)));
     }
 
     /// Tell everyone who holds the keyboard and who watches; update the title.
@@ -220,9 +227,18 @@ impl Hub {
             Access::Watch
         };
         self.record_now(participant("deny", &peer, Some(access)));
+        let Some(n) = self.audience.refusals.refused(peer.uid, Instant::now()) else {
+            return;
+        };
+        let times = match n {
+            1 => String::new(),
+            n => format!(" ({n} times since the last notice)"),
+        };
         self.announce(&format!(
-            "{} (uid {}) tried to {mode} this session and was refused",
-            peer.name, peer.uid
+            "{} (uid {}) tried to {} this session and was refused{times}",
+            safe::text(&peer.name),
+            peer.uid,
+            safe::text(mode)
         ));
     }
 
@@ -232,7 +248,11 @@ impl Hub {
             text: text.to_string(),
         };
         if self.record_now(body) {
-            self.announce(&format!("marker by {who}: {text}"));
+            self.announce(&format!(
+                "marker by {}: {}",
+                safe::text(who),
+                safe::text(text)
+            ));
         }
     }
 
@@ -287,6 +307,20 @@ impl Hub {
         }
     }
 
+    /// The session is over, so its output has paused for good: a watcher still behind (a
+    /// loaded machine may never have paused long enough) gets the last screen now.
+    pub fn grant_resyncs_at_end(&mut self) {
+        self.audience.resync_wanted.clear();
+        let upto = self.writer.len();
+        for w in &mut self.audience.watchers {
+            if w.behind.load(Ordering::Acquire) && w.tx.try_send(ToWatcher::Snapshot(upto)).is_ok()
+            {
+                w.pace.reset();
+                w.behind.store(false, Ordering::Release);
+            }
+        }
+    }
+
     pub fn on_watcher(&mut self, id: WatcherId, msg: FromWatcher) {
         let Some(w) = self.audience.get(id) else {
             return;
@@ -337,12 +371,14 @@ impl Hub {
         }
         self.audience.wheel = Some(id);
         self.wheel_taken();
+        // The new state first: a client that shows the notice knows who drives, so keys
+        // its user types on reading it are sent.
+        self.state_changed();
         self.notice(&format!(
             "{} has taken the keyboard: your keys are not sent until they hand it back",
             peer.name
         ));
         self.tell_others(id, &format!("{} has taken the keyboard", peer.name));
-        self.state_changed();
     }
 
     fn give_back(&mut self, id: WatcherId) {
@@ -352,12 +388,12 @@ impl Hub {
         let peer = w.peer.clone();
         if self.record_now(participant("return", &peer, None)) {
             self.audience.wheel = None;
+            self.state_changed();
             self.announce(&format!(
                 "{} handed the keyboard back to {}",
                 peer.name,
                 super::login_name()
             ));
-            self.state_changed();
         }
     }
 

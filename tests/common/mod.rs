@@ -2,11 +2,23 @@
 //! shows, type into it, and read its log back.
 #![allow(dead_code)]
 
+pub mod fireid;
+pub mod hostile;
+pub mod installed;
+pub mod procs;
+pub mod python;
+pub mod radosgw;
 pub mod recorded;
 pub mod rsyslog;
+pub mod sealed;
+pub mod serial;
+pub mod signing;
+pub mod skip;
 pub mod tmux;
 pub mod together;
+pub mod users;
 pub mod verdicts;
+pub mod waits;
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -63,9 +75,9 @@ impl Env {
         c
     }
 
-    /// Run without a terminal; stdin is /dev/null.
+    /// Run without a terminal; stdin is /dev/null. Fails if it does not end in time.
     pub fn run(&self, args: &[&str]) -> std::process::Output {
-        self.cmd().args(args).stdin(Stdio::null()).output().unwrap()
+        procs::output_within(self.cmd().args(args).stdin(Stdio::null()), DEADLINE)
     }
 
     /// The session files, oldest first by name order of creation time.
@@ -192,13 +204,12 @@ impl Pty {
         unsafe { libc::kill(self.pid(), sig) };
     }
 
-    /// Wait for the binary to exit (with the deadline).
+    /// Wait for the binary to exit (with the deadline), then for everything it showed.
     pub fn wait(&mut self) -> ExitStatus {
         let start = Instant::now();
         loop {
             if let Some(st) = self.child.try_wait().unwrap() {
-                // Let the reader catch up with the last output.
-                std::thread::sleep(Duration::from_millis(50));
+                self.drain();
                 return st;
             }
             assert!(
@@ -256,12 +267,14 @@ pub fn end_of(path: &Path) -> Option<breakglass::log::record::End> {
 
 /// The verdict of `breakglass verify FILE --json`, with its exit status.
 pub fn verify_file(path: &Path) -> (String, i32, serde_json::Value) {
-    let out = Command::new(bin())
-        .args(["verify", "--json"])
-        .arg(path)
-        .env("BREAKGLASS_DIR", path.parent().unwrap().parent().unwrap())
-        .output()
-        .unwrap();
+    let out = procs::output_within(
+        Command::new(bin())
+            .args(["verify", "--json"])
+            .arg(path)
+            .env("BREAKGLASS_DIR", path.parent().unwrap().parent().unwrap())
+            .stdin(Stdio::null()),
+        DEADLINE,
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     let j: serde_json::Value = text
         .lines()
@@ -280,37 +293,17 @@ pub fn verify_file(path: &Path) -> (String, i32, serde_json::Value) {
     )
 }
 
-/// The verdict of the independent Python verifier, written from docs/FORMAT.md alone.
+/// The verdict of the independent Python verifier, written from docs/FORMAT.md alone;
+/// empty where python3 is missing outside CI. With a ledger, the ledger itself must verify
+/// ([`python::verify`] gives the whole report, with the listed flag).
 pub fn python_verdict(path: &Path, ledger: Option<&Path>) -> String {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/independent_verifier.py");
-    let mut c = Command::new("python3");
-    c.arg(script);
-    if let Some(l) = ledger {
-        c.arg("--ledger").arg(l);
-    }
-    let out = match c.arg(path).output() {
-        Ok(o) => o,
-        Err(e) if std::env::var_os("CI").is_none() => {
-            eprintln!("skipping the independent verifier: python3 not runnable ({e})");
-            return String::new();
-        }
-        Err(e) => panic!("python3 is needed in CI: {e}"),
+    let Some(run) = python::verify(path, ledger) else {
+        return String::new();
     };
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| {
-            v.get("file").is_some()
-                && v.get("verdict").is_some()
-                && v.get("ledger").is_none_or(|l| !l.is_boolean())
-        })
-        .and_then(|v| v["verdict"].as_str().map(String::from))
-        .unwrap_or_else(|| {
-            panic!(
-                "python verifier said {text:?} {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
+    if let Some(l) = &run.ledger {
+        assert_eq!(l.verdict, "VERIFIED", "the ledger: {}", l.json);
+    }
+    run.file.verdict
 }
 
 /// Both verifiers agree on `path`, and the verdict is `expected`.
@@ -393,6 +386,8 @@ pub fn live_client(
         save: false,
         text: None,
     };
+    // Every read on it fails after the deadline rather than blocking for ever.
+    s.set_read_timeout(Some(DEADLINE)).unwrap();
     protocol::write_frame(&mut s, kind::HELLO, &serde_json::to_vec(&hello).unwrap()).unwrap();
     let f = protocol::read_frame(&mut s).unwrap().unwrap();
     (s, f)
@@ -424,14 +419,12 @@ pub fn as_root() -> bool {
     if nix::unistd::geteuid().is_root() {
         return true;
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "this test creates users and needs root, which CI has"
-    );
-    eprintln!("skipping: not root");
+    skip::skip("it creates users and needs root, which CI has");
     false
 }
 
+/// Make a user if missing, and leave it there; [`users::Users`] makes users that are
+/// removed again, also when the test fails.
 pub fn ensure_user(name: &str, group: &str) {
     let _ = std::process::Command::new("groupadd").arg(group).output();
     if std::process::Command::new("id")

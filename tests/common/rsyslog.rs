@@ -24,11 +24,7 @@ impl Drop for Rsyslog {
 pub fn rsyslogd(dir: &Path, rule: &str) -> Option<Rsyslog> {
     let bin = Path::new("/usr/sbin/rsyslogd");
     if !bin.exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "rsyslog is required in CI (.ci/run installs it)"
-        );
-        eprintln!("skipping: no rsyslogd");
+        super::skip::skip("no rsyslogd (.ci/run installs rsyslog)");
         return None;
     }
     let port = free_port();
