@@ -40,6 +40,10 @@ pub struct HostConfig {
     /// Send the owner's input only while an operator watches (`watch --operate`).
     #[serde(default)]
     pub require_operator: bool,
+    /// While an operator drives, only they hand the keyboard back: the owner's escape key
+    /// does not take it.
+    #[serde(default)]
+    pub operator_drives_alone: bool,
     /// Fire id: the ssh destination (name or address) of the host.
     pub address: Option<String>,
     /// Fire id: the remote user and certificate principal(s) the host is reached as.
@@ -70,6 +74,8 @@ struct Raw {
     operators: Vec<String>,
     #[serde(default)]
     require_operator: bool,
+    #[serde(default)]
+    operator_drives_alone: bool,
     escape_key: Option<Spanned<String>>,
     syslog: Option<Spanned<String>>,
     review_group: Option<String>,
@@ -108,6 +114,8 @@ pub struct Config {
     /// Users and `@groups` who may take the keyboard and end every session.
     pub operators: Vec<String>,
     pub require_operator: bool,
+    /// The owner's escape key does not take the keyboard back from an operator.
+    pub operator_drives_alone: bool,
     /// The watch escape key, as written (`ctrl-]`).
     pub escape_key: Option<String>,
     /// Where session heads are sent as a witness (off when None).
@@ -149,6 +157,7 @@ impl Default for Config {
             watchers: Vec::new(),
             operators: Vec::new(),
             require_operator: false,
+            operator_drives_alone: false,
             escape_key: None,
             syslog: None,
             review_group: None,
@@ -248,6 +257,7 @@ impl Config {
         cfg.watchers = raw.watchers;
         cfg.operators = raw.operators;
         cfg.require_operator = raw.require_operator;
+        cfg.operator_drives_alone = raw.operator_drives_alone;
         cfg.review_group = raw.review_group;
         cfg.review_own = raw.review_own;
         cfg.allow_user_dir = raw.allow_user_dir;
@@ -373,17 +383,20 @@ secret_prompt = "(?i)secret:\\s*$"
 watchers = ["bob", "@audit"]
 operators = ["@ops"]
 require_operator = false
+operator_drives_alone = true
 escape_key = "ctrl-b"
 
 [hosts.prod-db1]
 command = ["ssh", "-t", "bastion", "ssh", "prod-db1"]
 require_operator = true
+operator_drives_alone = true
 "#,
         )
         .unwrap();
         assert_eq!(c.default_ttl, Duration::from_secs(1800));
         assert_eq!(c.max_ttl, Duration::from_secs(7200));
         assert!(c.require_ticket);
+        assert!(c.operator_drives_alone && c.hosts["prod-db1"].operator_drives_alone);
         assert_eq!(c.hosts["prod-db1"].command.as_ref().unwrap().len(), 5);
         assert!(c.secret_prompt.is_match("Secret: "));
         assert_eq!(c.operators, ["@ops"]);

@@ -25,6 +25,7 @@ pub mod size;
 pub mod store;
 pub mod suggest;
 pub mod table;
+pub mod termstate;
 pub mod trust;
 pub mod verdict;
 pub mod witness;

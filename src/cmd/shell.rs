@@ -248,6 +248,17 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
         acl,
         require_operator: args.require_operator || cfg.require_operator || host_requires,
         syslog: cfg.syslog.clone(),
+        owner_takes_back: !cfg.operator_drives_alone
+            && !args
+                .host
+                .as_ref()
+                .and_then(|h| cfg.hosts.get(h))
+                .is_some_and(|h| h.operator_drives_alone),
+        escape: cfg
+            .escape_key
+            .as_deref()
+            .and_then(crate::live::keys::parse_escape)
+            .unwrap_or(crate::live::keys::DEFAULT_ESCAPE),
         fire,
     };
     let shipping = crate::ship::before_session(cfg, &plan.store)?;

@@ -16,6 +16,7 @@ use crate::error::Failure;
 use crate::live::client::{self, Answer};
 use crate::live::keys::{self, Action, Keys};
 use crate::live::protocol::{self, Ended, Frame, State, kind};
+use crate::live::words;
 use crate::log::chain::{Hash, line_hash, to_hex};
 use crate::review::visible;
 use crate::safe;
@@ -168,7 +169,7 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
             "read-only: you may watch and add markers"
         }
     );
-    eprintln!("  {}\r", keys::help_line(escape));
+    eprintln!("  {}\r", words::help_line(escape, operator));
 
     let (tx, rx) = mpsc::channel();
     spawn_socket_reader(stream.try_clone()?, tx.clone());
@@ -189,7 +190,10 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
     });
     let title = format!("breakglass: watching {} on {} ({id})", w.user, w.host);
     let title = safe::text(&title);
-    let _guard = if term::is_tty(0) {
+    // Whether stdin was a terminal at the start: once it has hung up it no longer
+    // reports being one, and its end must still end the watch (and free the keyboard).
+    let interactive = term::is_tty(0);
+    let _guard = if interactive {
         Some(term::RawMode::enter(&title)?)
     } else {
         None
@@ -198,6 +202,8 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
         out: std::io::stdout(),
         sock: stream,
         keys: Keys::new(escape),
+        escape,
+        user: w.user.clone(),
         me,
         operator,
         state: w.state.clone(),
@@ -229,7 +235,7 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
                 }
             }
             Msg::StdinEnd => {
-                if term::is_tty(0) {
+                if interactive {
                     break;
                 }
             }
@@ -264,6 +270,9 @@ struct Ui {
     out: std::io::Stdout,
     sock: UnixStream,
     keys: Keys,
+    escape: u8,
+    /// The session's user, named for the protocol's "owner".
+    user: String,
     me: String,
     operator: bool,
     state: State,
@@ -273,6 +282,7 @@ struct Ui {
 
 impl Ui {
     fn write(&mut self, b: &[u8]) {
+        term::shown(b);
         let mut o = self.out.lock();
         let _ = o.write_all(b);
         let _ = o.flush();
@@ -322,7 +332,12 @@ impl Ui {
             }
             kind::STATE => {
                 if let Ok(s) = f.parse::<State>() {
+                    let was_mine = self.driving();
                     self.state = s;
+                    if was_mine != self.driving() {
+                        let holder = crate::review::who(&self.state.wheel, &self.user).to_string();
+                        self.say(&words::wheel_changed(self.escape, !was_mine, &holder));
+                    }
                 }
             }
             _ => {}
@@ -337,15 +352,9 @@ impl Ui {
                 Action::Send(_) => {
                     if !self.told_readonly {
                         self.told_readonly = true;
-                        let hint = if self.operator {
-                            "press Ctrl-] t to take the keyboard"
-                        } else {
-                            "you may only watch"
-                        };
-                        self.say(&format!(
-                            "your keys are not sent: {} holds the keyboard ({hint})",
-                            safe::text(&self.state.wheel)
-                        ));
+                        let holder = crate::review::who(&self.state.wheel, &self.user);
+                        let text = words::not_sent(self.escape, self.operator, &safe::text(holder));
+                        self.say(&text);
                     }
                 }
                 Action::Take if !self.operator => {
@@ -356,14 +365,17 @@ impl Ui {
                 Action::Kill => self.send(kind::KILL, b""),
                 Action::Mark(t) => self.send(kind::MARK, t.as_bytes()),
                 Action::Detach => {
+                    if self.driving() {
+                        self.send(kind::RETURN, b"");
+                    }
                     self.send(kind::DETACH, b"");
                     return true;
                 }
                 Action::Help => {
-                    let h = keys::help_line(keys::DEFAULT_ESCAPE);
+                    let h = words::help_line(self.escape, self.operator);
                     let who = format!(
                         "keyboard: {}; watching: {}",
-                        safe::text(&self.state.wheel),
+                        safe::text(crate::review::who(&self.state.wheel, &self.user)),
                         safe::text(&self.state.watchers.join(", "))
                     );
                     self.say(&format!("{h}\r\n  {who}"));
@@ -393,6 +405,7 @@ fn spawn_stdin_reader(tx: mpsc::Sender<Msg>) {
         let mut buf = [0u8; 4096];
         loop {
             match stdin.read(&mut buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
                     if tx.send(Msg::Keys(buf[..n].to_vec())).is_err() {

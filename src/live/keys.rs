@@ -5,14 +5,6 @@
 /// The default escape key, Ctrl-] (as telnet and ssh-like tools use).
 pub const DEFAULT_ESCAPE: u8 = 0x1d;
 
-/// The help line shown on attach.
-pub fn help_line(escape: u8) -> String {
-    let e = key_name(escape);
-    format!(
-        "{e} then: t take the keyboard, r return it, d detach, k end the session, m add a marker, ? help; {e} {e} sends {e}"
-    )
-}
-
 /// What the watcher asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {

@@ -15,6 +15,7 @@ pub mod scan;
 pub mod screen;
 pub mod server;
 pub mod tail;
+pub mod words;
 pub mod trust;
 
 use std::os::unix::net::UnixStream;

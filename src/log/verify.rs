@@ -32,7 +32,9 @@ pub struct Verifier {
 mod sealcheck;
 
 const CAUSES: &[&str] = &["exit", "signal", "ttl", "killed", "hangup", "error"];
-const EVENTS: &[&str] = &["join", "leave", "deny", "take", "return", "kill"];
+const EVENTS: &[&str] = &[
+    "join", "leave", "deny", "take", "return", "kill", "reclaim", "lost",
+];
 const MODES: &[&str] = &["watch", "operate"];
 
 impl Default for Verifier {

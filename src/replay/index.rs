@@ -135,7 +135,7 @@ impl Index {
                 self.marks.push(i);
                 match p.event.as_str() {
                     "take" => self.wheel.push((i, p.who.clone())),
-                    "return" | "leave" => self.wheel.push((i, "owner".into())),
+                    "return" | "leave" | "reclaim" | "lost" => self.wheel.push((i, "owner".into())),
                     _ => {}
                 }
             }

@@ -37,15 +37,8 @@ pub fn header(g: &Genesis) -> String {
 /// The text of the marker that ends every cast.
 pub const END_MARKER: &str = "end of the recording: terminal restored";
 
-/// What the last output event writes: scroll region reset (the cursor kept where it is),
-/// attributes reset, cursor shown, every mouse and focus report off, bracketed paste off,
-/// normal cursor keys and keypad, auto-wrap on, insert mode off, ASCII character set.
-pub const RESTORE: &str = "\x1b7\x1b[r\x1b8\x1b[0m\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1004l\x1b[?1005l\x1b[?1006l\x1b[?1015l\x1b[?2004l\x1b[?1l\x1b>\x1b[?7h\x1b[4l\x1b(B";
-
-/// Leaves the alternate screen (restoring the cursor saved on entering it); written
-/// before [`RESTORE`] only when the session ended there, as leaving it elsewhere may
-/// move the cursor to a stale saved place.
-pub const LEAVE_ALTERNATE: &str = "\x1b[?1049l";
+use crate::termstate::Modes;
+pub use crate::termstate::{LEAVE_ALTERNATE, RESTORE};
 
 /// Converts records into events, counting replaced bytes.
 #[derive(Debug, Default)]
@@ -54,10 +47,8 @@ pub struct Cast {
     pub replaced: u64,
     /// The time of the last record seen.
     last_t: u64,
-    /// Whether the output so far left the terminal on the alternate screen.
-    alt: bool,
-    /// The start of a private mode sequence cut at the end of an output record.
-    carry: String,
+    /// What the output so far left the terminal in.
+    modes: Modes,
 }
 
 impl Cast {
@@ -71,7 +62,7 @@ impl Cast {
         let (code, data) = match &rec.body {
             Body::Output(d) => {
                 let text = self.text(d)?;
-                self.alt = alternate_after(self.alt, &mut self.carry, &text);
+                self.modes.feed(text.as_bytes());
                 ("o", text)
             }
             Body::Input { data, .. } => ("i", self.text(data)?),
@@ -88,11 +79,7 @@ impl Cast {
     /// The events that end the cast: the end marker, then the output that restores the
     /// terminal, both at the time of the last record.
     pub fn ending(&self) -> [String; 2] {
-        let restore = if self.alt {
-            format!("{LEAVE_ALTERNATE}{RESTORE}")
-        } else {
-            RESTORE.to_string()
-        };
+        let restore = self.modes.restore();
         [
             line(self.last_t, "m", END_MARKER.into()),
             line(self.last_t, "o", restore),
@@ -127,54 +114,6 @@ fn line(t: u64, code: &str, data: String) -> String {
         Value::from(data)
     )
 }
-
-/// Whether the terminal is on the alternate screen after `text`, from `alt` before it:
-/// private modes 1049, 1047 and 47 set (`h`) or reset (`l`) switch; a hard reset (`ESC c`)
-/// leaves it. A sequence cut at the end waits in `carry` for the next output.
-fn alternate_after(mut alt: bool, carry: &mut String, text: &str) -> bool {
-    let s = std::mem::take(carry) + text;
-    let b = s.as_bytes();
-    let mut i = 0;
-    while let Some(p) = memchr::memchr(0x1b, &b[i..]) {
-        let at = i + p;
-        let rest = &b[at..];
-        if rest.len() < 3 && b"\x1b[?".starts_with(rest) {
-            *carry = s[at..].to_string();
-            break;
-        }
-        if rest.get(1) == Some(&b'c') {
-            alt = false;
-        }
-        if !rest.starts_with(b"\x1b[?") {
-            i = at + 1;
-            continue;
-        }
-        let params = rest[3..]
-            .iter()
-            .position(|c| !(c.is_ascii_digit() || *c == b';'))
-            .map(|n| (&rest[3..3 + n], rest[3 + n]));
-        match params {
-            None if rest.len() - 3 < MAX_CARRY => {
-                *carry = s[at..].to_string();
-                break;
-            }
-            Some((ps, fin @ (b'h' | b'l')))
-                if ps
-                    .split(|c| *c == b';')
-                    .any(|m| matches!(m, b"1049" | b"1047" | b"47")) =>
-            {
-                alt = fin == b'h';
-            }
-            _ => {}
-        }
-        i = at + 1;
-    }
-    alt
-}
-
-/// The longest private mode sequence kept across output records: real ones are a few
-/// modes of four digits; a longer run of digits is not one worth waiting for.
-const MAX_CARRY: usize = 32;
 
 /// A record's `t` in seconds, exactly, to the microsecond: `12.345678`.
 fn seconds(t_us: u64) -> String {
@@ -295,22 +234,5 @@ mod tests {
         let [_, restore] = c.ending();
         assert!(!restore.contains("1049l"), "{restore}");
         assert!(restore.starts_with("[3.500000,"));
-    }
-
-    #[test]
-    fn alternate_screen_switches_are_followed() {
-        let mut carry = String::new();
-        assert!(alternate_after(false, &mut carry, "a\x1b[?1049h"));
-        assert!(!alternate_after(true, &mut carry, "\x1b[?1049l"));
-        assert!(alternate_after(false, &mut carry, "\x1b[?1;47h"));
-        assert!(!alternate_after(true, &mut carry, "\x1bc"));
-        assert!(!alternate_after(false, &mut carry, "\x1b[?25h\x1b[?1000h"));
-        assert!(!alternate_after(false, &mut carry, "x\x1b["));
-        assert!(
-            alternate_after(false, &mut carry, "?1047h"),
-            "cut between records"
-        );
-        assert!(!alternate_after(false, &mut carry, "\x1b"));
-        assert!(alternate_after(false, &mut carry, "[?1049h"));
     }
 }

@@ -80,7 +80,7 @@ impl Timeline {
             Body::Marker { by, text } => {
                 format!("marker by {}: {}", visible(who(by, &user)), code(text))
             }
-            Body::Participant(p) => participant(p),
+            Body::Participant(p) => participant(p, &user),
             Body::End(x) => {
                 self.end = Some(x.clone());
                 format!("session ended: {}", how_it_ended(x))
@@ -172,7 +172,7 @@ impl Timeline {
     }
 }
 
-fn participant(p: &Participant) -> String {
+fn participant(p: &Participant, user: &str) -> String {
     let who = visible(&p.who);
     let mode = p.mode.as_deref().map(visible);
     match (p.event.as_str(), mode) {
@@ -183,6 +183,8 @@ fn participant(p: &Participant) -> String {
         ("deny", None) => format!("{who} was refused"),
         ("take", _) => format!("{who} took the keyboard"),
         ("return", _) => format!("{who} returned the keyboard"),
+        ("reclaim", _) => format!("{} took the keyboard back from {who}", visible(user)),
+        ("lost", _) => format!("{who} lost the keyboard (connection closed or not reading)"),
         ("kill", _) => format!("{who} ended the session"),
         (other, _) => format!("{who}: {}", visible(other)),
     }
@@ -364,5 +366,20 @@ mod tests {
             md.contains(&format!("{}… (3 more)`", "x".repeat(MAX_SHOWN_CHARS))),
             "{md}"
         );
+    }
+
+    #[test]
+    fn the_keyboard_taken_back_names_both() {
+        let p = |event: &str| Participant {
+            event: event.into(),
+            who: "bob".into(),
+            uid: Some(5),
+            mode: None,
+        };
+        assert_eq!(
+            participant(&p("reclaim"), "alice"),
+            "alice took the keyboard back from bob"
+        );
+        assert!(participant(&p("lost"), "alice").starts_with("bob lost the keyboard"));
     }
 }

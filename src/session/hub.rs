@@ -212,6 +212,7 @@ impl Hub {
         if self.show && self.display.send(bytes).is_err() {
             self.show = false;
         }
+        term::shown(bytes);
     }
 
     /// A line from breakglass itself on the user's terminal (never sent to the child).
@@ -235,6 +236,9 @@ impl Hub {
     /// The owner typed: send it unless a watcher holds the keyboard or an operator is
     /// required and absent.
     fn on_owner_input(&mut self, bytes: Vec<u8>, at: Instant) {
+        if self.owner_reclaims(&bytes) {
+            return;
+        }
         if self.owner_may_type() {
             self.on_input("owner", bytes, at);
         }
@@ -271,6 +275,9 @@ impl Hub {
         }
         if let Some(f) = self.audience.next_frame() {
             wait = wait.min(f.saturating_duration_since(now));
+        }
+        if let Some(s) = self.audience.wheel_watch.next_sample() {
+            wait = wait.min(s.saturating_duration_since(now));
         }
         if !self.audience.resync_wanted.is_empty() {
             let quiet = self.last_output + RESYNC_QUIET;
@@ -407,6 +414,7 @@ impl Hub {
             self.check_held();
             self.audience.pace(self.size.1, Instant::now(), false);
             self.grant_resyncs();
+            self.watch_wheel(Instant::now());
             self.on_ttl();
             self.sign_if_due();
             if let Some(k) = self.kill_at

@@ -21,6 +21,7 @@ pub mod term;
 pub mod ttl;
 pub mod typeahead;
 pub mod watchers;
+pub mod wheel;
 pub mod witnessing;
 
 use std::fs::File;
@@ -68,6 +69,10 @@ pub struct Plan {
     pub require_operator: bool,
     /// Where heads are sent as a witness.
     pub syslog: Option<crate::witness::syslog::Target>,
+    /// The owner's escape key: then `t` takes the keyboard back from a watcher.
+    pub escape: u8,
+    /// Whether it may (config `operator_drives_alone` off).
+    pub owner_takes_back: bool,
     /// The host's fire id: the session runs breakglass's own ssh as the service user with
     /// a certificate issued for it (src/fireid/).
     pub fire: Option<crate::fireid::Target>,
@@ -227,7 +232,12 @@ pub fn run(mut plan: Plan) -> Result<Outcome> {
         ttl_limit: plan.ttl,
         interactive,
         size,
-        audience: Audience::new(live, plan.require_operator, title),
+        audience: Audience::new(
+            live,
+            plan.require_operator,
+            title,
+            wheel::Wheel::new(plan.escape, plan.owner_takes_back),
+        ),
         syslog: syslog.clone(),
         session_id: id.clone(),
     });

@@ -2,6 +2,9 @@
 //!
 //! The saved settings live in a global so that every way out can restore them: the
 //! [`RawMode`] guard's drop, the panic hook, and the session's end on SIGTERM or SIGHUP.
+//! What the session's programs switched on (alternate screen, mouse reports, hidden
+//! cursor, keypad, scroll region, attributes) is followed from what is [`shown`] and
+//! switched off again by [`restore`], however the session or the watch ends.
 
 use std::io::Write;
 use std::os::fd::{BorrowedFd, RawFd};
@@ -9,14 +12,31 @@ use std::sync::Mutex;
 
 use nix::sys::termios::{self, SetArg, Termios};
 
+use crate::termstate::Modes;
+
 /// What was changed and must be put back.
 struct Saved {
     fd: RawFd,
     termios: Option<Termios>,
     title_pushed: bool,
+    /// stdout is a terminal that session output is shown on: its modes are reset.
+    modes: bool,
 }
 
 static SAVED: Mutex<Option<Saved>> = Mutex::new(None);
+
+/// What the output shown on stdout left the terminal in.
+static SHOWN: Mutex<Option<Modes>> = Mutex::new(None);
+
+/// Follow output written to the user's terminal (the session's, or a watched one's), so
+/// that [`restore`] knows whether to leave the alternate screen.
+pub fn shown(bytes: &[u8]) {
+    SHOWN
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_or_insert_with(Modes::new)
+        .feed(bytes);
+}
 
 /// Default size when no terminal tells one (and the clamp for a reported 0x0).
 pub const DEFAULT_SIZE: (u16, u16) = (80, 24);
@@ -66,6 +86,7 @@ impl RawMode {
             fd,
             termios: Some(orig),
             title_pushed,
+            modes: title_pushed,
         });
         termios::tcsetattr(bfd, SetArg::TCSANOW, &raw)?;
         if title_pushed {
@@ -84,6 +105,7 @@ impl RawMode {
                 fd: 0,
                 termios: None,
                 title_pushed: true,
+                modes: true,
             });
             let mut out = std::io::stdout().lock();
             let _ = write!(out, "\x1b[22;0t\x1b]0;{}\x07", crate::safe::text(title));
@@ -103,6 +125,12 @@ impl Drop for RawMode {
 pub fn restore() {
     let saved = SAVED.lock().unwrap_or_else(|p| p.into_inner()).take();
     if let Some(s) = saved {
+        if s.modes {
+            let modes = SHOWN.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(modes.unwrap_or_default().restore().as_bytes());
+            let _ = out.flush();
+        }
         if let Some(t) = &s.termios {
             // SAFETY: the fd was valid when saved and the process never closes it.
             let bfd = unsafe { BorrowedFd::borrow_raw(s.fd) };

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use super::hub::{Ending, Hub};
 use super::pty;
 use super::refusals::Refusals;
+use super::wheel::Wheel;
 use crate::live::acl::{Access, Peer};
 use crate::live::pace::{CatchUp, Tracker};
 use crate::live::protocol::State;
@@ -42,12 +43,14 @@ pub struct Audience {
     pub tracker: Tracker,
     /// Watchers that fell behind and wait for the output to pause to get a fresh screen.
     pub resync_wanted: Vec<WatcherId>,
+    /// The owner's way back to the keyboard, and the watch on its holder.
+    pub wheel_watch: Wheel,
     /// Refused clients, for notices at most once per user per 10 s.
     pub refusals: Refusals,
 }
 
 impl Audience {
-    pub fn new(live: LiveState, require_operator: bool, title: String) -> Audience {
+    pub fn new(live: LiveState, require_operator: bool, title: String, wheel: Wheel) -> Audience {
         Audience {
             watchers: Vec::new(),
             wheel: None,
@@ -57,6 +60,7 @@ impl Audience {
             title,
             tracker: Tracker::new(),
             resync_wanted: Vec::new(),
+            wheel_watch: wheel,
             refusals: Refusals::default(),
         }
     }
@@ -128,7 +132,7 @@ impl Audience {
     }
 }
 
-fn send(w: &WatcherHandle, item: ToWatcher) {
+pub(super) fn send(w: &WatcherHandle, item: ToWatcher) {
     if w.behind.load(Ordering::Acquire) {
         return;
     }
@@ -254,7 +258,7 @@ impl Hub {
 
     pub fn on_left(&mut self, id: WatcherId) {
         if self.audience.wheel == Some(id) {
-            self.give_back(id);
+            self.holder_gone(id);
         }
         let Some(pos) = self.audience.watchers.iter().position(|w| w.id == id) else {
             return;
@@ -366,13 +370,15 @@ impl Hub {
             return;
         }
         self.audience.wheel = Some(id);
+        self.wheel_taken();
         // The new state first: a client that shows the notice knows who drives, so keys
         // its user types on reading it are sent.
         self.state_changed();
-        self.announce(&format!(
+        self.notice(&format!(
             "{} has taken the keyboard: your keys are not sent until they hand it back",
             peer.name
         ));
+        self.tell_others(id, &format!("{} has taken the keyboard", peer.name));
     }
 
     fn give_back(&mut self, id: WatcherId) {
@@ -384,8 +390,9 @@ impl Hub {
             self.audience.wheel = None;
             self.state_changed();
             self.announce(&format!(
-                "{} handed the keyboard back to the owner",
-                peer.name
+                "{} handed the keyboard back to {}",
+                peer.name,
+                super::login_name()
             ));
         }
     }
@@ -400,7 +407,10 @@ impl Hub {
             if remind {
                 self.audience.reminded = Some(Instant::now());
                 let who = self.audience.driver();
-                self.notice(&format!("{who} holds the keyboard; your keys are not sent. Ask them to hand it back (Ctrl-] r)"));
+                let how = self.audience.wheel_watch.how();
+                self.notice(&format!(
+                    "{who} holds the keyboard; your keys are not sent. {how}"
+                ));
             }
             return false;
         }

@@ -15,6 +15,7 @@ pub mod serial;
 pub mod signing;
 pub mod skip;
 pub mod tmux;
+pub mod together;
 pub mod users;
 pub mod verdicts;
 pub mod waits;

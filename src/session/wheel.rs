@@ -1,0 +1,263 @@
+//! The keyboard is always recoverable: the owner takes it back with their escape key
+//! (then `t`) whenever a watcher holds it, and a watcher that holds it loses it when its
+//! connection closes or when it has not read what it was sent for [`STALL_LIMIT`]. Each is
+//! a participant record: `reclaim` (by the owner, naming the watcher) and `lost`.
+
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::hub::Hub;
+use crate::live::{ToWatcher, WatcherId};
+use crate::log::record::{Body, Participant};
+
+/// A watcher that holds the keyboard and has not read for this long loses it: far longer
+/// than any pause of a working terminal over a slow link, short enough that an owner
+/// locked out by a dead or stopped watcher is not kept waiting.
+pub const STALL_LIMIT: Duration = Duration::from_secs(30);
+/// How often the keyboard holder's unread bytes are looked at.
+pub const STALL_SAMPLE: Duration = Duration::from_secs(1);
+
+/// Whether a reader has stopped reading, from samples of what it has not read yet: it
+/// read when that dropped to nothing or shrank since the sample before.
+#[derive(Debug, Default)]
+pub struct Stall {
+    last: Option<usize>,
+    since: Option<Instant>,
+}
+
+impl Stall {
+    /// Take a sample; true once nothing has been read for [`STALL_LIMIT`].
+    pub fn sample(&mut self, unread: usize, now: Instant) -> bool {
+        let read = unread == 0 || self.last.is_some_and(|l| unread < l);
+        self.last = Some(unread);
+        if read {
+            self.since = None;
+            return false;
+        }
+        let since = *self.since.get_or_insert(now);
+        now.duration_since(since) >= STALL_LIMIT
+    }
+}
+
+/// The owner's side of the keyboard: their escape key, and the watch on the holder.
+#[derive(Debug)]
+pub struct Wheel {
+    /// The last byte the owner typed while a watcher drove was the escape key.
+    escaped: bool,
+    escape: u8,
+    /// The owner may take the keyboard back (policy `operator_drives_alone` off).
+    allowed: bool,
+    stall: Stall,
+    next_sample: Option<Instant>,
+}
+
+impl Wheel {
+    pub fn new(escape: u8, allowed: bool) -> Wheel {
+        Wheel {
+            escaped: false,
+            escape,
+            allowed,
+            stall: Stall::default(),
+            next_sample: None,
+        }
+    }
+
+    /// Whether the owner's typed `bytes` ask for the keyboard back (escape key, then `t`).
+    pub fn asks_back(&mut self, bytes: &[u8]) -> bool {
+        let mut asked = false;
+        for &b in bytes {
+            asked |= self.escaped && b == b't';
+            self.escaped = b == self.escape && !self.escaped;
+        }
+        self.allowed && asked
+    }
+
+    /// How the owner gets the keyboard back, for notices.
+    pub fn how(&self) -> String {
+        if self.allowed {
+            format!(
+                "Take it back with {} t",
+                crate::live::keys::key_name(self.escape)
+            )
+        } else {
+            "Only they can hand it back (policy: operator_drives_alone)".into()
+        }
+    }
+
+    /// A new holder (or none): start watching afresh.
+    fn reset(&mut self) {
+        self.escaped = false;
+        self.stall = Stall::default();
+        self.next_sample = None;
+    }
+
+    /// When the hub must wake to look at the holder again.
+    pub fn next_sample(&self) -> Option<Instant> {
+        self.next_sample
+    }
+}
+
+/// Bytes written to a Unix stream socket that its peer has not read yet.
+fn unread(stream: &std::os::unix::net::UnixStream) -> usize {
+    let mut n: libc::c_int = 0;
+    // SAFETY: SIOCOUTQ (TIOCOUTQ) writes one int into `n`, which outlives the call; the fd is open
+    // for as long as `stream` is borrowed.
+    let r = unsafe { libc::ioctl(stream.as_raw_fd(), libc::TIOCOUTQ, &mut n) };
+    if r == 0 { n.max(0) as usize } else { 0 }
+}
+
+impl Hub {
+    /// The owner typed while a watcher holds the keyboard: true if they took it back.
+    pub(super) fn owner_reclaims(&mut self, bytes: &[u8]) -> bool {
+        let Some(id) = self.audience.wheel else {
+            return false;
+        };
+        if !self.audience.wheel_watch.asks_back(bytes) {
+            return false;
+        }
+        let owner = super::login_name();
+        self.lose_wheel(id, "reclaim", &format!("{owner} took the keyboard back"));
+        true
+    }
+
+    /// The holder's connection closed while it held the keyboard.
+    pub(super) fn holder_gone(&mut self, id: WatcherId) {
+        let (name, owner) = (self.audience.driver(), super::login_name());
+        self.lose_wheel(
+            id,
+            "lost",
+            &format!("{name}'s connection closed: the keyboard is back with {owner}"),
+        );
+    }
+
+    /// Look at the holder's unread bytes when a sample is due; take the keyboard from a
+    /// holder that has not read for [`STALL_LIMIT`].
+    pub(super) fn watch_wheel(&mut self, now: Instant) {
+        let Some(id) = self.audience.wheel else {
+            return;
+        };
+        if self
+            .audience
+            .wheel_watch
+            .next_sample
+            .is_some_and(|t| now < t)
+        {
+            return;
+        }
+        self.audience.wheel_watch.next_sample = Some(now + STALL_SAMPLE);
+        let Some(w) = self.audience.watchers.iter().find(|w| w.id == id) else {
+            return;
+        };
+        let unread = unread(&w.stream);
+        if self.audience.wheel_watch.stall.sample(unread, now) {
+            let (name, owner) = (w.peer.name.clone(), super::login_name());
+            self.lose_wheel(
+                id,
+                "lost",
+                &format!(
+                    "{name} has not read the session for {} s: the keyboard is back with {owner}",
+                    STALL_LIMIT.as_secs()
+                ),
+            );
+        }
+    }
+
+    /// Record that watcher `id` no longer holds the keyboard (`event`), then tell everyone.
+    fn lose_wheel(&mut self, id: WatcherId, event: &str, text: &str) {
+        let Some(w) = self.audience.watchers.iter().find(|w| w.id == id) else {
+            return;
+        };
+        let body = Body::Participant(Participant {
+            event: event.into(),
+            who: w.peer.name.clone(),
+            uid: Some(w.peer.uid),
+            mode: None,
+        });
+        if !self.record_now(body) {
+            return;
+        }
+        self.audience.wheel = None;
+        self.audience.wheel_watch.reset();
+        self.announce(text);
+        self.state_changed();
+    }
+
+    /// A notice for every watcher but `except`, who is told in its own words by its
+    /// client when the keyboard comes to it.
+    pub(super) fn tell_others(&self, except: WatcherId, text: &str) {
+        let item = ToWatcher::Notice(Arc::from(text));
+        for w in self.audience.watchers.iter().filter(|w| w.id != except) {
+            super::watchers::send(w, item.clone());
+        }
+    }
+
+    /// A new holder: the owner's escape state and the stall watch start afresh.
+    pub(super) fn wheel_taken(&mut self) {
+        self.audience.wheel_watch.reset();
+        self.audience.wheel_watch.next_sample = Some(Instant::now() + STALL_SAMPLE);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reader_that_reads_never_stalls() {
+        let t0 = Instant::now();
+        let mut s = Stall::default();
+        for i in 0..100u64 {
+            let unread = if i % 2 == 0 { 5000 } else { 100 };
+            assert!(!s.sample(unread, t0 + Duration::from_secs(i)));
+        }
+        assert!(!s.sample(0, t0 + Duration::from_secs(200)));
+    }
+
+    #[test]
+    fn a_reader_that_stops_stalls_after_the_limit() {
+        let t0 = Instant::now();
+        let mut s = Stall::default();
+        assert!(!s.sample(10, t0));
+        assert!(!s.sample(10, t0 + STALL_LIMIT - Duration::from_millis(1)));
+        assert!(s.sample(4000, t0 + STALL_LIMIT));
+        // It reads again: the count starts over.
+        let t1 = t0 + STALL_LIMIT + Duration::from_secs(1);
+        assert!(!s.sample(3000, t1));
+        assert!(!s.sample(3000, t1 + Duration::from_secs(1)));
+        assert!(!s.sample(3000, t1 + STALL_LIMIT));
+        assert!(s.sample(3000, t1 + Duration::from_secs(1) + STALL_LIMIT));
+    }
+
+    #[test]
+    fn nothing_unread_is_never_a_stall() {
+        let t0 = Instant::now();
+        let mut s = Stall::default();
+        assert!(!s.sample(0, t0));
+        assert!(!s.sample(0, t0 + 10 * STALL_LIMIT));
+    }
+
+    #[test]
+    fn the_owner_asks_back_with_their_own_escape_key() {
+        let mut w = Wheel::new(0x07, true);
+        assert!(!w.asks_back(b"\x1dt"), "the default key is not theirs");
+        assert!(!w.asks_back(b"ls\r\x07"));
+        assert!(w.asks_back(b"t"), "escape and t split across reads");
+        assert!(
+            !w.asks_back(b"\x07\x07t"),
+            "the escape key twice is the key itself"
+        );
+        assert!(
+            w.asks_back(b"\x07mx\x07t"),
+            "any other key after it is just typed"
+        );
+        assert_eq!(w.how(), "Take it back with Ctrl-g t");
+    }
+
+    #[test]
+    fn policy_can_leave_the_keyboard_with_the_operator() {
+        let mut w = Wheel::new(0x1d, false);
+        assert!(!w.asks_back(b"\x1dt"));
+        assert!(w.how().contains("operator_drives_alone"), "{}", w.how());
+    }
+}

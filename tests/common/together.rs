@@ -1,0 +1,155 @@
+//! Two real users in tmux panes around one session: a shared data dir, the developer's
+//! and the watcher's panes started as those users, and the users removed afterwards.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::Command;
+
+use super::tmux::Tmux;
+use super::{DEADLINE, Env, bin};
+
+/// Users made for one test (their names carry the test prefix), removed on drop.
+pub struct Users {
+    pub names: Vec<String>,
+    group: String,
+}
+
+impl Users {
+    /// `users` in a new `group`; any left from an earlier run are made anew.
+    pub fn new(group: &str, users: &[&str]) -> Users {
+        for u in users {
+            let _ = Command::new("userdel").args(["-f", u]).output();
+            super::ensure_user(u, group);
+        }
+        Users {
+            names: users.iter().map(|u| u.to_string()).collect(),
+            group: group.into(),
+        }
+    }
+}
+
+impl Drop for Users {
+    fn drop(&mut self) {
+        for u in &self.names {
+            let _ = Command::new("userdel").args(["-f", u]).output();
+        }
+        let _ = Command::new("groupdel").arg(&self.group).output();
+    }
+}
+
+/// A data dir shared by `group` (setgid, group-writable) inside `env`, and the config and
+/// binary made readable to other users.
+pub fn shared_dir(env: &Env, group: &str) -> PathBuf {
+    let mode = |p: &std::path::Path, m| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    mode(env.tmp.path(), 0o755);
+    mode(&env.config(), 0o644);
+    let shared = env.tmp.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    assert!(
+        Command::new("chgrp")
+            .arg(group)
+            .arg(&shared)
+            .status()
+            .unwrap()
+            .success()
+    );
+    mode(&shared, 0o2770);
+    shared
+}
+
+/// The command line that runs the binary with `args` as `user` over the shared dir.
+pub fn as_user(env: &Env, shared: &std::path::Path, user: &str, args: &str) -> String {
+    format!(
+        "runuser -u {user} -- env BREAKGLASS_DIR={} BREAKGLASS_CONFIG={} TERM=screen SHELL=/bin/sh {} {args}",
+        shared.display(),
+        env.config().display(),
+        bin().display()
+    )
+}
+
+/// The id of the one session in the shared dir once it listens.
+pub fn shared_session_id(shared: &std::path::Path) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let id = std::fs::read_dir(shared.join("sessions"))
+            .ok()
+            .and_then(|mut rd| rd.next())
+            .and_then(|e| e.ok())
+            .map(|e| e.path().file_stem().unwrap().to_string_lossy().into_owned());
+        if let Some(id) = id
+            && shared.join("live").join(format!("{id}.sock")).exists()
+        {
+            return id;
+        }
+        assert!(start.elapsed() < DEADLINE, "no live session started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The pane modes tmux keeps for `pane`: alternate screen, mouse, cursor shown, keypad,
+/// cursor keys, scroll region, insert and wrap.
+pub fn pane_modes(t: &Tmux, pane: &str) -> String {
+    t.tmux(&[
+        "display",
+        "-p",
+        "-t",
+        pane,
+        "#{alternate_on} mouse:#{mouse_any_flag}#{mouse_standard_flag}#{mouse_button_flag}#{mouse_sgr_flag} cursor:#{cursor_flag} keypad:#{keypad_flag}#{keypad_cursor_flag} region:#{scroll_region_upper}-#{scroll_region_lower} insert:#{insert_flag} wrap:#{wrap_flag}",
+    ])
+    .trim()
+    .to_string()
+}
+
+/// Wait until `pane`'s modes are `want`.
+pub fn wait_modes(t: &Tmux, pane: &str, want: &str) {
+    let start = std::time::Instant::now();
+    loop {
+        let now = pane_modes(t, pane);
+        if now == want {
+            return;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "{pane}: modes {now:?}, want {want:?}; screen:\n{}",
+            t.screen_of(pane)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The pids of the binary running as `user` (found by id, to signal only those).
+pub fn pids_of(user: &str) -> Vec<i32> {
+    let out = Command::new("id").args(["-u", user]).output().unwrap();
+    let uid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let me = bin().canonicalize().unwrap();
+    let mut pids = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let exe = std::fs::read_link(e.path().join("exe")).ok();
+        let status = std::fs::read_to_string(e.path().join("status")).unwrap_or_default();
+        let owner = status
+            .lines()
+            .find(|l| l.starts_with("Uid:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .map(str::to_string);
+        if exe.as_deref() == Some(me.as_path()) && owner.as_deref() == Some(uid.as_str()) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// The participant events of a log, as `event:who`.
+pub fn participant_events(log: &std::path::Path) -> Vec<String> {
+    super::records(log)
+        .into_iter()
+        .filter_map(|r| match r.body {
+            breakglass::log::record::Body::Participant(p) => Some(format!("{}:{}", p.event, p.who)),
+            _ => None,
+        })
+        .collect()
+}
