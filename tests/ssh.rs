@@ -170,3 +170,71 @@ fn ssh_failures_are_clear_and_recorded() {
         pty.screen()
     );
 }
+
+/// An ssh-agent of the test's own, on a socket in `dir`, killed on drop.
+struct Agent {
+    child: Child,
+    sock: PathBuf,
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agent_with(dir: &Path, key: &Path) -> Agent {
+    let sock = dir.join("agent.sock");
+    let child = Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&sock)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let agent = Agent { child, sock };
+    let start = Instant::now();
+    while !agent.sock.exists() {
+        assert!(start.elapsed() < DEADLINE, "ssh-agent did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let st = Command::new("ssh-add")
+        .arg(key)
+        .env("SSH_AUTH_SOCK", &agent.sock)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success(), "ssh-add");
+    agent
+}
+
+#[test]
+fn the_users_own_ssh_agent_works_in_personal_mode() {
+    let env = Env::new();
+    let Some(s) = sshd(env.tmp.path()) else {
+        return;
+    };
+    let agent = agent_with(env.tmp.path(), &s.dir.join("user_key"));
+    // The host is reached with the agent's key alone: no identity file is named.
+    let config = s.dir.join("ssh_config_agent");
+    let text = format!(
+        "Host testhost\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityFile /nonexistent\n\
+         UserKnownHostsFile /dev/null\n  StrictHostKeyChecking no\n  LogLevel ERROR\n  BatchMode yes\n",
+        s.port,
+        breakglass::session::login_name()
+    );
+    std::fs::write(&config, text).unwrap();
+    use_host(&env, &config);
+    let mut cmd = env.cmd();
+    cmd.env("SSH_AUTH_SOCK", &agent.sock)
+        .args(["shell", "testhost", "-r", "agent test"]);
+    let mut pty = Pty::spawn(&mut cmd, 100, 30);
+    pty.wait_raw();
+    pty.send("echo agent-login-$((2*21)); exit\r");
+    pty.expect("agent-login-42");
+    assert_eq!(pty.wait().code(), Some(0), "{}", pty.screen());
+    assert_verdict(&env.log(), "VERIFIED");
+}

@@ -15,8 +15,8 @@ pub mod scan;
 pub mod screen;
 pub mod server;
 pub mod tail;
-pub mod words;
 pub mod trust;
+pub mod words;
 
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
