@@ -104,6 +104,9 @@ fn object_lock_holds_and_bastions_are_reviewed_from_the_bucket() {
     let url = "s3://bgk-fleet/audit";
     let (alpha, beta) = (Env::new(), Env::new());
     alpha.write_config(&gw.config(url, "alpha"));
+    // Alpha signs its sessions: its public key is shipped, and review from the bucket
+    // checks alpha's signatures against the first version of it.
+    common::signing::make_key(&alpha.dir());
     // Beta reads its keys from a credentials file (the standard AWS format), mode 0600.
     let creds = beta.tmp.path().join("s3-credentials");
     std::fs::write(
@@ -173,6 +176,10 @@ fn object_lock_holds_and_bastions_are_reviewed_from_the_bucket() {
         v.matches("VERIFIED").count(),
         4,
         "two ledgers, two sessions: {v}"
+    );
+    assert!(
+        v.contains("signed by ed25519:") && v.contains("every record, the end included"),
+        "alpha's signatures checked from the bucket: {v}"
     );
     let show = run_code(&gw, &reviewer, &["--store", url, "show", &b_id[..6]], 0);
     assert!(show.contains("typed-on-be''ta"), "{show}");

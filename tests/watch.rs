@@ -80,7 +80,7 @@ fn watch_take_return_and_end_in_tmux() {
     t.keys_to("wat", &["C-]", "t"]);
     t.wait_in("main", "has taken the keyboard");
     // The watcher's own client says so once it knows: keys typed before are not sent.
-    t.wait_in("wat", "has taken the keyboard");
+    t.wait_in("wat", "you have the keyboard");
     t.send_to("wat", "echo op-$((40+2))");
     t.wait_in("main", "op-42");
     t.send("echo owner-$((5+5))-blocked");

@@ -13,7 +13,7 @@ use common::*;
 /// (`watch --operate`, started by `watch_prefix`); returns the tmux server and the log.
 struct Driven {
     t: Tmux,
-    shared: std::path::PathBuf,
+    shared: Shared,
     _users: Users,
 }
 
@@ -154,7 +154,7 @@ fn a_watcher_that_stops_reading_loses_the_keyboard_after_30_seconds() {
     t.wait_in("wat", "tick");
     t.keys_to("wat", &["C-]", "t"]);
     t.wait_in("main", "has taken the keyboard");
-    let stopped = pids_of("bgw-opss");
+    let stopped = pids_of(&d.shared, "bgw-opss");
     assert!(!stopped.is_empty(), "no watcher process");
     for &pid in &stopped {
         nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGSTOP).unwrap();

@@ -5,6 +5,7 @@
 //! PREFIX/BASTION/sessions/ID/OFFSET.jsonl   chunks of a session log
 //! PREFIX/BASTION/ledger/OFFSET.jsonl        chunks of the bastion's ledger
 //! PREFIX/BASTION/starts/TIME-ID.json        one mark per session start (require_store)
+//! PREFIX/BASTION/signing.pub                the bastion's public signing key (first version)
 //! ```
 //!
 //! OFFSET is the chunk's first byte in the local file, zero-padded to 20 digits (every
@@ -68,6 +69,12 @@ pub fn ledger_dir(prefix: &str, bastion: &str) -> String {
 /// The folder of a bastion's session folders.
 pub fn sessions_root(prefix: &str, bastion: &str) -> String {
     format!("{}{bastion}/sessions/", base(prefix))
+}
+
+/// The object holding a bastion's public signing key: its first version is the key the
+/// bastion's sessions and ledger are checked against when reviewed from the bucket.
+pub fn signing_key(prefix: &str, bastion: &str) -> String {
+    format!("{}{bastion}/signing.pub", base(prefix))
 }
 
 /// The key of the chunk starting at `offset` in the folder `dir`.

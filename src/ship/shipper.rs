@@ -64,6 +64,8 @@ pub struct Shipper {
     lock: Option<nix::fcntl::Flock<File>>,
     retry_at: Option<Instant>,
     backoff: Duration,
+    /// The data dir's public signing key is in the store (or it has none).
+    key_shipped: bool,
     pub tally: Tally,
 }
 
@@ -77,6 +79,7 @@ impl Shipper {
             lock: None,
             retry_at: None,
             backoff: BACKOFF_MIN,
+            key_shipped: false,
             tally: Tally::default(),
         }
     }
@@ -196,7 +199,33 @@ impl Shipper {
         }
     }
 
+    /// Ship the data dir's public signing key once, before any chunk, unless the store
+    /// has one for this bastion already: the first version of that object is what the
+    /// bastion's signatures are checked against from the bucket (a later key reads as
+    /// "a signature by another key" there).
+    fn ship_key(&mut self) -> Result<(), StoreError> {
+        let private = crate::sign::private_path(&self.store.dir);
+        let Ok(key) = crate::sign::load_signing_key(&private) else {
+            // An unsigned data dir: nothing to vouch for.
+            self.key_shipped = true;
+            return Ok(());
+        };
+        let name = layout::signing_key(&self.bucket.url.prefix, &self.target.bastion);
+        if !self.bucket.versions(&name)?.iter().any(|v| v.key == name) {
+            let line = format!("{}\n", hex::encode(key.verifying_key().as_bytes()));
+            match self.bucket.put_new(&name, line.into_bytes()) {
+                Ok(()) | Err(StoreError::Exists) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.key_shipped = true;
+        Ok(())
+    }
+
     fn ship_due(&mut self, now: Instant, all: bool) -> Result<(), StoreError> {
+        if !self.key_shipped {
+            self.ship_key()?;
+        }
         if self.logs.values().any(|t| t.shipped.is_none()) {
             self.list_all()?;
         }

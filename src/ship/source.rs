@@ -80,6 +80,36 @@ pub fn fetch_log(bucket: &Bucket, dir: &str, to: &Path) -> Result<Vec<String>> {
     Ok(plan.problems)
 }
 
+/// Copy the first version of a bastion's public signing key to `to`: Some(problems) when
+/// the bastion shipped one (a later version or a delete is a problem; the first is
+/// used), None when it shipped none (its sessions are unsigned).
+pub fn fetch_key(bucket: &Bucket, bastion: &str, to: &Path) -> Result<Option<Vec<String>>> {
+    let name = layout::signing_key(&bucket.url.prefix, bastion);
+    let versions: Vec<_> = bucket
+        .versions(&name)?
+        .into_iter()
+        .filter(|v| v.key == name)
+        .collect();
+    // Newest first: the last one that is not a delete marker is the first shipped.
+    let Some(first) = versions.iter().rev().find(|v| !v.delete_marker) else {
+        return Ok(None);
+    };
+    let mut f = OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .mode(0o600)
+        .open(to)?;
+    bucket.get_into(&name, first.version_id.as_deref(), 0, &mut f)?;
+    let mut problems = Vec::new();
+    if versions.len() > 1 {
+        problems.push(format!(
+            "the signing key {name} was replaced or deleted after shipping ({} versions); the first is used",
+            versions.len()
+        ));
+    }
+    Ok(Some(problems))
+}
+
 /// The session started last, by the `started` of each genesis in the store.
 fn newest(bucket: &Bucket, all: &[(String, String)]) -> Option<(String, String)> {
     all.iter()
@@ -214,6 +244,15 @@ pub fn review(c: &Command, cfg: &crate::config::Config, url: Option<&str>) -> Re
         .into_iter()
         .map(|p| format!("ledger: {p}"))
         .collect::<Vec<_>>();
+        // The bastion's key from the bucket, unless the reviewer names one (--pubkey).
+        let key = scratch.root.join(format!("{b}.signing.pub"));
+        let key = match fetch_key(&bucket, b, &key).map_err(unusable)? {
+            Some(p) => {
+                problems.extend(p);
+                Some(key)
+            }
+            None => None,
+        };
         for id in ids {
             let from = layout::session_dir(&bucket.url.prefix, b, id);
             let to = dir.join(Store::relative_file(id));
@@ -228,7 +267,7 @@ pub fn review(c: &Command, cfg: &crate::config::Config, url: Option<&str>) -> Re
             println!("store TAMPERED  {}/{}", safe::text(b), safe::text(p));
         }
         let store = Store::at(dir);
-        let sub = run_one(c, &store, ids, picked.is_some())?;
+        let sub = run_one(c, &store, ids, picked.is_some(), key.as_deref())?;
         let sub = if problems.is_empty() {
             sub
         } else {
@@ -244,7 +283,13 @@ pub fn review(c: &Command, cfg: &crate::config::Config, url: Option<&str>) -> Re
 }
 
 /// One command on one bastion's scratch data dir.
-fn run_one(c: &Command, store: &Store, ids: &[String], named: bool) -> Result<i32> {
+fn run_one(
+    c: &Command,
+    store: &Store,
+    ids: &[String],
+    named: bool,
+    key: Option<&Path>,
+) -> Result<i32> {
     let only = |v: &[String]| -> Vec<String> {
         v.iter()
             .filter(|s| *s == "last" || ids.iter().any(|id| id.starts_with(s.as_str())))
@@ -257,6 +302,9 @@ fn run_one(c: &Command, store: &Store, ids: &[String], named: bool) -> Result<i3
             let mut a = a.clone();
             if named {
                 a.sessions = only(&a.sessions);
+            }
+            if a.pubkey.is_none() {
+                a.pubkey = key.map(Path::to_path_buf);
             }
             cmd::verify::run(&a, store, None)
         }

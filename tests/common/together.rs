@@ -1,12 +1,14 @@
-//! Two real users in tmux panes around one session: a shared data dir, the developer's
-//! and the watcher's panes started as those users, and the users removed afterwards.
+//! Two real users in tmux panes around one session: the binary installed setuid on a
+//! bastion of the test's own, the developer's and the watcher's panes started as those
+//! users, and the users removed afterwards.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::Command;
 
+use super::installed::{Accounts, Installed};
 use super::tmux::Tmux;
-use super::{DEADLINE, Env, bin};
+use super::{DEADLINE, Env};
 
 /// Users made for one test (their names carry the test prefix), removed on drop.
 pub struct Users {
@@ -37,40 +39,50 @@ impl Drop for Users {
     }
 }
 
-/// A data dir shared by `group` (setgid, group-writable) inside `env`, and the config and
-/// binary made readable to other users.
-pub fn shared_dir(env: &Env, group: &str) -> PathBuf {
-    let mode = |p: &std::path::Path, m| {
-        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
-    };
-    mode(env.tmp.path(), 0o755);
-    mode(&env.config(), 0o644);
-    let shared = env.tmp.path().join("shared");
-    std::fs::create_dir(&shared).unwrap();
-    assert!(
-        Command::new("chgrp")
-            .arg(group)
-            .arg(&shared)
-            .status()
-            .unwrap()
-            .success()
-    );
-    mode(&shared, 0o2770);
-    shared
+/// A bastion for the test: the binary installed setuid to a service user in a prefix of
+/// its own, the env's config as its policy (with `group` as the review group), `init`
+/// run. Derefs to the data dir. Installed mode is how several users share sessions: a
+/// group-writable dir is one no client trusts.
+pub struct Shared {
+    pub inst: Installed,
+    data: PathBuf,
+    /// Last, so the service user goes after the prefix.
+    _accounts: Accounts,
 }
 
-/// The command line that runs the binary with `args` as `user` over the shared dir.
-pub fn as_user(env: &Env, shared: &std::path::Path, user: &str, args: &str) -> String {
+impl std::ops::Deref for Shared {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.data
+    }
+}
+
+/// Install the bastion; scripts in `env`'s temp dir become readable to the users.
+pub fn shared_dir(env: &Env, group: &str) -> Shared {
+    std::fs::set_permissions(env.tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut accounts = Accounts::default();
+    let service = format!("{group}-svc");
+    accounts.service(&service);
+    let policy = std::fs::read_to_string(env.config()).unwrap_or_default();
+    let inst = Installed::new(&service, group, &policy);
+    inst.init();
+    Shared {
+        data: inst.data(),
+        inst,
+        _accounts: accounts,
+    }
+}
+
+/// The command line that runs the installed binary with `args` as `user`.
+pub fn as_user(_env: &Env, shared: &Shared, user: &str, args: &str) -> String {
     format!(
-        "runuser -u {user} -- env BREAKGLASS_DIR={} BREAKGLASS_CONFIG={} TERM=screen SHELL=/bin/sh {} {args}",
-        shared.display(),
-        env.config().display(),
-        bin().display()
+        "runuser -u {user} -- env -u BREAKGLASS_DIR -u BREAKGLASS_CONFIG TERM=screen SHELL=/bin/sh {} {args}",
+        shared.inst.bin().display()
     )
 }
 
-/// The id of the one session in the shared dir once it listens.
-pub fn shared_session_id(shared: &std::path::Path) -> String {
+/// The id of the one session in the bastion once it listens.
+pub fn shared_session_id(shared: &Shared) -> String {
     let start = std::time::Instant::now();
     loop {
         let id = std::fs::read_dir(shared.join("sessions"))
@@ -119,11 +131,12 @@ pub fn wait_modes(t: &Tmux, pane: &str, want: &str) {
     }
 }
 
-/// The pids of the binary running as `user` (found by id, to signal only those).
-pub fn pids_of(user: &str) -> Vec<i32> {
+/// The pids of the installed binary running as `user` (found by id, to signal only
+/// those).
+pub fn pids_of(shared: &Shared, user: &str) -> Vec<i32> {
     let out = Command::new("id").args(["-u", user]).output().unwrap();
     let uid = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let me = bin().canonicalize().unwrap();
+    let me = shared.inst.bin().canonicalize().unwrap();
     let mut pids = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
