@@ -141,6 +141,25 @@ pub fn as_user(user: &str, program: impl AsRef<std::ffi::OsStr>) -> Command {
     c
 }
 
+/// Run `cmd` to its end. A copy of the binary just installed can be busy for a moment
+/// (ETXTBSY): a child another test thread forked meanwhile holds the copy's descriptor
+/// until it execs. That passes; anything else fails the test.
+pub fn output_of(cmd: &mut Command) -> Output {
+    let start = Instant::now();
+    loop {
+        match cmd.output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                assert!(
+                    start.elapsed() < super::DEADLINE,
+                    "the binary stayed busy: {e}"
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            r => return r.unwrap(),
+        }
+    }
+}
+
 /// The binary installed setuid to a service user in a prefix of its own.
 pub struct Installed {
     /// `/opt/bgi-test-XXXX`, root 0755; removed on drop.
@@ -221,11 +240,7 @@ impl Installed {
 
     /// Run `breakglass init` as root; it must succeed.
     pub fn init(&self) {
-        let out = Command::new(self.bin())
-            .arg("init")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
+        let out = output_of(Command::new(self.bin()).arg("init").stdin(Stdio::null()));
         assert!(
             out.status.success(),
             "init: {}",
@@ -240,11 +255,7 @@ impl Installed {
 
     /// Run the installed binary as `user`, stdin /dev/null.
     pub fn run(&self, user: &str, args: &[&str]) -> Output {
-        self.cmd(user)
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
+        output_of(self.cmd(user).args(args).stdin(Stdio::null()))
     }
 
     /// The session files in the data dir.
