@@ -4,7 +4,6 @@
 //! not an agent).
 
 use std::fs::OpenOptions;
-use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -17,6 +16,7 @@ use super::ssh::{self, Files};
 use super::{CA_KEY_FILE, Target};
 use crate::error::Failure;
 use crate::log::record::CertBinding;
+use crate::sign::write_new;
 
 /// Where sessions' private dirs are, in the data dir.
 pub const FIRE_DIR: &str = "fire";
@@ -95,17 +95,6 @@ fn fire_dir(data_dir: &Path) -> Result<PathBuf, Failure> {
         )));
     }
     Ok(dir)
-}
-
-/// Write a new file (never through a symlink, never over a file).
-fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .mode(KEY_MODE)
-        .open(path)?;
-    f.write_all(bytes)
 }
 
 /// Remove session dirs left by a recorder that was killed outright (older than
@@ -193,9 +182,10 @@ impl Fire {
             .key
             .to_openssh(LineEnding::LF)
             .map_err(|e| fail(e.to_string()))?;
-        write_new(&key_path, private.as_bytes()).map_err(|e| fail(e.to_string()))?;
+        write_new(&key_path, KEY_MODE, &private).map_err(|e| fail(format!("{e:#}")))?;
         let public = cert.to_openssh().map_err(|e| fail(e.to_string()))?;
-        write_new(&cert_path, format!("{public}\n").as_bytes()).map_err(|e| fail(e.to_string()))?;
+        write_new(&cert_path, KEY_MODE, &format!("{public}\n"))
+            .map_err(|e| fail(format!("{e:#}")))?;
         let files = Files {
             key: &key_path,
             cert: &cert_path,
