@@ -10,6 +10,7 @@ pub mod python;
 pub mod radosgw;
 pub mod recorded;
 pub mod rsyslog;
+pub mod screen;
 pub mod sealed;
 pub mod serial;
 pub mod signing;
