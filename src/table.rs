@@ -117,6 +117,8 @@ pub fn render(
                 s.push_str(&" ".repeat(pad));
             }
         }
+        // An empty last cell leaves no trailing spaces.
+        s.truncate(s.trim_end().len());
         s
     };
     let mut out = vec![line(&mut header.iter().copied())];

@@ -43,36 +43,39 @@ pub fn human(n: u64) -> String {
     }
 }
 
-/// One table line: id, local size, shipped size and share.
-pub fn row(id: &str, local: u64, shipped: u64) -> String {
+/// One table row: id, local size, shipped size, share, and a note when the store holds
+/// more than the file.
+pub fn row(id: &str, local: u64, shipped: u64) -> Vec<String> {
     let pct = (shipped.min(local) * 100).checked_div(local).unwrap_or(100);
     let more = if shipped > local {
-        "  (the store holds more than this file)"
+        "the store holds more than this file"
     } else {
         ""
     };
-    format!(
-        "{id:<12}  {:>10}  {:>10}  {pct:>3}%{more}",
+    vec![
+        id.to_string(),
         human(local),
-        human(shipped)
-    )
+        human(shipped),
+        format!("{pct}%"),
+        more.to_string(),
+    ]
 }
+
+/// The shipping table's columns; NOTE is left out when no row has one.
+const HEADER: [&str; 5] = ["ID", "LOCAL", "IN STORE", "SHARE", "NOTE"];
+/// Where the note is, and how the table fits a narrow terminal: the note is cut first.
+const NOTE: usize = 4;
+const FIT: crate::table::Fit = crate::table::Fit {
+    shrink: &[NOTE, 0],
+    drop: &[NOTE],
+};
 
 /// Print the shipping state of every local session under the `ls` table.
 pub fn print(target: &Target, store: &Store, as_json: bool) -> Result<()> {
     let bucket = target.open()?;
     let shipped = shipped(&bucket, &target.bastion)?;
     let files = store.sessions()?;
-    if !as_json {
-        println!(
-            "\nSHIPPED TO {} AS {}\n{:<12}  {:>10}  {:>10}  SHARE",
-            target.shown(),
-            crate::safe::text(&target.bastion),
-            "ID",
-            "LOCAL",
-            "IN STORE"
-        );
-    }
+    let mut rows = Vec::new();
     for sf in &files {
         let local = std::fs::metadata(&sf.path).map_or(0, |m| m.len());
         let got = shipped.get(&sf.id).copied().unwrap_or(0);
@@ -82,7 +85,22 @@ pub fn print(target: &Target, store: &Store, as_json: bool) -> Result<()> {
                 json!({"shipped": sf.id, "store": target.shown(), "bastion": target.bastion, "local_bytes": local, "shipped_bytes": got})
             );
         } else {
-            println!("{}", row(&crate::safe::text(&sf.id), local, got));
+            rows.push(row(&crate::safe::text(&sf.id), local, got));
+        }
+    }
+    if !as_json {
+        println!(
+            "\nSHIPPED TO {} AS {}",
+            target.shown(),
+            crate::safe::text(&target.bastion),
+        );
+        let mut header = HEADER;
+        if rows.iter().all(|r| r[NOTE].is_empty()) {
+            header[NOTE] = "";
+        }
+        let width = crate::session::term::window_size(1).map(|(c, _)| c as usize);
+        for line in crate::table::render(&header, &rows, width, FIT) {
+            println!("{line}");
         }
     }
     Ok(())
@@ -94,9 +112,10 @@ mod tests {
 
     #[test]
     fn rows_show_share() {
-        assert!(row("abc", 1000, 500).ends_with(" 50%"));
-        assert!(row("abc", 0, 0).ends_with("100%"));
-        assert!(row("abc", 10, 20).contains("holds more"));
+        assert_eq!(row("abc", 1000, 500)[3], "50%");
+        assert_eq!(row("abc", 0, 0)[3], "100%");
+        assert!(row("abc", 10, 20)[NOTE].contains("holds more"));
+        assert!(row("abc", 10, 10)[NOTE].is_empty());
         assert_eq!(human(512), "512 B");
         assert_eq!(human(3 * 1024 * 1024), "3.0 MiB");
     }
