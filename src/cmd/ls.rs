@@ -65,6 +65,22 @@ pub fn short_duration(d: Duration) -> String {
     }
 }
 
+/// `detached until 14:37` for a live session whose owner's terminal went away (it waits
+/// for `breakglass attach`), if the session says so.
+fn detached(store: &Store, id: &str) -> Option<String> {
+    use crate::live::client::{self, Answer};
+    match client::connect(&client::socket_path(store, id), &client::hello("info")) {
+        Ok((_, Answer::Welcome(w))) => {
+            let until: jiff::Timestamp = w.detached_until?.parse().ok()?;
+            Some(format!(
+                "detached until {}",
+                crate::session::detach::clock(until)
+            ))
+        }
+        _ => None,
+    }
+}
+
 pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
     let files = store.sessions().map_err(|e| {
         Failure::usage(format!(
@@ -99,8 +115,8 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
         };
         let r = &judged.checked.report;
         let state = match judged.label() {
-            "LIVE" => "live",
-            v => v,
+            "LIVE" => detached(store, &sf.id).unwrap_or_else(|| "live".into()),
+            v => v.to_string(),
         };
         let g = r
             .genesis
@@ -152,7 +168,7 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
             g.ticket.as_deref().map_or_else(|| "-".into(), visible),
             r.end.as_ref().map_or_else(|| "-".into(), ended),
             r.masked.short(),
-            state.to_string(),
+            state,
         ]);
     }
     if !args.json {

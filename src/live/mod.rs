@@ -62,6 +62,8 @@ pub enum FromWatcher {
     Kill,
     Mark(String),
     Detach,
+    /// The attached owner's terminal has this many columns and rows.
+    Resize(u16, u16),
 }
 
 /// An admitted watcher, handed to the hub.
@@ -72,6 +74,8 @@ pub struct WatcherHandle {
     pub access: Access,
     /// Take the keyboard at once (`watch --operate`).
     pub operate_now: bool,
+    /// The owner's terminal attached again (`breakglass attach`), of this size.
+    pub attach: Option<(u16, u16)>,
     pub tx: SyncSender<ToWatcher>,
     /// Set by the hub when the queue overflowed; the writer asks for a resync once drained.
     pub behind: Arc<AtomicBool>,

@@ -186,6 +186,10 @@ fn participant(p: &Participant, user: &str) -> String {
         ("reclaim", _) => format!("{} took the keyboard back from {who}", visible(user)),
         ("lost", _) => format!("{who} lost the keyboard (connection closed or not reading)"),
         ("kill", _) => format!("{who} ended the session"),
+        ("detach", _) => {
+            format!("{who}'s terminal went away: the session was held for `breakglass attach`")
+        }
+        ("attach", _) => format!("{who} attached again from another terminal"),
         (other, _) => format!("{who}: {}", visible(other)),
     }
 }
