@@ -249,6 +249,19 @@ fn only_the_owner_may_attach_on_a_bastion() {
     start_loop(&t, &log);
     t.tmux(&["kill-window", "-t", "main"]);
     wait_event(&log, "detach");
+    // The owner's next shell says there is one to attach to (asked as the user).
+    let second = common::procs::output_within(
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(as_user(&env, &shared, dev, "shell -r second -- true"))
+            .stdin(std::process::Stdio::null()),
+        DEADLINE,
+    );
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains(&format!("you have a detached session {id}")),
+        "{err}"
+    );
     t.new_window_sized("oth", &Tmux::shell_cmd(&pane_env(&env)), 100, 30);
     t.send_to(
         "oth",

@@ -281,7 +281,12 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
 
 /// Say so when the user has a session whose terminal went away: they may want that one.
 fn tell_detached(store: &Store) {
-    for (id, w) in crate::live::client::detached_sessions(store, &session::login_name()) {
+    // Asked as the user (installed, the session admits its owner, not the service).
+    let mine = crate::mode::as_real_user(|| {
+        crate::live::client::detached_sessions(store, &session::login_name())
+    })
+    .unwrap_or_default();
+    for (id, w) in mine {
         let short = id.get(..4).unwrap_or(&id);
         eprintln!(
             "breakglass: you have a detached session {id} ({}, {}): breakglass attach {short}",
