@@ -123,9 +123,7 @@ fn passthrough(mut sock: UnixStream, rx: &mpsc::Receiver<Msg>) -> Option<Ended> 
             Msg::Keys(b) => protocol::write_frame(&mut sock, kind::INPUT, &b).is_ok(),
             Msg::Signal(libc::SIGWINCH) => {
                 let (c, r) = term::user_size();
-                let mut p = c.to_be_bytes().to_vec();
-                p.extend_from_slice(&r.to_be_bytes());
-                protocol::write_frame(&mut sock, kind::SIZE, &p).is_ok()
+                protocol::write_frame(&mut sock, kind::SIZE, &protocol::size_payload(c, r)).is_ok()
             }
             Msg::Closed | Msg::StdinEnd | Msg::Signal(_) => false,
         };

@@ -49,13 +49,14 @@ pub fn connect_as(
 
 /// [`connect`] with `mode: "attach"`: the hello, then at once the terminal's size.
 pub fn connect_attach(socket: &Path, size: (u16, u16)) -> Result<(UnixStream, Answer), Failure> {
-    let mut p = size.0.to_be_bytes().to_vec();
-    p.extend_from_slice(&size.1.to_be_bytes());
     connect_sending(
         trust::expected_owner(),
         socket,
         &hello("attach"),
-        Some(&Frame::new(kind::SIZE, p)),
+        Some(&Frame::new(
+            kind::SIZE,
+            protocol::size_payload(size.0, size.1),
+        )),
         |p| UnixStream::connect(p),
     )
 }

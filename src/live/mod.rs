@@ -7,6 +7,7 @@
 
 pub mod acl;
 pub mod admission;
+pub mod attach;
 pub mod client;
 pub mod keys;
 pub mod pace;

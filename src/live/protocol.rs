@@ -193,6 +193,21 @@ fn known(kind: u8) -> bool {
     matches!(kind, 0x01..=0x08 | 0x81..=0x89)
 }
 
+/// A `SIZE` (or `RESIZE`) payload.
+pub fn size_payload(cols: u16, rows: u16) -> Vec<u8> {
+    let mut p = cols.to_be_bytes().to_vec();
+    p.extend_from_slice(&rows.to_be_bytes());
+    p
+}
+
+/// The columns and rows of a `SIZE` payload (`cols: u16 BE | rows: u16 BE`).
+pub fn size_of(payload: &[u8]) -> Option<(u16, u16)> {
+    match payload {
+        &[c0, c1, r0, r1] => Some((u16::from_be_bytes([c0, c1]), u16::from_be_bytes([r0, r1]))),
+        _ => None,
+    }
+}
+
 /// Encode a frame header for a payload of `len` bytes.
 pub fn header(kind_byte: u8, len: usize) -> [u8; 5] {
     let n = (len + 1) as u32;
@@ -320,6 +335,15 @@ mod tests {
             "a frame cut short is an error, not an end"
         );
         assert!(write_frame(&mut Vec::new(), kind::OUTPUT, &vec![0; MAX_FRAME]).is_err());
+    }
+
+    #[test]
+    fn a_size_is_four_bytes() {
+        assert_eq!(size_of(&[0, 120, 0, 40]), Some((120, 40)));
+        assert_eq!(size_of(&size_payload(1000, 500)), Some((1000, 500)));
+        assert_eq!(size_of(&[1, 0, 1, 244]), Some((256, 500)));
+        assert_eq!(size_of(&[0, 120, 0]), None);
+        assert_eq!(size_of(&[0, 120, 0, 40, 0]), None);
     }
 
     #[test]

@@ -137,7 +137,7 @@ pub fn listen(path: &Path, mode: u32, ctx: Arc<ServerCtx>) -> io::Result<SocketG
     Ok(guard)
 }
 
-fn deny(stream: &mut UnixStream, why: &str) {
+pub(super) fn deny(stream: &mut UnixStream, why: &str) {
     let _ = protocol::write_frame(stream, kind::DENIED, why.as_bytes());
 }
 
@@ -191,7 +191,7 @@ fn serve(mut stream: UnixStream, ctx: Arc<ServerCtx>, pending: &Pending) {
                 peer.name
             ),
         ),
-        ("attach", _) => attach(stream, ctx, peer),
+        ("attach", _) => super::attach::admit_owner(stream, ctx, peer),
         (_, None) => refuse(
             &mut stream,
             &format!(
@@ -230,36 +230,9 @@ fn serve(mut stream: UnixStream, ctx: Arc<ServerCtx>, pending: &Pending) {
     }
 }
 
-/// `breakglass attach`: the owner's terminal again, if the session is detached. The
-/// client's size follows its hello.
-fn attach(mut stream: UnixStream, ctx: Arc<ServerCtx>, peer: Peer) {
-    let size = match admission::read_hello(&mut stream, admission::HELLO_TIMEOUT) {
-        Some(f) if f.kind == kind::SIZE && f.payload.len() == 4 => (
-            u16::from_be_bytes([f.payload[0], f.payload[1]]),
-            u16::from_be_bytes([f.payload[2], f.payload[3]]),
-        ),
-        _ => return,
-    };
-    let was = match detach::claim(&ctx.presence) {
-        Ok(was) => was,
-        Err(why) => return deny(&mut stream, &why.to_string()),
-    };
-    let presence = ctx.presence.clone();
-    if !admit(
-        stream,
-        ctx,
-        peer,
-        Access::Operate,
-        (false, Some(size)),
-        false,
-    ) {
-        detach::release(&presence, was);
-    }
-}
-
 /// Admit a watcher (`operate_now`) or an attaching owner (`attach`: their size); false if
 /// the hub never heard of it.
-fn admit(
+pub(super) fn admit(
     mut stream: UnixStream,
     ctx: Arc<ServerCtx>,
     peer: Peer,
@@ -348,10 +321,10 @@ pub fn to_message(f: &Frame) -> Option<FromWatcher> {
         kind::RETURN => FromWatcher::Return,
         kind::KILL => FromWatcher::Kill,
         kind::DETACH => FromWatcher::Detach,
-        kind::SIZE if f.payload.len() == 4 => FromWatcher::Resize(
-            u16::from_be_bytes([f.payload[0], f.payload[1]]),
-            u16::from_be_bytes([f.payload[2], f.payload[3]]),
-        ),
+        kind::SIZE => {
+            let (cols, rows) = protocol::size_of(&f.payload)?;
+            FromWatcher::Resize(cols, rows)
+        }
         kind::MARK => {
             let t = f.text().ok()?;
             if t.trim().is_empty() || t.len() > MAX_MARKER {

@@ -106,6 +106,22 @@ mod tests {
             mode: None,
         }));
         assert_eq!(event(user, &join).unwrap(), "dave<U+202E> join");
+        let owner = |e: &str| {
+            rec(Body::Participant(Participant {
+                event: e.into(),
+                who: "dave".into(),
+                uid: Some(7),
+                mode: None,
+            }))
+        };
+        assert_eq!(
+            event(user, &owner("detach")).unwrap(),
+            "dave's terminal went away (detached)"
+        );
+        assert_eq!(
+            event(user, &owner("attach")).unwrap(),
+            "dave attached again"
+        );
         assert_eq!(
             event(user, &rec(Body::Output(Data::Text("x".into())))),
             None

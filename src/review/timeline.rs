@@ -386,4 +386,19 @@ mod tests {
         );
         assert!(participant(&p("lost"), "alice").starts_with("bob lost the keyboard"));
     }
+
+    #[test]
+    fn the_owners_terminal_gone_and_back() {
+        let p = |event: &str| Participant {
+            event: event.into(),
+            who: "alice".into(),
+            uid: Some(1001),
+            mode: None,
+        };
+        assert!(participant(&p("detach"), "alice").starts_with("alice's terminal went away"));
+        assert_eq!(
+            participant(&p("attach"), "alice"),
+            "alice attached again from another terminal"
+        );
+    }
 }
