@@ -81,7 +81,15 @@ fn start_loop(t: &Tmux, log: &Path) {
 fn attach_and_finish(t: &Tmux, env: &Env, log: &Path, attach_cmd: &str) {
     t.new_window_sized("att", &Tmux::shell_cmd(&pane_env(env)), 120, 40);
     t.wait_in("att", "$");
-    t.send_to("att", &format!("{attach_cmd}; echo attach-exit=$?"));
+    let (before, after) = (env.tmp.path().join("before"), env.tmp.path().join("after"));
+    t.send_to(
+        "att",
+        &format!(
+            "stty -g > {}; {attach_cmd}; echo attach-exit=$?; stty -g > {}",
+            before.display(),
+            after.display()
+        ),
+    );
     // The screen as it is now: the loop's lines, drawn from the snapshot and live.
     t.wait_in("att", "loop-");
     wait_event(log, "attach");
@@ -104,6 +112,14 @@ fn attach_and_finish(t: &Tmux, env: &Env, log: &Path, attach_cmd: &str) {
     t.send_to("att", "kill %1; exit 7");
     t.wait_in("att", "verify: breakglass verify");
     t.wait_in("att", "attach-exit=7");
+    wait_until("the terminal settings after", || {
+        std::fs::read_to_string(&after).is_ok_and(|s| !s.is_empty())
+    });
+    assert_eq!(
+        std::fs::read_to_string(&before).unwrap(),
+        std::fs::read_to_string(&after).unwrap(),
+        "the attaching terminal's settings were not restored"
+    );
     assert!(
         t.screen_of("att").contains("ended: exit 7"),
         "{}",
@@ -219,8 +235,20 @@ fn a_sighup_detaches_watchers_are_told_and_attach_is_refused_while_the_owner_is_
     let second = env.run(&["attach", &id]);
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(err.contains("already attached"), "{err}");
-    t.send_to("att", "kill %1; exit");
-    t.wait_in("att", "verify: breakglass verify");
+    // The attached terminal goes too: held again, and attached again.
+    t.tmux(&["kill-window", "-t", "att"]);
+    wait_until("a second detach", || {
+        participant_events(&log)
+            .iter()
+            .filter(|e| e.starts_with("detach:"))
+            .count()
+            == 2
+    });
+    t.new_window_sized("att2", &Tmux::shell_cmd(&pane_env(&env)), 90, 25);
+    t.send_to("att2", &format!("{} attach last", bin().display()));
+    t.wait_in("att2", "loop-");
+    t.send_to("att2", "kill %1; exit");
+    t.wait_in("att2", "verify: breakglass verify");
     wait_until("the end record", || end_of(&log).is_some());
     assert_eq!(end_of(&log).unwrap().cause, "exit");
     assert_verdict(&log, "VERIFIED");
