@@ -65,21 +65,15 @@ pub fn short_duration(d: Duration) -> String {
     }
 }
 
-/// `detached until 14:37` for a live session whose owner's terminal went away (it waits
-/// for `breakglass attach`), if the session says so.
-fn detached(store: &Store, id: &str) -> Option<String> {
+/// Until when a live session whose owner's terminal went away waits for `breakglass
+/// attach`, if the session says so.
+fn detached_until(store: &Store, id: &str) -> Option<jiff::Timestamp> {
     use crate::live::client::{self, Answer};
     let socket = client::socket_path(store, id);
     // Asked as the user: a reviewer keeping the service identity is not who it admits.
     let answer = crate::mode::as_real_user(|| client::connect(&socket, &client::hello("info")));
     match answer.ok()? {
-        Ok((_, Answer::Welcome(w))) => {
-            let until: jiff::Timestamp = w.detached_until?.parse().ok()?;
-            Some(format!(
-                "detached until {}",
-                crate::session::detach::clock(until)
-            ))
-        }
+        Ok((_, Answer::Welcome(w))) => w.detached_until?.parse().ok(),
         _ => None,
     }
 }
@@ -118,9 +112,12 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
         };
         let r = &judged.checked.report;
         let state = match judged.label() {
-            "LIVE" => detached(store, &sf.id).unwrap_or_else(|| "live".into()),
-            v => v.to_string(),
+            "LIVE" => "live",
+            v => v,
         };
+        let until = (state == "live")
+            .then(|| detached_until(store, &sf.id))
+            .flatten();
         let g = r
             .genesis
             .clone()
@@ -150,6 +147,7 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
                         "sealed_lines": r.masked.sealed,
                     },
                     "state": state,
+                    "detached_until": until.map(|t| t.to_string()),
                     "detail": judged.detail(),
                 })
             );
@@ -171,7 +169,10 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
             g.ticket.as_deref().map_or_else(|| "-".into(), visible),
             r.end.as_ref().map_or_else(|| "-".into(), ended),
             r.masked.short(),
-            state,
+            match until {
+                Some(t) => format!("detached until {}", crate::session::detach::clock(t)),
+                None => state.to_string(),
+            },
         ]);
     }
     if !args.json {
