@@ -320,3 +320,24 @@ fn only_the_owner_may_attach_on_a_bastion() {
         &as_user(&env, &shared, dev, &format!("attach {id}")),
     );
 }
+
+#[test]
+fn piped_input_is_no_terminal_to_wait_for_a_hangup_ends_the_session() {
+    let env = Env::new();
+    let mut child = env
+        .cmd()
+        .args(["shell", "-r", "piped", "--", "sleep", "30"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let id = live_session_id(&env);
+    let log = env.dir().join("sessions").join(format!("{id}.jsonl"));
+    // SAFETY: kill(2) on the pid of the child this test started.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGHUP) }, 0);
+    wait_until("the end record", || end_of(&log).is_some());
+    let _ = child.wait();
+    assert_eq!(end_of(&log).unwrap().cause, "hangup");
+    assert!(!has_event(&log, "detach"));
+}

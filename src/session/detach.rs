@@ -250,8 +250,10 @@ impl Hub {
     /// Once per turn of the loop: stop reading a terminal that is gone, give the attached
     /// client its fresh screen, end the session when the grace period is over.
     pub(super) fn tend_owner(&mut self, rx: &mut Inputs) {
+        // A failed write alone ends nothing (as before: the output is still recorded); it
+        // detaches only where a terminal that goes away does.
         let owner = &mut self.audience.owner;
-        if std::mem::take(&mut owner.lost) {
+        if std::mem::take(&mut owner.lost) && self.interactive && !owner.grace.is_zero() {
             self.terminal_gone();
         }
         let owner = &mut self.audience.owner;
