@@ -16,6 +16,9 @@ _breakglass() {
             ",$1")
                 cmd="breakglass"
                 ;;
+            breakglass,attach)
+                cmd="breakglass__subcmd__attach"
+                ;;
             breakglass,ca)
                 cmd="breakglass__subcmd__ca"
                 ;;
@@ -82,6 +85,9 @@ _breakglass() {
             breakglass__subcmd__ca__subcmd__help,pubkey)
                 cmd="breakglass__subcmd__ca__subcmd__help__subcmd__pubkey"
                 ;;
+            breakglass__subcmd__help,attach)
+                cmd="breakglass__subcmd__help__subcmd__attach"
+                ;;
             breakglass__subcmd__help,ca)
                 cmd="breakglass__subcmd__help__subcmd__ca"
                 ;;
@@ -143,8 +149,34 @@ _breakglass() {
 
     case "${cmd}" in
         breakglass)
-            opts="-h -V --dir --config --store --from-store --help --version shell ls ship verify replay watch mark export show grep init reveal ca completions man help"
+            opts="-h -V --dir --config --store --from-store --help --version shell ls ship verify replay watch attach mark export show grep init reveal ca completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__attach)
+            opts="-h --dir --config --store --from-store --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -409,8 +441,22 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__help)
-            opts="shell ls ship verify replay watch mark export show grep init reveal ca completions man help"
+            opts="shell ls ship verify replay watch attach mark export show grep init reveal ca completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__help__subcmd__attach)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

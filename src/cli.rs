@@ -68,6 +68,9 @@ pub enum Command {
     /// Watch a live session: its screen now, then live; take the keyboard if allowed
     #[command(after_help = WATCH_HELP)]
     Watch(WatchArgs),
+    /// Take up your own session again after its terminal went away (a dropped connection)
+    #[command(after_help = ATTACH_HELP)]
+    Attach(AttachArgs),
     /// Add a marker to a live session (shown to everyone, recorded in the log)
     Mark(MarkArgs),
     /// Export a session: asciicast, text transcript, keys typed, timeline, or JSON records
@@ -205,6 +208,25 @@ pub struct WatchArgs {
     /// The escape key (default ctrl-], or `escape_key` in the config)
     #[arg(long, value_name = "KEY")]
     pub escape: Option<String>,
+}
+
+const ATTACH_HELP: &str = "\
+When the terminal of a session goes away (your ssh connection to the bastion dropped, the
+window was closed), the session is not ended: it is held for the config's `grace` (5 min by
+default), its command runs on and its output is recorded. Log in again and attach: this
+terminal shows the screen as it is now and becomes the session's, at this terminal's size.
+Only you may attach to your session, only while it is detached; `breakglass ls` says which
+are (`detached until 14:37`). The attach and the detach are recorded. When this terminal goes
+too, the session is held again. At the end you get the session's summary and exit status.
+
+Examples:
+  breakglass attach                   # your one detached session
+  breakglass attach 7f3a";
+
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// Your detached session (id prefix or `last`); without it, your only detached one
+    pub session: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,9 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(60 * 60);
 /// The shortest time limit: the genesis records it in whole seconds (`ttl_s`), so a
 /// shorter one could not be recorded as it was given.
 pub const MIN_TTL: Duration = Duration::from_secs(1);
+/// How long a session whose owner's terminal went away is held for `breakglass attach`
+/// when the config sets no `grace`: long enough to log in again after a dropped ssh.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(5 * 60);
 /// Longest time limit allowed when the config sets no `max_ttl`.
 pub const DEFAULT_MAX_TTL: Duration = Duration::from_secs(8 * 60 * 60);
 /// Output ending in a match of this is a password prompt; the next line typed is masked.
@@ -65,6 +68,7 @@ struct Raw {
     ticket_pattern: Option<Spanned<String>>,
     default_ttl: Option<Spanned<String>>,
     max_ttl: Option<Spanned<String>>,
+    grace: Option<Spanned<String>>,
     secret_prompt: Option<Spanned<String>>,
     #[serde(default)]
     hosts: BTreeMap<String, HostConfig>,
@@ -107,6 +111,8 @@ pub struct Config {
     pub ticket_pattern: Option<(String, Regex)>,
     pub default_ttl: Duration,
     pub max_ttl: Duration,
+    /// How long a detached session waits for `breakglass attach`; zero ends it at once.
+    pub grace: Duration,
     pub secret_prompt: Regex,
     pub hosts: BTreeMap<String, HostConfig>,
     /// Users and `@groups` who may watch every session.
@@ -152,6 +158,7 @@ impl Default for Config {
             ticket_pattern: None,
             default_ttl: DEFAULT_TTL,
             max_ttl: DEFAULT_MAX_TTL,
+            grace: DEFAULT_GRACE,
             secret_prompt: Regex::new(DEFAULT_SECRET_PROMPT).expect("default pattern compiles"),
             hosts: BTreeMap::new(),
             watchers: Vec::new(),
@@ -312,6 +319,9 @@ impl Config {
         if let Some(d) = &raw.max_ttl {
             cfg.max_ttl = duration(d, "max_ttl")?;
         }
+        if let Some(d) = &raw.grace {
+            cfg.grace = parse_grace(d.get_ref()).map_err(|e| bad(d, "grace", e))?;
+        }
         if let Some(d) = &raw.default_ttl {
             cfg.default_ttl = duration(d, "default_ttl")?;
             if cfg.default_ttl > cfg.max_ttl {
@@ -344,14 +354,24 @@ impl Config {
 
 /// Parse a time limit such as `30m`, `1h30m` or `90s`: whole seconds, at least [`MIN_TTL`].
 pub fn parse_ttl(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s.trim())
-        .map_err(|e| format!("`{s}` is not a duration such as 30m, 1h or 1h30m ({e})"))?;
+    let d = whole_seconds(s)?;
     if d < MIN_TTL {
         return Err(format!(
             "`{s}` is shorter than the shortest time limit, {}s",
             MIN_TTL.as_secs()
         ));
     }
+    Ok(d)
+}
+
+/// Parse a grace period as a time limit is parsed, where `0s` (end at once) is allowed.
+pub fn parse_grace(s: &str) -> Result<Duration, String> {
+    whole_seconds(s)
+}
+
+fn whole_seconds(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("`{s}` is not a duration such as 30m, 1h or 1h30m ({e})"))?;
     if d.subsec_nanos() != 0 {
         return Err(format!(
             "`{s}` is not a whole number of seconds, as the log records the limit (try {}s)",
@@ -470,5 +490,18 @@ operator_drives_alone = true
         assert_eq!(parse_ttl("1h30m"), Ok(Duration::from_secs(5400)));
         assert!(parse_ttl("0s").is_err());
         assert!(parse_ttl("forever").is_err());
+        assert_eq!(parse_grace("0s"), Ok(Duration::ZERO));
+        assert_eq!(parse_grace("5m"), Ok(Duration::from_secs(300)));
+        assert!(parse_grace("1.5s").is_err());
+        assert_eq!(
+            parse("grace = \"3s\"\n").unwrap().grace,
+            Duration::from_secs(3)
+        );
+        assert!(
+            parse("grace = \"soon\"\n")
+                .unwrap_err()
+                .message
+                .contains("key `grace`")
+        );
     }
 }

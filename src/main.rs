@@ -67,6 +67,7 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         Command::Verify(a) => cmd::ship::verify(a, &Store::at(dir), &config),
         Command::Replay(a) => cmd::replay::run(a, &Store::at(dir)),
         Command::Watch(a) => cmd::watch::run(a, &Store::at(dir), &config),
+        Command::Attach(a) => cmd::attach::run(a, &Store::at(dir)),
         Command::Mark(a) => cmd::mark::run(a, &Store::at(dir)),
         Command::Export(a) => cmd::export::run(a, &Store::at(dir)),
         Command::Show(a) => cmd::show::run(a, &Store::at(dir)),
@@ -94,7 +95,7 @@ fn main() {
     let cli = Cli::parse();
     if !matches!(
         cli.command,
-        Command::Shell(_) | Command::Watch(_) | Command::Replay(_)
+        Command::Shell(_) | Command::Watch(_) | Command::Replay(_) | Command::Attach(_)
     ) {
         // Commands that print for pipes end quietly when the reader goes away
         // (`breakglass ls | head`), as other Unix tools do.

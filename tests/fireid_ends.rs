@@ -150,6 +150,10 @@ fn the_time_limit_an_operator_and_a_hangup_end_the_session_and_destroy_the_key()
     assert_eq!(c.valid_before - c.valid_after, 3 + 60 + 60);
     assert!(b.fire_left().is_empty(), "{:?}", b.fire_left());
 
+    // A hangup ends the session at once only without a grace period (by default the
+    // session is held for `breakglass attach`: tests/attach.rs).
+    let policy = std::fs::read_to_string(b.inst.policy()).unwrap();
+    std::fs::write(b.inst.policy(), format!("grace = \"0s\"\n{policy}")).unwrap();
     let (mut pty, id) = start(&b, &["shell", HOST, "-r", "hangup"]);
     pty.send("echo U=$(id -un)\r");
     pty.expect(&format!("U={}", b.ff));

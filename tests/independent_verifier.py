@@ -75,7 +75,8 @@ CHECK = {
     # o, i, m, p
     "d": string, "b": b64, "by": string, "redacted": nat, "text": string,
     "sealed": lambda v: b64(v) and base64.b64decode(v).startswith(b"age-encryption.org/v1\n"),
-    "event": one_of("join", "leave", "deny", "take", "return", "kill", "reclaim", "lost"),
+    "event": one_of("join", "leave", "deny", "take", "return", "kill", "reclaim", "lost",
+                    "detach", "attach"),
     "who": string, "mode": one_of("watch", "operate"),
     # x
     "cause": one_of("exit", "signal", "ttl", "killed", "hangup", "error"),

@@ -52,6 +52,10 @@ fn restored_after(ending: Ending, tag: &str) {
     let group = format!("bgw-rs{tag}");
     let _users = Users::new(&group, &[&dev, &ops]);
     let env = Env::new();
+    if ending == Ending::Hangup {
+        // Ended at once, not held for `breakglass attach` (tests/attach.rs).
+        env.write_config("grace = \"0s\"\n");
+    }
     let shared = shared_dir(&env, &group);
     let script = env.tmp.path().join("modes.sh");
     std::fs::write(&script, MODES_ON).unwrap();

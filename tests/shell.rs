@@ -183,6 +183,9 @@ fn sigkill_mid_output_leaves_an_interrupted_log() {
 fn terminal_is_restored_on_exit_sigterm_and_sighup() {
     for sig in [None, Some(libc::SIGTERM), Some(libc::SIGHUP)] {
         let env = Env::new();
+        // A hangup ends the session at once without a grace period (else it is held for
+        // `breakglass attach`: tests/attach.rs).
+        env.write_config("grace = \"0s\"\n");
         let mut pty = env.spawn(&[
             "shell",
             "-r",

@@ -65,6 +65,19 @@ pub fn short_duration(d: Duration) -> String {
     }
 }
 
+/// Until when a live session whose owner's terminal went away waits for `breakglass
+/// attach`, if the session says so.
+fn detached_until(store: &Store, id: &str) -> Option<jiff::Timestamp> {
+    use crate::live::client::{self, Answer};
+    let socket = client::socket_path(store, id);
+    // Asked as the user: a reviewer keeping the service identity is not who it admits.
+    let answer = crate::mode::as_real_user(|| client::connect(&socket, &client::hello("info")));
+    match answer.ok()? {
+        Ok((_, Answer::Welcome(w))) => w.detached_until?.parse().ok(),
+        _ => None,
+    }
+}
+
 pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
     let files = store.sessions().map_err(|e| {
         Failure::usage(format!(
@@ -102,6 +115,9 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
             "LIVE" => "live",
             v => v,
         };
+        let until = (state == "live")
+            .then(|| detached_until(store, &sf.id))
+            .flatten();
         let g = r
             .genesis
             .clone()
@@ -131,6 +147,7 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
                         "sealed_lines": r.masked.sealed,
                     },
                     "state": state,
+                    "detached_until": until.map(|t| t.to_string()),
                     "detail": judged.detail(),
                 })
             );
@@ -152,7 +169,10 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
             g.ticket.as_deref().map_or_else(|| "-".into(), visible),
             r.end.as_ref().map_or_else(|| "-".into(), ended),
             r.masked.short(),
-            state.to_string(),
+            match until {
+                Some(t) => format!("detached until {}", crate::session::detach::clock(t)),
+                None => state.to_string(),
+            },
         ]);
     }
     if !args.json {

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod attach;
 pub mod ca;
 pub mod completions;
 pub mod export;

@@ -243,6 +243,7 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
         reason,
         ticket,
         ttl,
+        grace: cfg.grace,
         secret_prompt: (!args.record_secrets).then(|| cfg.secret_prompt.clone()),
         seal: check_seal(args, cfg)?,
         acl,
@@ -261,17 +262,38 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
             .unwrap_or(crate::live::keys::DEFAULT_ESCAPE),
         fire,
     };
+    tell_detached(&plan.store);
     let shipping = crate::ship::before_session(cfg, &plan.store)?;
     let outcome = session::run(plan)?;
-    eprint!("{}", session::summary(&outcome));
+    // The terminal may be gone (the session was detached and not attached again): what
+    // cannot be printed is not worth dying for.
+    let mut err = std::io::stderr();
+    let _ = write!(err, "{}", session::summary(&outcome));
     let url = cfg
         .store
         .as_ref()
         .map(|s| crate::safe::text(&s.url).into_owned());
     if let Some(line) = crate::ship::after_session(shipping, url) {
-        eprint!("{line}");
+        let _ = write!(err, "{line}");
     }
     Ok(outcome.exit_code)
+}
+
+/// Say so when the user has a session whose terminal went away: they may want that one.
+fn tell_detached(store: &Store) {
+    // Asked as the user (installed, the session admits its owner, not the service).
+    let mine = crate::mode::as_real_user(|| {
+        crate::live::client::detached_sessions(store, &session::login_name())
+    })
+    .unwrap_or_default();
+    for (id, w) in mine {
+        let short = id.get(..4).unwrap_or(&id);
+        eprintln!(
+            "breakglass: you have a detached session {id} ({}, {}): breakglass attach {short}",
+            crate::safe::text(&w.host),
+            crate::safe::text(&w.reason)
+        );
+    }
 }
 
 /// The keys masked input is sealed to, after the policy's `require_seal`: with it, a

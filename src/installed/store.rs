@@ -55,7 +55,7 @@ pub fn open_for_recording(dir: &Path, service: u32) -> Result<Store, Failure> {
 
 /// Ids of the live sessions, from the sockets in `live/` (which every user may list,
 /// while `sessions/` is for reviewers), newest socket first.
-fn live_ids(store: &Store) -> Vec<String> {
+pub fn live_ids(store: &Store) -> Vec<String> {
     let Ok(rd) = std::fs::read_dir(store.live_dir()) else {
         return Vec::new();
     };

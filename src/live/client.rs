@@ -1,4 +1,4 @@
-//! The client side of the live socket, shared by `watch` and `mark`.
+//! The client side of the live socket, shared by `watch`, `mark`, `attach` and `ls`.
 
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -44,6 +44,31 @@ pub fn connect_as(
     hello: &Hello,
     open: impl FnOnce(&Path) -> std::io::Result<UnixStream>,
 ) -> Result<(UnixStream, Answer), Failure> {
+    connect_sending(owner, socket, hello, None, open)
+}
+
+/// [`connect`] with `mode: "attach"`: the hello, then at once the terminal's size.
+pub fn connect_attach(socket: &Path, size: (u16, u16)) -> Result<(UnixStream, Answer), Failure> {
+    connect_sending(
+        trust::expected_owner(),
+        socket,
+        &hello("attach"),
+        Some(&Frame::new(
+            kind::SIZE,
+            protocol::size_payload(size.0, size.1),
+        )),
+        |p| UnixStream::connect(p),
+    )
+}
+
+/// [`connect_as`], sending `then` right after the hello.
+fn connect_sending(
+    owner: u32,
+    socket: &Path,
+    hello: &Hello,
+    then: Option<&Frame>,
+    open: impl FnOnce(&Path) -> std::io::Result<UnixStream>,
+) -> Result<(UnixStream, Answer), Failure> {
     let shown = safe::text(&socket.display().to_string()).into_owned();
     let untrusted = |e: trust::Untrusted| {
         Failure::tool(format!(
@@ -70,6 +95,10 @@ pub fn connect_as(
     trust::check_peer(owner, peer.uid()).map_err(untrusted)?;
     let payload = serde_json::to_vec(hello).expect("hello serializes");
     protocol::write_frame(&mut s, kind::HELLO, &payload)
+        .and_then(|_| match then {
+            Some(f) => protocol::write_frame(&mut s, f.kind, &f.payload),
+            None => Ok(()),
+        })
         .map_err(|e| Failure::tool(format!("cannot talk to the session: {e}")))?;
     let _ = s.set_read_timeout(Some(ANSWER_TIMEOUT));
     let f: Frame = protocol::read_frame(&mut s)
@@ -103,6 +132,22 @@ pub fn hello(mode: &str) -> Hello {
         save: false,
         text: None,
     }
+}
+
+/// The live sessions of `user` whose terminal went away, newest first, with what each
+/// says about itself: the sessions `breakglass attach` can take up.
+pub fn detached_sessions(store: &Store, user: &str) -> Vec<(String, Welcome)> {
+    crate::installed::store::live_ids(store)
+        .into_iter()
+        .filter_map(
+            |id| match connect(&socket_path(store, &id), &hello("info")) {
+                Ok((_, Answer::Welcome(w))) if w.detached_until.is_some() && w.user == user => {
+                    Some((id, *w))
+                }
+                _ => None,
+            },
+        )
+        .collect()
 }
 
 /// The live sessions of a store, with what each says about itself (if it lets us ask).

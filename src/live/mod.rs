@@ -1,5 +1,6 @@
 //! Live sessions: the Unix socket a running session listens on, who may attach, the
-//! terminal snapshot a late joiner sees, and the client side of `watch` and `mark`.
+//! terminal snapshot a late joiner sees, and the client side of `watch`, `mark` and
+//! `attach`.
 //!
 //! The hub never writes to a socket: each watcher has a writer thread fed through a
 //! bounded queue, so a slow or stopped watcher is resynced with a fresh snapshot when it
@@ -7,6 +8,7 @@
 
 pub mod acl;
 pub mod admission;
+pub mod attach;
 pub mod client;
 pub mod keys;
 pub mod pace;
@@ -62,6 +64,8 @@ pub enum FromWatcher {
     Kill,
     Mark(String),
     Detach,
+    /// The attached owner's terminal has this many columns and rows.
+    Resize(u16, u16),
 }
 
 /// An admitted watcher, handed to the hub.
@@ -72,6 +76,8 @@ pub struct WatcherHandle {
     pub access: Access,
     /// Take the keyboard at once (`watch --operate`).
     pub operate_now: bool,
+    /// The owner's terminal attached again (`breakglass attach`), of this size.
+    pub attach: Option<(u16, u16)>,
     pub tx: SyncSender<ToWatcher>,
     /// Set by the hub when the queue overflowed; the writer asks for a resync once drained.
     pub behind: Arc<AtomicBool>,

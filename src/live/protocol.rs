@@ -28,6 +28,19 @@
 //! 4. The client may send `INPUT` (acted on only while it holds the keyboard), `TAKE`,
 //!    `RETURN`, `KILL`, `MARK` (text) and `DETACH`.
 //!
+//! # Attach
+//! `mode: "attach"`, followed at once by a `SIZE` frame with the client's terminal size,
+//! makes the client the owner's terminal
+//! again, in a session whose owner's terminal went away (it is *detached*: its `WELCOME`
+//! to `info` carries `detached_until`). Only the session owner's uid is admitted, only
+//! while the session is detached, and only one client at a time; every other attach is
+//! `DENIED` with the reason (a client whose `SIZE` does not follow within the hello's
+//! deadline is dropped). The attached client gets `SCREEN`, then `OUTPUT` (everything
+//! the owner's terminal would show, breakglass's notices included) and `END`; it may
+//! ignore `RESIZE`, `NOTICE` and `STATE`. Its `INPUT` is the owner's input, and `SIZE`
+//! (`cols: u16 BE | rows: u16 BE`) resizes the session. When its connection closes, the
+//! session is detached again.
+//!
 //! # Version
 //! `HELLO` and `WELCOME` carry `v`; this is version [`VERSION`]. A session refuses a
 //! client of another version with a `DENIED` that says so.
@@ -58,6 +71,7 @@ pub mod kind {
     pub const KILL: u8 = 0x05;
     pub const MARK: u8 = 0x06;
     pub const DETACH: u8 = 0x07;
+    pub const SIZE: u8 = 0x08;
     pub const WELCOME: u8 = 0x81;
     pub const DENIED: u8 = 0x82;
     pub const SCREEN: u8 = 0x83;
@@ -74,7 +88,8 @@ pub mod kind {
 #[serde(deny_unknown_fields)]
 pub struct Hello {
     pub v: u32,
-    /// `watch`, `operate` (watch and take the keyboard at once), `mark` or `info`.
+    /// `watch`, `operate` (watch and take the keyboard at once), `mark`, `info` or
+    /// `attach`.
     pub mode: String,
     /// Send the log's bytes too (a witness copy).
     #[serde(default)]
@@ -101,6 +116,10 @@ pub struct Welcome {
     /// The client's own name, as the session knows it.
     pub you: String,
     pub state: State,
+    /// The owner's terminal went away: the session waits until then (RFC 3339) for
+    /// `breakglass attach`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detached_until: Option<String>,
 }
 
 /// Who holds the keyboard and who is watching; sent again whenever it changes.
@@ -118,6 +137,10 @@ pub struct Ended {
     pub exit: Option<i32>,
     pub head: String,
     pub records: u64,
+    /// breakglass's own exit status for the session (what `shell` exits with), for an
+    /// attached client to exit with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<i32>,
 }
 
 /// Why a frame was refused.
@@ -167,7 +190,22 @@ impl Frame {
 }
 
 fn known(kind: u8) -> bool {
-    matches!(kind, 0x01..=0x07 | 0x81..=0x89)
+    matches!(kind, 0x01..=0x08 | 0x81..=0x89)
+}
+
+/// A `SIZE` (or `RESIZE`) payload.
+pub fn size_payload(cols: u16, rows: u16) -> Vec<u8> {
+    let mut p = cols.to_be_bytes().to_vec();
+    p.extend_from_slice(&rows.to_be_bytes());
+    p
+}
+
+/// The columns and rows of a `SIZE` payload (`cols: u16 BE | rows: u16 BE`).
+pub fn size_of(payload: &[u8]) -> Option<(u16, u16)> {
+    match payload {
+        &[c0, c1, r0, r1] => Some((u16::from_be_bytes([c0, c1]), u16::from_be_bytes([r0, r1]))),
+        _ => None,
+    }
 }
 
 /// Encode a frame header for a payload of `len` bytes.
@@ -297,6 +335,15 @@ mod tests {
             "a frame cut short is an error, not an end"
         );
         assert!(write_frame(&mut Vec::new(), kind::OUTPUT, &vec![0; MAX_FRAME]).is_err());
+    }
+
+    #[test]
+    fn a_size_is_four_bytes() {
+        assert_eq!(size_of(&[0, 120, 0, 40]), Some((120, 40)));
+        assert_eq!(size_of(&size_payload(1000, 500)), Some((1000, 500)));
+        assert_eq!(size_of(&[1, 0, 1, 244]), Some((256, 500)));
+        assert_eq!(size_of(&[0, 120, 0]), None);
+        assert_eq!(size_of(&[0, 120, 0, 40, 0]), None);
     }
 
     #[test]

@@ -22,6 +22,7 @@ use super::{
     FromWatcher, LiveState, MAX_WATCHERS, ToWatcher, WATCHER_QUEUE, WatcherHandle, WatcherId,
 };
 use crate::session::bell::Tx;
+use crate::session::detach::{self, Slot};
 use crate::session::events::Event;
 
 /// How often a `--save` watcher's writer looks for new log lines, and how soon a watcher
@@ -47,6 +48,8 @@ pub struct ServerCtx {
     next_id: AtomicU64,
     /// Watchers whose connection is open (admitted, or being admitted).
     pub count: AtomicUsize,
+    /// Where the owner's terminal is; an attach claims it (session/detach.rs).
+    pub presence: Slot,
 }
 
 impl ServerCtx {
@@ -60,6 +63,7 @@ impl ServerCtx {
             screen: Mutex::new(None),
             next_id: AtomicU64::new(1),
             count: AtomicUsize::new(0),
+            presence: Slot::default(),
         }
     }
 
@@ -81,6 +85,7 @@ impl ServerCtx {
             state: live.0.clone(),
             cols: live.1,
             rows: live.2,
+            detached_until: detach::detached_until(&self.presence),
             ..self.welcome.clone()
         }
     }
@@ -132,7 +137,7 @@ pub fn listen(path: &Path, mode: u32, ctx: Arc<ServerCtx>) -> io::Result<SocketG
     Ok(guard)
 }
 
-fn deny(stream: &mut UnixStream, why: &str) {
+pub(super) fn deny(stream: &mut UnixStream, why: &str) {
     let _ = protocol::write_frame(stream, kind::DENIED, why.as_bytes());
 }
 
@@ -179,6 +184,14 @@ fn serve(mut stream: UnixStream, ctx: Arc<ServerCtx>, pending: &Pending) {
             );
         }
         ("info", None) => deny(&mut stream, "you may not watch this session"),
+        ("attach", _) if cred.uid() != ctx.acl.owner_uid => refuse(
+            &mut stream,
+            &format!(
+                "{} is not the session's owner: only the user who started it may attach to it (others may watch)",
+                peer.name
+            ),
+        ),
+        ("attach", _) => super::attach::admit_owner(stream, ctx, peer),
         (_, None) => refuse(
             &mut stream,
             &format!(
@@ -204,35 +217,45 @@ fn serve(mut stream: UnixStream, ctx: Arc<ServerCtx>, pending: &Pending) {
             ),
         ),
         ("watch" | "operate", Some(a)) => {
-            admit(stream, ctx, peer, a, hello.mode == "operate", hello.save)
+            admit(
+                stream,
+                ctx,
+                peer,
+                a,
+                (hello.mode == "operate", None),
+                hello.save,
+            );
         }
         (other, Some(_)) => deny(&mut stream, &format!("unknown mode `{other}`")),
     }
 }
 
-fn admit(
+/// Admit a watcher (`operate_now`) or an attaching owner (`attach`: their size); false if
+/// the hub never heard of it.
+pub(super) fn admit(
     mut stream: UnixStream,
     ctx: Arc<ServerCtx>,
     peer: Peer,
     access: Access,
-    operate_now: bool,
+    (operate_now, attach): (bool, Option<(u16, u16)>),
     save: bool,
-) {
+) -> bool {
     let _place = Place::take(&ctx.count);
     if ctx.count.load(Ordering::Acquire) > MAX_WATCHERS {
-        return deny(
+        deny(
             &mut stream,
             &format!("this session already has {MAX_WATCHERS} watchers"),
         );
+        return false;
     }
     let id: WatcherId = ctx.next_id.fetch_add(1, Ordering::Relaxed);
     let welcome = serde_json::to_vec(&ctx.welcome_for(&peer, access)).unwrap_or_default();
     let clones = (stream.try_clone(), stream.try_clone());
     let (Ok(w), Ok(h)) = clones else {
-        return;
+        return false;
     };
     if protocol::write_frame(&mut stream, kind::WELCOME, &welcome).is_err() {
-        return;
+        return false;
     }
     let _ = stream.set_read_timeout(None);
     let (tx, rx) = mpsc::sync_channel(WATCHER_QUEUE);
@@ -244,20 +267,21 @@ fn admit(
         .spawn(move || writer(w, rx, id, wbehind, save, wctx))
         .is_err()
     {
-        return;
+        return false;
     }
     let handle = WatcherHandle {
         id,
         peer,
         access,
         operate_now,
+        attach,
         tx,
         behind,
         stream: h,
         pace: Pace::new(std::time::Instant::now()),
     };
     if ctx.events.send(Event::Join(Box::new(handle))).is_err() {
-        return;
+        return false;
     }
     // A frame out of place or malformed ends the loop: this client is dropped.
     while let Ok(Some(msg)) =
@@ -270,6 +294,7 @@ fn admit(
     }
     let _ = ctx.events.send(Event::Left(id));
     let _ = stream.shutdown(std::net::Shutdown::Both);
+    true
 }
 
 /// One of the [`MAX_WATCHERS`] places, held while the watcher's connection is open.
@@ -296,6 +321,10 @@ pub fn to_message(f: &Frame) -> Option<FromWatcher> {
         kind::RETURN => FromWatcher::Return,
         kind::KILL => FromWatcher::Kill,
         kind::DETACH => FromWatcher::Detach,
+        kind::SIZE => {
+            let (cols, rows) = protocol::size_of(&f.payload)?;
+            FromWatcher::Resize(cols, rows)
+        }
         kind::MARK => {
             let t = f.text().ok()?;
             if t.trim().is_empty() || t.len() > MAX_MARKER {

@@ -33,7 +33,7 @@ mod sealcheck;
 
 const CAUSES: &[&str] = &["exit", "signal", "ttl", "killed", "hangup", "error"];
 const EVENTS: &[&str] = &[
-    "join", "leave", "deny", "take", "return", "kill", "reclaim", "lost",
+    "join", "leave", "deny", "take", "return", "kill", "reclaim", "lost", "detach", "attach",
 ];
 const MODES: &[&str] = &["watch", "operate"];
 

@@ -12,6 +12,12 @@ pub fn event(user: &str, rec: &Record) -> Option<String> {
     let name = |by: &str| safe::text(review::who(by, user)).into_owned();
     Some(match &rec.body {
         Body::Marker { by, text } => format!("marker by {}: {}", name(by), safe::text(text)),
+        Body::Participant(p) if p.event == "detach" => {
+            format!("{}'s terminal went away (detached)", name(&p.who))
+        }
+        Body::Participant(p) if p.event == "attach" => {
+            format!("{} attached again", name(&p.who))
+        }
         Body::Participant(p) => format!("{} {}", name(&p.who), safe::text(&p.event)),
         Body::Input { by, .. } => format!("Enter typed by {}", name(by)),
         Body::End(x) => format!(
@@ -100,6 +106,22 @@ mod tests {
             mode: None,
         }));
         assert_eq!(event(user, &join).unwrap(), "dave<U+202E> join");
+        let owner = |e: &str| {
+            rec(Body::Participant(Participant {
+                event: e.into(),
+                who: "dave".into(),
+                uid: Some(7),
+                mode: None,
+            }))
+        };
+        assert_eq!(
+            event(user, &owner("detach")).unwrap(),
+            "dave's terminal went away (detached)"
+        );
+        assert_eq!(
+            event(user, &owner("attach")).unwrap(),
+            "dave attached again"
+        );
         assert_eq!(
             event(user, &rec(Body::Output(Data::Text("x".into())))),
             None

@@ -186,6 +186,10 @@ fn participant(p: &Participant, user: &str) -> String {
         ("reclaim", _) => format!("{} took the keyboard back from {who}", visible(user)),
         ("lost", _) => format!("{who} lost the keyboard (connection closed or not reading)"),
         ("kill", _) => format!("{who} ended the session"),
+        ("detach", _) => {
+            format!("{who}'s terminal went away: the session was held for `breakglass attach`")
+        }
+        ("attach", _) => format!("{who} attached again from another terminal"),
         (other, _) => format!("{who}: {}", visible(other)),
     }
 }
@@ -381,5 +385,20 @@ mod tests {
             "alice took the keyboard back from bob"
         );
         assert!(participant(&p("lost"), "alice").starts_with("bob lost the keyboard"));
+    }
+
+    #[test]
+    fn the_owners_terminal_gone_and_back() {
+        let p = |event: &str| Participant {
+            event: event.into(),
+            who: "alice".into(),
+            uid: Some(1001),
+            mode: None,
+        };
+        assert!(participant(&p("detach"), "alice").starts_with("alice's terminal went away"));
+        assert_eq!(
+            participant(&p("attach"), "alice"),
+            "alice attached again from another terminal"
+        );
     }
 }

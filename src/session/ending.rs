@@ -55,9 +55,17 @@ impl Hub {
     }
 
     pub(super) fn on_resize(&mut self) {
+        if !self.audience.owner.here() {
+            return; // the terminal breakglass started on is not the session's any more
+        }
         let Some(size) = term::window_size(0).or_else(|| term::window_size(1)) else {
             return;
         };
+        self.resize_to(size);
+    }
+
+    /// Make `size` the session's: the PTY, the watchers and the log.
+    pub(super) fn resize_to(&mut self, size: (u16, u16)) {
         if size == self.size {
             return;
         }
@@ -84,10 +92,7 @@ impl Hub {
     pub(super) fn on_signal(&mut self, sig: i32) {
         match sig {
             libc::SIGWINCH => self.on_resize(),
-            libc::SIGHUP => {
-                self.show = false;
-                self.end(Ending::Hangup);
-            }
+            libc::SIGHUP => self.terminal_gone(),
             libc::SIGTERM | libc::SIGINT | libc::SIGQUIT => self.end(Ending::Killed),
             _ => {} // the other handled signals are ignored
         }

@@ -211,8 +211,10 @@ impl Hub {
     fn show(&mut self, bytes: &[u8]) {
         if self.show && self.display.send(bytes).is_err() {
             self.show = false;
+            self.audience.owner.lost = true;
         }
         term::shown(bytes);
+        self.to_attached(bytes);
     }
 
     /// A line from breakglass itself on the user's terminal (never sent to the child).
@@ -235,7 +237,7 @@ impl Hub {
 
     /// The owner typed: send it unless a watcher holds the keyboard or an operator is
     /// required and absent.
-    fn on_owner_input(&mut self, bytes: Vec<u8>, at: Instant) {
+    pub(super) fn on_owner_input(&mut self, bytes: Vec<u8>, at: Instant) {
         if self.owner_reclaims(&bytes) {
             return;
         }
@@ -286,6 +288,9 @@ impl Hub {
         if let Some(h) = &self.held {
             wait = wait.min(h.due().saturating_duration_since(now));
         }
+        if let Some(o) = self.owner_due() {
+            wait = wait.min(o.saturating_duration_since(now));
+        }
         if let Some(x) = self.exited_at {
             let quiet = (self.last_output.max(x) + DRAIN_QUIET).saturating_duration_since(now);
             wait = wait.min(quiet);
@@ -314,10 +319,7 @@ impl Hub {
             Event::Output(b, at) => self.on_output(b, at),
             Event::OutputEnd => self.output_done = true,
             Event::Input(b, at) => self.on_owner_input(b, at),
-            Event::InputEnd if self.interactive => {
-                self.show = false;
-                self.end(Ending::Hangup);
-            }
+            Event::InputEnd if self.interactive => self.terminal_gone(),
             // Piped input ran out: pass the end on, as a typed Ctrl-D would; after a line
             // without its newline, one Ctrl-D only sends that line, so a second ends it.
             Event::InputEnd => {
@@ -333,11 +335,15 @@ impl Hub {
                 self.status = st.ok();
                 self.exited_at = Some(Instant::now());
             }
+            Event::Join(h) if h.attach.is_some() => self.on_attach(*h),
             Event::Join(h) => self.on_join(*h),
             Event::Denied { peer, mode } => self.on_denied(peer, &mode),
             Event::Mark { peer, text } => self.on_mark(&peer.name, &text),
+            Event::Watcher(id, msg) if self.audience.owner.is(id) => self.on_attached(msg),
             Event::Watcher(id, msg) => self.on_watcher(id, msg),
+            Event::Left(id) if self.audience.owner.is(id) => self.attached_left(),
             Event::Left(id) => self.on_left(id),
+            Event::Resync(id) if self.audience.owner.is(id) => self.attached_resync(),
             Event::Resync(id) => self.on_resync(id),
         }
     }
@@ -412,6 +418,7 @@ impl Hub {
                 self.handle(ev);
             }
             self.check_held();
+            self.tend_owner(&mut rx);
             self.audience.pace(self.size.1, Instant::now(), false);
             self.grant_resyncs();
             self.watch_wheel(Instant::now());

@@ -5,6 +5,7 @@
 //! reader, signals, child waiter) → one channel → the hub → log, terminal, PTY writer.
 
 pub mod bell;
+pub mod detach;
 pub mod ending;
 pub mod events;
 pub mod gate;
@@ -69,6 +70,9 @@ pub struct Plan {
     pub require_operator: bool,
     /// Where heads are sent as a witness.
     pub syslog: Option<crate::witness::syslog::Target>,
+    /// How long the session is held for `breakglass attach` when the owner's terminal
+    /// goes away; zero ends it at once.
+    pub grace: Duration,
     /// The owner's escape key: then `t` takes the keyboard back from a watcher.
     pub escape: u8,
     /// Whether it may (config `operator_drives_alone` off).
@@ -220,6 +224,13 @@ pub fn run(mut plan: Plan) -> Result<Outcome> {
     )?;
     events::pty_reader(spawned.master.try_clone()?, inbound.output.0)?;
     events::child_waiter(spawned.child, control)?;
+    let mut audience = Audience::new(
+        live,
+        plan.require_operator,
+        title,
+        wheel::Wheel::new(plan.escape, plan.owner_takes_back),
+    );
+    audience.owner = detach::Owner::new(plan.grace, Arc::clone(&ctx.presence));
     let hub = Hub::new(HubParts {
         writer,
         start,
@@ -232,12 +243,7 @@ pub fn run(mut plan: Plan) -> Result<Outcome> {
         ttl_limit: plan.ttl,
         interactive,
         size,
-        audience: Audience::new(
-            live,
-            plan.require_operator,
-            title,
-            wheel::Wheel::new(plan.escape, plan.owner_takes_back),
-        ),
+        audience,
         syslog: syslog.clone(),
         session_id: id.clone(),
     });
@@ -343,8 +349,11 @@ fn finish(
             exit,
             head: to_hex(&writer.head()),
             records: writer.records(),
+            status: Some(code),
         };
-        a.broadcast(&ToWatcher::End(Arc::new(ended)));
+        let end = ToWatcher::End(Arc::new(ended));
+        a.broadcast(&end);
+        a.owner.end(&end);
         // A watcher that fell behind gets no end frame and would only hold the exit up.
         for w in a
             .watchers

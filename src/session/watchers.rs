@@ -47,6 +47,8 @@ pub struct Audience {
     pub wheel_watch: Wheel,
     /// Refused clients, for notices at most once per user per 10 s.
     pub refusals: Refusals,
+    /// The owner's terminal: here, detached, or a `breakglass attach` client.
+    pub owner: super::detach::Owner,
 }
 
 impl Audience {
@@ -62,6 +64,7 @@ impl Audience {
             resync_wanted: Vec::new(),
             wheel_watch: wheel,
             refusals: Refusals::default(),
+            owner: super::detach::Owner::default(),
         }
     }
 
@@ -221,12 +224,13 @@ impl Hub {
     }
 
     pub fn on_denied(&mut self, peer: Peer, mode: &str) {
-        let access = if mode == "operate" {
-            Access::Operate
-        } else {
-            Access::Watch
+        // An attach asks for no watcher's mode: its refusal carries none.
+        let access = match mode {
+            "operate" => Some(Access::Operate),
+            "attach" => None,
+            _ => Some(Access::Watch),
         };
-        self.record_now(participant("deny", &peer, Some(access)));
+        self.record_now(participant("deny", &peer, access));
         let Some(n) = self.audience.refusals.refused(peer.uid, Instant::now()) else {
             return;
         };
@@ -337,7 +341,7 @@ impl Hub {
                     .get(id)
                     .map(|w| send(w, ToWatcher::Notice(Arc::from(busy))));
             }
-            FromWatcher::Input(_) | FromWatcher::Detach => {}
+            FromWatcher::Input(_) | FromWatcher::Detach | FromWatcher::Resize(..) => {}
             FromWatcher::Take if access == Access::Operate => self.take(id),
             FromWatcher::Return if self.audience.wheel == Some(id) => self.give_back(id),
             FromWatcher::Kill if access == Access::Operate => {

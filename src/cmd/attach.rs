@@ -1,0 +1,186 @@
+//! `breakglass attach`: take up your own session whose terminal went away (a dropped ssh
+//! connection). This terminal becomes the session's: its screen as it is now, then live
+//! output, your keys as the owner's, and its size as the session's, until the session
+//! ends (then the summary the shell prints, and the session's exit status) or this
+//! terminal goes too (the session is held again for another attach).
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::cli::AttachArgs;
+use crate::error::{EXIT_TOOL, Failure};
+use crate::live::client::{self, Answer};
+use crate::live::protocol::{self, Ended, Frame, Welcome, kind};
+use crate::review::visible;
+use crate::session::{self, Outcome, term};
+use crate::store::Store;
+
+enum Msg {
+    Frame(Frame),
+    Closed,
+    Keys(Vec<u8>),
+    StdinEnd,
+    Signal(i32),
+}
+
+/// Which session: the one named (id prefix or `last`), else your one detached session.
+fn pick(store: &Store, spec: Option<&str>) -> Result<String, Failure> {
+    if let Some(s) = spec {
+        return if crate::mode::installed() {
+            crate::installed::store::resolve_live(store, Some(s))
+        } else {
+            store.resolve(s).map(|sf| sf.id)
+        };
+    }
+    let mine = client::detached_sessions(store, &session::login_name());
+    match mine.as_slice() {
+        [(id, _)] => Ok(id.clone()),
+        [] => Err(Failure::usage(format!(
+            "you have no detached session in {} (a session is detached when its terminal goes away)",
+            store.dir.display()
+        ))),
+        many => Err(Failure::usage(format!(
+            "you have {} detached sessions ({}): pick one with `breakglass attach ID`",
+            many.len(),
+            many.iter()
+                .map(|(id, _)| id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+pub fn run(args: &AttachArgs, store: &Store) -> Result<i32> {
+    let id = pick(store, args.session.as_deref())?;
+    let (stream, answer) =
+        client::connect_attach(&client::socket_path(store, &id), term::user_size())?;
+    let Answer::Welcome(w) = answer else {
+        return Err(Failure::tool("unexpected answer from the session").into());
+    };
+    eprintln!(
+        "breakglass: attached to session {id} on {} ({}); it is recorded as before\r",
+        visible(&w.host),
+        visible(&w.reason)
+    );
+    let (tx, rx) = mpsc::channel();
+    spawn_socket_reader(stream.try_clone()?, tx.clone());
+    spawn_stdin_reader(tx.clone());
+    let mut signals = signal_hook::iterator::Signals::new([
+        libc::SIGTERM,
+        libc::SIGHUP,
+        libc::SIGINT,
+        libc::SIGWINCH,
+    ])?;
+    std::thread::spawn(move || {
+        for s in signals.forever() {
+            if tx.send(Msg::Signal(s)).is_err() {
+                return;
+            }
+        }
+    });
+    let title = format!("\u{25cf} REC breakglass {} ({id})", w.host);
+    let guard = if term::is_tty(0) {
+        Some(term::RawMode::enter(&title)?)
+    } else {
+        None
+    };
+    let ended = passthrough(stream, &rx);
+    drop(guard);
+    term::restore();
+    let Some(e) = ended else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "\r\nbreakglass: detached from session {id}; it is held for a while: breakglass attach {id}"
+        );
+        return Ok(0);
+    };
+    let outcome = outcome(&id, &w, &e, store);
+    let _ = write!(std::io::stderr(), "\r\n{}", session::summary(&outcome));
+    Ok(outcome.exit_code)
+}
+
+/// Frames to the terminal and keys to the session until the session ends (its end frame)
+/// or either side goes away (None).
+fn passthrough(mut sock: UnixStream, rx: &mpsc::Receiver<Msg>) -> Option<Ended> {
+    let out = std::io::stdout();
+    let show = |b: &[u8]| {
+        term::shown(b);
+        let mut o = out.lock();
+        o.write_all(b).and_then(|_| o.flush()).is_ok()
+    };
+    for msg in rx {
+        let ok = match msg {
+            Msg::Frame(f) => match f.kind {
+                kind::SCREEN => show(b"\x1b[0m\x1b[H\x1b[2J") && show(&f.payload),
+                kind::OUTPUT => show(&f.payload),
+                kind::END => return f.parse().ok(),
+                _ => true, // notices reach this terminal as output, as the owner's
+            },
+            Msg::Keys(b) => protocol::write_frame(&mut sock, kind::INPUT, &b).is_ok(),
+            Msg::Signal(libc::SIGWINCH) => {
+                let (c, r) = term::user_size();
+                protocol::write_frame(&mut sock, kind::SIZE, &protocol::size_payload(c, r)).is_ok()
+            }
+            Msg::Closed | Msg::StdinEnd | Msg::Signal(_) => false,
+        };
+        if !ok {
+            break;
+        }
+    }
+    let _ = sock.shutdown(std::net::Shutdown::Both);
+    None
+}
+
+/// The session's end as the shell that started it would report it.
+fn outcome(id: &str, w: &Welcome, e: &Ended, store: &Store) -> Outcome {
+    let duration = jiff::Timestamp::now()
+        .duration_since(w.started.parse().unwrap_or_else(|_| jiff::Timestamp::now()))
+        .unsigned_abs();
+    Outcome {
+        id: id.to_string(),
+        exit_code: e.status.or(e.exit).unwrap_or(EXIT_TOOL),
+        cause: e.cause.clone(),
+        records: e.records,
+        head: crate::log::chain::from_hex(&e.head).unwrap_or_default(),
+        duration: Duration::from_secs(duration.as_secs()),
+        log_error: None,
+        ended_in_log: true,
+        file: store.dir.join(Store::relative_file(id)),
+    }
+}
+
+fn spawn_socket_reader(mut s: UnixStream, tx: mpsc::Sender<Msg>) {
+    std::thread::spawn(move || {
+        while let Ok(Some(f)) = protocol::read_frame(&mut s) {
+            if tx.send(Msg::Frame(f)).is_err() {
+                return;
+            }
+        }
+        let _ = tx.send(Msg::Closed);
+    });
+}
+
+/// Keys as they are typed, straight from fd 0; its end (or an error: the terminal went
+/// away) ends the attach.
+fn spawn_stdin_reader(tx: mpsc::Sender<Msg>) {
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin();
+        let mut buf = [0u8; 4096];
+        loop {
+            match stdin.read(&mut buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if tx.send(Msg::Keys(buf[..n].to_vec())).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        let _ = tx.send(Msg::StdinEnd);
+    });
+}
