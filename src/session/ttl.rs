@@ -1,4 +1,5 @@
-//! The session's time limit: notices before the end, then the end itself. Pure timing.
+//! The session's time limit: notices before the end, then the end itself, and a limit
+//! moved later by `breakglass extend`. Pure timing.
 
 use std::time::Duration;
 
@@ -7,6 +8,11 @@ pub const NOTICES: [Duration; 2] = [Duration::from_secs(5 * 60), Duration::from_
 
 /// After the hangup at the end, a child that is still alive this long later is killed.
 pub const KILL_GRACE: Duration = Duration::from_secs(5);
+
+/// The grace instead of [`KILL_GRACE`] when the session's screen is on the alternate
+/// screen: a full-screen program such as vim, told to hang up, writes its swap file before
+/// it goes, which on a loaded machine or a slow disk can take more than a few seconds.
+pub const ALT_SCREEN_GRACE: Duration = Duration::from_secs(10);
 
 /// What is due now.
 #[derive(Debug, PartialEq, Eq)]
@@ -25,15 +31,40 @@ pub struct Ttl {
     expired: bool,
 }
 
+/// The first notice still to give when `left` is left: notices that would already be
+/// due (the session starts, or is extended, with less than their time left) are skipped.
+fn first_notice(left: Duration) -> usize {
+    NOTICES.iter().take_while(|n| **n >= left).count()
+}
+
 impl Ttl {
     pub fn new(limit: Duration) -> Self {
-        // Notices that would come before the session even starts are skipped.
-        let next_notice = NOTICES.iter().take_while(|n| **n >= limit).count();
         Ttl {
             limit,
-            next_notice,
+            next_notice: first_notice(limit),
             expired: false,
         }
+    }
+
+    /// The time limit, counted from the start.
+    pub fn limit(&self) -> Duration {
+        self.limit
+    }
+
+    /// Move the end to `limit` (from the start) at `elapsed`: notices already given are
+    /// due again before the new end. Nothing changes once expired (the session is ending).
+    pub fn extend(&mut self, limit: Duration, elapsed: Duration) -> bool {
+        if self.expired || limit <= elapsed {
+            return false;
+        }
+        self.limit = limit;
+        self.next_notice = first_notice(limit - elapsed);
+        true
+    }
+
+    /// Whether the notice just given was the last one before the end.
+    pub fn last_given(&self) -> bool {
+        !self.expired && self.next_notice >= NOTICES.len()
     }
 
     /// What is due at `elapsed` (call until it returns None).
@@ -134,6 +165,46 @@ mod tests {
             Some(Due::Notice(Duration::from_secs(30)))
         );
         assert_eq!(t.due(29 * MIN + Duration::from_secs(31)), None);
+    }
+
+    #[test]
+    fn an_extension_re_arms_the_notices_given() {
+        let mut t = Ttl::new(30 * MIN);
+        assert_eq!(t.due(25 * MIN), Some(Due::Notice(5 * MIN)));
+        assert!(!t.last_given());
+        assert_eq!(t.due(29 * MIN), Some(Due::Notice(MIN)));
+        assert!(t.last_given());
+        // 29 minutes in, 30 more: both notices come again before the new end.
+        assert!(t.extend(60 * MIN, 29 * MIN));
+        assert_eq!(t.limit(), 60 * MIN);
+        assert_eq!(t.due(29 * MIN), None);
+        assert_eq!(t.until_next(29 * MIN), Some(26 * MIN));
+        assert_eq!(t.due(55 * MIN), Some(Due::Notice(5 * MIN)));
+        assert_eq!(t.due(59 * MIN), Some(Due::Notice(MIN)));
+        assert_eq!(t.due(59 * MIN + MIN / 2), None);
+        assert_eq!(t.due(60 * MIN), Some(Due::Expire));
+    }
+
+    #[test]
+    fn an_extension_to_less_than_a_notice_skips_it() {
+        let mut t = Ttl::new(30 * MIN);
+        assert_eq!(t.due(29 * MIN), Some(Due::Notice(MIN)));
+        // Three minutes left after it: the five-minute notice cannot apply, the last does.
+        assert!(t.extend(32 * MIN, 29 * MIN));
+        assert_eq!(t.until_next(29 * MIN), Some(2 * MIN));
+        assert_eq!(t.due(31 * MIN), Some(Due::Notice(MIN)));
+        assert_eq!(t.due(32 * MIN), Some(Due::Expire));
+    }
+
+    #[test]
+    fn an_expired_limit_is_not_extended() {
+        let mut t = Ttl::new(2 * MIN);
+        assert_eq!(t.due(2 * MIN), Some(Due::Expire));
+        assert!(!t.extend(10 * MIN, 2 * MIN));
+        assert_eq!(t.limit(), 2 * MIN);
+        assert_eq!(t.due(3 * MIN), None);
+        let mut u = Ttl::new(2 * MIN);
+        assert!(!u.extend(MIN, 90 * MIN / 60), "a new end already past");
     }
 
     #[test]

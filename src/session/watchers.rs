@@ -157,6 +157,7 @@ fn participant(event: &str, peer: &Peer, mode: Option<Access>) -> Body {
         who: peer.name.clone(),
         uid: Some(peer.uid),
         mode: mode.map(|m| m.as_str().to_string()),
+        extension: None,
     })
 }
 
