@@ -70,6 +70,9 @@ pub enum Command {
     Watch(WatchArgs),
     /// Add a marker to a live session (shown to everyone, recorded in the log)
     Mark(MarkArgs),
+    /// Move a live session's time limit later (its owner or an operator; up to max_ttl)
+    #[command(after_help = crate::cmd::extend::EXTEND_HELP)]
+    Extend(ExtendArgs),
     /// Export a session: asciicast, text transcript, keys typed, timeline, or JSON records
     #[command(after_help = EXPORT_HELP)]
     Export(ExportArgs),
@@ -215,6 +218,16 @@ pub struct MarkArgs {
     /// The marker text
     #[arg(required = true, num_args = 1..)]
     pub text: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtendArgs {
+    /// The live session (id, id prefix or `last`)
+    pub session: String,
+
+    /// How much longer, e.g. 30m or 1h30m (as --ttl)
+    #[arg(value_parser = crate::cmd::extend::parse_duration)]
+    pub duration: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

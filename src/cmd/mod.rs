@@ -3,6 +3,7 @@
 pub mod ca;
 pub mod completions;
 pub mod export;
+pub mod extend;
 pub mod grep;
 pub mod init;
 pub mod ls;

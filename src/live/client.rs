@@ -86,7 +86,7 @@ pub fn connect_as(
         )),
         kind::NOTICE => Ok((s, Answer::Notice(safe::bytes(&f.payload)))),
         kind::DENIED => Err(Failure {
-            code: 1,
+            code: crate::error::EXIT_REFUSED,
             message: format!("refused: {}", safe::bytes(&f.payload)),
         }),
         k => Err(Failure::tool(format!(
@@ -102,6 +102,7 @@ pub fn hello(mode: &str) -> Hello {
         mode: mode.into(),
         save: false,
         text: None,
+        by_s: None,
     }
 }
 

@@ -179,6 +179,13 @@ fn serve(mut stream: UnixStream, ctx: Arc<ServerCtx>, pending: &Pending) {
             );
         }
         ("info", None) => deny(&mut stream, "you may not watch this session"),
+        ("extend", None) => refuse(
+            &mut stream,
+            &format!(
+                "{} may not extend this session: only its owner and its operators may",
+                peer.name
+            ),
+        ),
         (_, None) => refuse(
             &mut stream,
             &format!(
@@ -186,6 +193,7 @@ fn serve(mut stream: UnixStream, ctx: Arc<ServerCtx>, pending: &Pending) {
                 peer.name, hello.mode
             ),
         ),
+        ("extend", Some(a)) => extend(&mut stream, &ctx, peer, a, hello.by_s),
         ("mark", Some(_)) => match hello.text {
             Some(t) if !t.trim().is_empty() && t.len() <= MAX_MARKER => {
                 let _ = ctx.events.send(Event::Mark { peer, text: t });
@@ -207,6 +215,34 @@ fn serve(mut stream: UnixStream, ctx: Arc<ServerCtx>, pending: &Pending) {
             admit(stream, ctx, peer, a, hello.mode == "operate", hello.save)
         }
         (other, Some(_)) => deny(&mut stream, &format!("unknown mode `{other}`")),
+    }
+}
+
+/// `mode: "extend"`: the hub decides and answers; this thread waits for it.
+fn extend(stream: &mut UnixStream, ctx: &ServerCtx, peer: Peer, access: Access, by_s: Option<u64>) {
+    let Some(by) = by_s.filter(|s| *s > 0).map(Duration::from_secs) else {
+        return deny(stream, "an extension needs `by_s` of at least 1 second");
+    };
+    let (reply, answer) = mpsc::sync_channel(1);
+    let req = crate::session::extend::Request {
+        owner: peer.uid == ctx.acl.owner_uid,
+        operator: access == Access::Operate,
+        peer,
+        by,
+        reply,
+    };
+    if ctx.events.send(Event::Extend(Box::new(req))).is_err() {
+        return deny(stream, "the session is ending");
+    }
+    match answer.recv_timeout(crate::session::extend::ANSWER_WAIT) {
+        Ok(Ok(said)) => {
+            let _ = protocol::write_frame(stream, kind::NOTICE, said.as_bytes());
+        }
+        Ok(Err(why)) => deny(stream, &why),
+        Err(_) => deny(
+            stream,
+            "the session did not answer in time; it may be ending",
+        ),
     }
 }
 

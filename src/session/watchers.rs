@@ -222,12 +222,13 @@ impl Hub {
     }
 
     pub fn on_denied(&mut self, peer: Peer, mode: &str) {
-        let access = if mode == "operate" {
-            Access::Operate
-        } else {
-            Access::Watch
+        // What was asked for, when it is a way of watching (`extend` is not).
+        let access = match mode {
+            "operate" => Some(Access::Operate),
+            "extend" => None,
+            _ => Some(Access::Watch),
         };
-        self.record_now(participant("deny", &peer, Some(access)));
+        self.record_now(participant("deny", &peer, access));
         let Some(n) = self.audience.refusals.refused(peer.uid, Instant::now()) else {
             return;
         };
