@@ -1,0 +1,354 @@
+//! `breakglass extend`: a live session's time limit moved later by its owner or an
+//! operator, recorded, told to everyone, never past `max_ttl`; refused with a reason to a
+//! plain watcher, to someone with no rights, to the owner when the policy wants an
+//! operator, and for a session that has ended. And the end itself: vim, hung up at the
+//! time limit, keeps the unsaved text in its swap file.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use breakglass::log::record::{Body, Extension};
+use common::tmux::Tmux;
+use common::together::*;
+use common::*;
+
+/// How long past the old end the session must still be there.
+const MARGIN: Duration = Duration::from_secs(5);
+
+/// The `extend` records of a log: who, and what they carry.
+fn extensions(log: &std::path::Path) -> Vec<(String, Extension)> {
+    records(log)
+        .into_iter()
+        .filter_map(|r| match r.body {
+            Body::Participant(p) if p.event == "extend" => Some((p.who, p.extension?)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Wait until the clock passes `at` (the old end plus a margin), polling it.
+fn wait_past(at: Instant) {
+    while Instant::now() < at {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn text(out: &std::process::Output) -> (i32, String, String) {
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_owner_extends_past_the_old_limit_but_not_past_max_ttl() {
+    let env = Env::new();
+    env.write_config("max_ttl = \"2m\"\n");
+    let mut pty = env.spawn(&["shell", "-r", "extend me", "--ttl", "20s", "--", "sh"]);
+    pty.expect("time limit: 20s (ends at ");
+    let id = live_session_id(&env);
+    // The session started before its socket listened: its old end is before this.
+    let old_end = Instant::now() + Duration::from_secs(20);
+
+    let (code, out, err) = text(&env.run(&["extend", &id[..6], "30s"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!("{id}: extended by 30s: the session now ends at ")),
+        "{out}"
+    );
+    pty.expect("extended the session to ");
+    pty.expect("(+30s): it now ends at ");
+
+    let (code, out, err) = text(&env.run(&["extend", &id, "5m"]));
+    assert_eq!(code, 1, "past max_ttl: {out}{err}");
+    assert!(
+        err.contains("+5m would end the session at") && err.contains("the latest end allowed is"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+
+    wait_past(old_end + MARGIN);
+    assert!(
+        pty.child.try_wait().unwrap().is_none(),
+        "the session ended at its old limit:\n{}",
+        pty.screen()
+    );
+    assert!(!pty.screen().contains("time limit of"), "{}", pty.screen());
+    pty.send("exit\r");
+    pty.wait();
+
+    let log = env.log();
+    let ext = extensions(&log);
+    assert_eq!(ext.len(), 1, "only the extension made is recorded: {ext:?}");
+    assert_eq!(
+        ext[0].1,
+        Extension {
+            ttl_s: 50,
+            by_s: 30
+        }
+    );
+    assert_eq!(end_of(&log).unwrap().cause, "exit");
+    assert_verdict(&log, "VERIFIED");
+    let (_, show, err) = text(&env.run(&["show", &id]));
+    assert!(
+        show.contains("extended the session to ") && show.contains("(+30s)"),
+        "{show}{err}"
+    );
+
+    let (code, out, err) = text(&env.run(&["extend", &id, "1m"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains(&format!("session {id} has ended")), "{err}");
+}
+
+#[test]
+fn vim_keeps_unsaved_text_in_its_swap_file_when_the_time_limit_ends_it() {
+    if Command::new("vim").arg("--version").output().is_err() {
+        skip::skip("vim is not installed");
+        return;
+    }
+    let env = Env::new();
+    let file = env.tmp.path().join("notes.txt");
+    let mut pty = env.spawn(&[
+        "shell",
+        "-r",
+        "vim at the limit",
+        "--ttl",
+        "15s",
+        "--",
+        "vim",
+        "-N",
+        "-u",
+        "NONE",
+        "-i",
+        "NONE",
+        file.to_str().unwrap(),
+    ]);
+    pty.expect("[New");
+    pty.send("ihello-unsaved-4242");
+    pty.expect("hello-unsaved-4242");
+    pty.wait();
+    pty.expect("the full-screen program is told to hang up and has 10s to save");
+    let log = env.log();
+    assert_eq!(end_of(&log).unwrap().cause, "ttl");
+    let swap = env.tmp.path().join(".notes.txt.swp");
+    let bytes = std::fs::read(&swap).unwrap_or_else(|e| {
+        panic!(
+            "no swap file {}: {e}; screen:\n{}",
+            swap.display(),
+            pty.screen()
+        )
+    });
+    assert!(
+        bytes
+            .windows(b"hello-unsaved-4242".len())
+            .any(|w| w == b"hello-unsaved-4242"),
+        "the swap file does not hold the typed text"
+    );
+    assert_verdict(&log, "VERIFIED");
+}
+
+#[test]
+fn the_last_warning_rings_the_bell_and_sets_the_title() {
+    let env = Env::new();
+    // 62 s: the one-minute notice is due 2 s in.
+    let mut pty = env.spawn(&["shell", "-r", "bell", "--ttl", "62s", "--", "sh"]);
+    pty.expect("save your work now; for more time: breakglass extend ");
+    pty.expect("ENDS AT ");
+    let screen = pty.screen();
+    let at = screen.find("save your work now").unwrap();
+    assert!(screen[at..].contains('\x07'), "no bell after the warning");
+    assert!(screen.contains("(in 1m"), "{screen}");
+    pty.send("exit\r");
+    pty.wait();
+}
+
+/// A bastion with `dev`'s session (`--ttl ttl`, `shell_args`) and its id, `config` as
+/// the policy; the users are `dev`, `ops` (operator), `pl` (plain watcher) and `nobody`.
+struct Bastion {
+    t: Tmux,
+    shared: Shared,
+    id: String,
+    names: [String; 4],
+    _users: Users,
+}
+
+fn bastion(env: &Env, tag: &str, config: &str, ttl: &str) -> Bastion {
+    let names = ["dev", "ops", "pl", "nob"].map(|n| format!("bgx-{n}{tag}"));
+    let [dev, ops, pl, _] = &names;
+    let users = Users::new(
+        &format!("bgx-ex{tag}"),
+        &names.each_ref().map(|s| s.as_str()),
+    );
+    env.write_config(config);
+    let shared = shared_dir(env, &format!("bgx-ex{tag}"));
+    let t = Tmux::start(env.tmp.path(), &pane_env(env)).expect("tmux");
+    t.new_window_sized("wat", &Tmux::shell_cmd(&pane_env(env)), 100, 30);
+    t.wait_in("main", "$");
+    t.send(&as_user(
+        env,
+        &shared,
+        dev,
+        &format!("shell -r extend-test --ttl {ttl} --operators {ops} --watchers {pl} -- sh"),
+    ));
+    t.wait_in("main", "RECORDING session");
+    let id = shared_session_id(&shared);
+    Bastion {
+        t,
+        shared,
+        id,
+        names,
+        _users: users,
+    }
+}
+
+impl Bastion {
+    /// `breakglass extend ID by` as `user`: exit status, stdout, stderr.
+    fn extend(&self, env: &Env, user: &str, by: &str) -> (i32, String, String) {
+        let line = as_user(env, &self.shared, user, &format!("extend {} {by}", self.id));
+        text(&procs::output_within(
+            Command::new("sh")
+                .arg("-c")
+                .arg(line)
+                .stdin(std::process::Stdio::null()),
+            DEADLINE,
+        ))
+    }
+
+    fn log(&self) -> std::path::PathBuf {
+        self.shared
+            .join("sessions")
+            .join(format!("{}.jsonl", self.id))
+    }
+
+    fn live(&self) -> bool {
+        self.shared
+            .join("live")
+            .join(format!("{}.sock", self.id))
+            .exists()
+    }
+}
+
+#[test]
+fn owner_and_operator_extend_a_shared_session_and_everyone_is_told() {
+    if !as_root() {
+        return;
+    }
+    let env = Env::new();
+    let b = bastion(&env, "a", "max_ttl = \"3m\"\n", "20s");
+    let old_end = Instant::now() + Duration::from_secs(20);
+    let [dev, ops, pl, nob] = &b.names;
+    let t = &b.t;
+    t.send_to(
+        "wat",
+        &as_user(&env, &b.shared, ops, &format!("watch {}", b.id)),
+    );
+    t.wait_in("main", &format!("{ops} is now watching"));
+
+    let (code, out, err) = b.extend(&env, dev, "30s");
+    assert_eq!(code, 0, "the owner: {out}{err}");
+    assert!(
+        out.contains("extended by 30s: the session now ends at"),
+        "{out}"
+    );
+    let said = format!("{dev} extended the session to ");
+    t.wait_in("main", &said);
+    t.wait_in("wat", &said);
+    t.wait_in("wat", "(+30s): it now ends at ");
+
+    let (code, out, err) = b.extend(&env, ops, "10s");
+    assert_eq!(code, 0, "an operator: {out}{err}");
+    t.wait_in("wat", &format!("{ops} extended the session to "));
+
+    let (code, out, err) = b.extend(&env, pl, "10s");
+    assert_eq!(code, 1, "a plain watcher: {out}{err}");
+    assert!(
+        err.contains("only the session's owner and its operators may extend it"),
+        "{err}"
+    );
+    let (code, out, err) = b.extend(&env, nob, "10s");
+    assert_eq!(code, 1, "neither: {out}{err}");
+    assert!(
+        err.contains(&format!("{nob} may not extend this session")),
+        "{err}"
+    );
+    let (code, out, err) = b.extend(&env, dev, "5m");
+    assert_eq!(code, 1, "past max_ttl: {out}{err}");
+    assert!(err.contains("the latest end allowed is"), "{err}");
+
+    wait_past(old_end + MARGIN);
+    assert!(b.live(), "the session ended at its old limit");
+    assert!(!t.screen_of("main").contains("time limit of"));
+    t.send("exit");
+    t.wait_in("main", "verify: breakglass verify");
+
+    let log = b.log();
+    let ext = extensions(&log);
+    assert_eq!(
+        ext,
+        vec![
+            (
+                dev.clone(),
+                Extension {
+                    ttl_s: 50,
+                    by_s: 30
+                }
+            ),
+            (
+                ops.clone(),
+                Extension {
+                    ttl_s: 60,
+                    by_s: 10
+                }
+            ),
+        ]
+    );
+    let events = participant_events(&log);
+    for want in [format!("deny:{pl}"), format!("deny:{nob}")] {
+        assert!(events.contains(&want), "{want} not in {events:?}");
+    }
+    assert_verdict(&log, "VERIFIED");
+    let show = text(&procs::output_within(
+        Command::new(bin())
+            .arg("show")
+            .arg(&log)
+            .env("BREAKGLASS_DIR", &*b.shared)
+            .stdin(std::process::Stdio::null()),
+        DEADLINE,
+    ));
+    assert!(
+        show.1.contains(&said) && show.1.contains("(+30s)"),
+        "{show:?}"
+    );
+
+    let (code, out, err) = b.extend(&env, dev, "1m");
+    assert_eq!(code, 2, "ended: {out}{err}");
+    assert!(err.contains("has ended"), "{err}");
+}
+
+#[test]
+fn with_extend_requires_operator_the_owner_is_refused_and_an_operator_is_not() {
+    if !as_root() {
+        return;
+    }
+    let env = Env::new();
+    let b = bastion(&env, "o", "extend_requires_operator = true\n", "5m");
+    let [dev, ops, ..] = &b.names;
+    let (code, out, err) = b.extend(&env, dev, "30m");
+    assert_eq!(code, 1, "the owner: {out}{err}");
+    assert!(
+        err.contains("only an operator may extend this session") && !err.trim_end().contains('\n'),
+        "{err}"
+    );
+    let (code, out, err) = b.extend(&env, ops, "30m");
+    assert_eq!(code, 0, "an operator: {out}{err}");
+    b.t.wait_in("main", &format!("{ops} extended the session to "));
+    b.t.send("exit");
+    b.t.wait_in("main", "verify: breakglass verify");
+    let log = b.log();
+    assert_eq!(extensions(&log).len(), 1);
+    assert!(participant_events(&log).contains(&format!("deny:{dev}")));
+    assert_verdict(&log, "VERIFIED");
+}
