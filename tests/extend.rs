@@ -9,7 +9,9 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use breakglass::log::record::{Body, Extension};
+use breakglass::log::chain::ZERO_HASH;
+use breakglass::log::record::{Body, End, Extension, Genesis, Participant};
+use breakglass::log::writer::LogWriter;
 use common::tmux::Tmux;
 use common::together::*;
 use common::*;
@@ -351,4 +353,83 @@ fn with_extend_requires_operator_the_owner_is_refused_and_an_operator_is_not() {
     assert_eq!(extensions(&log).len(), 1);
     assert!(participant_events(&log).contains(&format!("deny:{dev}")));
     assert_verdict(&log, "VERIFIED");
+}
+
+/// A log with `events` as participant records after the genesis (limit `ttl_s`), and an end.
+fn log_with(
+    dir: &std::path::Path,
+    id: &str,
+    ttl_s: Option<u64>,
+    events: Vec<Participant>,
+) -> std::path::PathBuf {
+    let path = dir.join(format!("{id}.jsonl"));
+    let g = Genesis {
+        v: 1,
+        session: id.into(),
+        user: "alice".into(),
+        reason: "INC-1 extend".into(),
+        command: vec!["sh".into()],
+        started: "2026-11-22T03:00:00.000001Z".into(),
+        ttl_s,
+        tool: "breakglass 0.1.0".into(),
+        ..Genesis::default()
+    };
+    let f = std::fs::File::create_new(&path).unwrap();
+    let mut w = LogWriter::create(f, g, ZERO_HASH).unwrap();
+    for (i, p) in events.into_iter().enumerate() {
+        w.append(10 + i as u64, Body::Participant(p)).unwrap();
+    }
+    let end = End {
+        cause: "ttl".into(),
+        exit: None,
+        signal: Some("SIGHUP".into()),
+        records: 0,
+        bytes_in: 0,
+        bytes_out: 0,
+        ended: "2026-11-22T04:30:00Z".into(),
+        seal: None,
+    };
+    w.finish(100, end).unwrap();
+    path
+}
+
+fn extend(ttl_s: u64, by_s: u64) -> Participant {
+    Participant {
+        event: "extend".into(),
+        who: "ops".into(),
+        uid: Some(1002),
+        mode: None,
+        extension: Some(Extension { ttl_s, by_s }),
+    }
+}
+
+#[test]
+fn both_verifiers_accept_extensions_that_add_up_and_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let good = log_with(
+        dir,
+        "aaaaaaaaaaaa",
+        Some(3600),
+        vec![extend(5400, 1800), extend(5460, 60)],
+    );
+    assert_verdict(&good, "VERIFIED");
+    let unlimited = log_with(dir, "bbbbbbbbbbbb", None, vec![extend(5400, 1800)]);
+    assert_verdict(&unlimited, "VERIFIED");
+    let mut on_join = extend(5400, 1800);
+    on_join.event = "join".into();
+    let mut with_mode = extend(5400, 1800);
+    with_mode.mode = Some("operate".into());
+    let mut no_uid = extend(5400, 1800);
+    no_uid.uid = None;
+    for (id, events) in [
+        ("cccccccccccc", vec![extend(5400, 1800), extend(9000, 60)]),
+        ("dddddddddddd", vec![on_join]),
+        ("eeeeeeeeeeee", vec![with_mode]),
+        ("ffffffffffff", vec![no_uid]),
+        ("gggggggggggg", vec![extend(3600, 0)]),
+    ] {
+        let bad = log_with(dir, id, Some(3600), events);
+        assert_verdict(&bad, "TAMPERED");
+    }
 }

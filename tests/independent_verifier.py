@@ -297,7 +297,7 @@ def check_record(data, obj, dups, common, kinds):
 
 
 def check_extend(obj, limit):
-    """An `extend` event: `uid`, `ttl_s` and `by_s` (at least 1), and `ttl_s` the limit so
+    """An `extend` event: `uid`, `ttl_s` and `by_s` (at least 1), no `mode`, and `ttl_s` the limit so
     far plus `by_s` when the genesis set one; no other event has `ttl_s` or `by_s`.
     Returns the limit after this record."""
     has = ("ttl_s" in obj, "by_s" in obj)
@@ -307,6 +307,8 @@ def check_extend(obj, limit):
         return limit
     if not all(has) or obj["ttl_s"] is None or "uid" not in obj:
         raise Bad("an `extend` event needs `uid`, `ttl_s` and `by_s`")
+    if "mode" in obj:
+        raise Bad("an `extend` event has no `mode`")
     if obj["by_s"] < 1:
         raise Bad("an `extend` event adds at least 1 second")
     if limit is not None and obj["ttl_s"] != limit + obj["by_s"]:

@@ -1,6 +1,7 @@
 //! The verifier's rules for `extend` participant events: the new limit and what it added
-//! on that event and no other, an addition of at least a second, and a new limit that is
-//! the one before plus the addition (when the genesis set a limit).
+//! on that event and no other, with `uid` and without `mode`, an addition of at least a
+//! second, and a new limit that is the one before plus the addition (when the genesis set
+//! a limit).
 
 use crate::log::record::Participant;
 
@@ -19,6 +20,9 @@ pub(super) fn check(
             "an `extend` event with the `uid` of who extended",
             format!("no uid (ttl_s {})", x.ttl_s),
         ),
+        ("extend", Some(_)) if p.mode.is_some() => {
+            bad("an `extend` event without `mode`", "a `mode`".into())
+        }
         ("extend", Some(x)) if x.by_s == 0 => bad("`by_s` of at least 1", "`by_s` 0".into()),
         ("extend", Some(x)) => match limit_s {
             Some(before) if before.checked_add(x.by_s) != Some(x.ttl_s) => bad(
@@ -62,5 +66,8 @@ mod tests {
         let mut anon = p("extend", Some((90, 30)));
         anon.uid = None;
         assert!(check(&anon, Some(60)).is_err());
+        let mut moded = p("extend", Some((90, 30)));
+        moded.mode = Some("operate".into());
+        assert!(check(&moded, Some(60)).is_err());
     }
 }
