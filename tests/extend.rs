@@ -157,10 +157,10 @@ fn the_last_warning_rings_the_bell_and_sets_the_title() {
     let env = Env::new();
     // 62 s: the one-minute notice is due 2 s in.
     let mut pty = env.spawn(&["shell", "-r", "bell", "--ttl", "62s", "--", "sh"]);
-    pty.expect("save your work now; for more time: breakglass extend ");
+    pty.expect("Save your work now; for more time: breakglass extend ");
     pty.expect("ENDS AT ");
     let screen = pty.screen();
-    let at = screen.find("save your work now").unwrap();
+    let at = screen.find("Save your work now").unwrap();
     assert!(screen[at..].contains('\x07'), "no bell after the warning");
     assert!(screen.contains("(in 1m"), "{screen}");
     pty.send("exit\r");

@@ -105,12 +105,12 @@ impl Hub {
             let limit = clock::short(self.ttl.limit());
             let text = match due {
                 Due::Notice(left) if self.ttl.last_given() => format!(
-                    "this session ends at {} (time limit {limit}): save your work now; for more time: breakglass extend {} DURATION",
+                    "time limit {limit}: this session ends at {}. Save your work now; for more time: breakglass extend {} DURATION",
                     self.end_words(ttl::told(left)),
                     self.session_id
                 ),
                 Due::Notice(left) => format!(
-                    "this session ends at {} (time limit {limit}); for more time: breakglass extend {} DURATION",
+                    "time limit {limit}: this session ends at {}; for more time: breakglass extend {} DURATION",
                     self.end_words(ttl::told(left)),
                     self.session_id
                 ),
