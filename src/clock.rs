@@ -9,8 +9,24 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 /// The time zone clock times are said in: the system's (`TZ`, else `/etc/localtime`).
+/// Installed, a `TZ` that names a file is not followed: the process may hold the service
+/// identity, and a user's `TZ` must not make it open the service user's files.
 pub fn local() -> TimeZone {
+    let tz = std::env::var_os("TZ");
+    if crate::mode::installed() && tz.as_deref().is_some_and(names_a_file) {
+        return std::fs::read("/etc/localtime")
+            .ok()
+            .and_then(|b| TimeZone::tzif("localtime", &b).ok())
+            .unwrap_or(TimeZone::UTC);
+    }
     TimeZone::system()
+}
+
+/// Whether a `TZ` value is a path (`/x`, `:/x`, `./x`) rather than a zone name.
+fn names_a_file(tz: &std::ffi::OsStr) -> bool {
+    let b = tz.as_encoded_bytes();
+    let b = b.strip_prefix(b":").unwrap_or(b);
+    b.starts_with(b"/") || b.starts_with(b".") || b.windows(2).any(|w| w == b"..")
 }
 
 /// A duration to the second, shortest form: `30m`, `1h30m`, `45s`, `2m30s`, `8h`.
@@ -81,6 +97,17 @@ mod tests {
     use super::*;
 
     const MIN: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn a_tz_that_is_a_path_is_told_from_a_name() {
+        use std::ffi::OsStr;
+        for path in ["/etc/shadow", ":/var/lib/x", "./keys", "Europe/../../etc/x"] {
+            assert!(names_a_file(OsStr::new(path)), "{path}");
+        }
+        for name in ["Europe/Berlin", ":UTC", "CET-1CEST"] {
+            assert!(!names_a_file(OsStr::new(name)), "{name}");
+        }
+    }
 
     #[test]
     fn short_durations() {
