@@ -104,6 +104,19 @@ fn the_owner_extends_past_the_old_limit_but_not_past_max_ttl() {
     assert!(err.contains(&format!("session {id} has ended")), "{err}");
 }
 
+#[test]
+fn a_session_waiting_for_its_operator_is_not_extended() {
+    let env = Env::new();
+    let mut pty = env.spawn(&["shell", "-r", "gate", "--require-operator", "--", "sh"]);
+    let id = live_session_id(&env);
+    let (code, out, err) = text(&env.run(&["extend", &id, "10m"]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("waits for an operator to join"), "{err}");
+    pty.send("\x03");
+    pty.wait();
+    assert!(extensions(&env.log()).is_empty());
+}
+
 /// A bastion with `dev`'s session (`--ttl ttl`, `shell_args`) and its id, `config` as
 /// the policy; the users are `dev`, `ops` (operator), `pl` (plain watcher) and `nobody`.
 struct Bastion {

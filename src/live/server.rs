@@ -229,19 +229,20 @@ fn extend(stream: &mut UnixStream, ctx: &ServerCtx, peer: Peer, access: Access, 
         operator: access == Access::Operate,
         peer,
         by,
+        asked: std::time::Instant::now(),
         reply,
     };
     if ctx.events.send(Event::Extend(Box::new(req))).is_err() {
         return deny(stream, "the session is ending");
     }
-    match answer.recv_timeout(crate::session::extend::ANSWER_WAIT) {
+    match answer.recv_timeout(crate::session::extend::REPLY_WAIT) {
         Ok(Ok(said)) => {
             let _ = protocol::write_frame(stream, kind::NOTICE, said.as_bytes());
         }
         Ok(Err(why)) => deny(stream, &why),
         Err(_) => deny(
             stream,
-            "the session did not answer in time; it may be ending",
+            "the session did not answer in time; nothing was changed",
         ),
     }
 }

@@ -4,7 +4,7 @@
 //! [`Hub::ttl_limit`] and [`Hub::ends_at`] read it for anything that shows the end.
 
 use std::sync::mpsc::SyncSender;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -14,9 +14,13 @@ use crate::clock;
 use crate::live::acl::Peer;
 use crate::log::record::{Body, Extension, Participant};
 
-/// How long the connection asking waits for the hub's answer: under the client's own
-/// 10 s wait, so a busy session still gets a refusal that says why to the client.
+/// A request the hub takes up later than this after it was asked is refused, not made:
+/// the one asking may have been told the session did not answer.
 pub const ANSWER_WAIT: Duration = Duration::from_secs(5);
+/// How long the connection asking waits for the hub's answer: a little longer than the
+/// hub acts on a request, so no extension is made after the asker was told it was not,
+/// and under the client's own 10 s wait, so the client hears why.
+pub const REPLY_WAIT: Duration = Duration::from_secs(6);
 
 /// One request, as the connection's thread hands it to the hub.
 #[derive(Debug)]
@@ -28,6 +32,8 @@ pub struct Request {
     pub operator: bool,
     /// How much later the session should end.
     pub by: Duration,
+    /// When it was asked (see [`ANSWER_WAIT`]).
+    pub asked: Instant,
     /// The answer: the new end in words, or why not.
     pub reply: SyncSender<Result<String, String>>,
 }
@@ -124,6 +130,9 @@ impl Hub {
     fn extend(&mut self, req: &Request) -> Result<String, String> {
         if self.ending.is_some() || self.status.is_some() {
             return Err("the session is ending; it can no longer be extended".into());
+        }
+        if req.asked.elapsed() > ANSWER_WAIT {
+            return Err("the session was too busy to answer in time; nothing was changed".into());
         }
         let now = Now {
             limit: self.ttl.limit(),
