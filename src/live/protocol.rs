@@ -24,7 +24,7 @@
 //!    when it did, or `DENIED` (text: why not, one line) when the asker is neither the
 //!    owner nor an operator (only an operator with the policy's
 //!    `extend_requires_operator`), the new limit would pass `max_ttl` from the start, or
-//!    the session is ending; then the connection ends. `by_s` is only sent in this mode,
+//!    the session is ending or still waits for its operator; then the connection ends. `by_s` is only sent in this mode,
 //!    so the hellos of other modes are what they always were; a session older than this
 //!    mode does not know the field and closes the connection without an answer.
 //! 3. Watching: the session sends `SCREEN` (a terminal snapshot: escape sequences that
