@@ -225,8 +225,8 @@ pub struct ExtendArgs {
     /// The live session (id, id prefix or `last`)
     pub session: String,
 
-    /// How much longer, e.g. 30m or 1h30m (as --ttl)
-    #[arg(value_parser = crate::cmd::extend::parse_duration)]
+    /// How much longer, e.g. 30m or 1h30m (parsed as shell --ttl)
+    #[arg(value_parser = crate::config::parse_ttl)]
     pub duration: std::time::Duration,
 }
 

@@ -3,8 +3,6 @@
 //! start; this side finds the session, says whether it has already ended, and prints the
 //! answer.
 
-use std::time::Duration;
-
 use anyhow::Result;
 
 use crate::cli::ExtendArgs;
@@ -13,7 +11,8 @@ use crate::live::client::{self, Answer};
 use crate::safe;
 use crate::store::{Store, is_live};
 
-/// Exit statuses, as the help says: 0 extended, 1 refused (with why), 2 not live.
+/// The help after the options; the exit statuses are these: 0 extended, 1 refused (with
+/// why), 2 not live.
 pub const EXTEND_HELP: &str = "\
 Ask a live session to end DURATION later (the same form as shell --ttl: 30m, 1h, 1h30m).
 Its owner may, and so may its operators (root, --operators, `operators` in the config);
@@ -75,9 +74,4 @@ fn ended(id: &str) -> Failure {
         "session {} has ended: there is nothing to extend (start a new session)",
         safe::text(id)
     ))
-}
-
-/// The DURATION argument: the parser of `shell --ttl`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    crate::config::parse_ttl(s)
 }
