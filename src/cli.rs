@@ -359,7 +359,8 @@ Examples:
 const SHOW_HELP: &str = "\
 The same Markdown as `export --format timeline`: a table of who, host, reason, ticket,
 start, end, duration, how it ended, the verdict and the head, then every command typed,
-marker, join, leave, refusal, take, return and the end, with times into the session.
+marker, join, leave, refusal, take, return, extension (\"ops extended the session to 15:02
+(+30m)\", the end in local time) and the end, with times into the session.
 Masked input is counted in the table (sealed or dropped) and shown in place as
 [sealed N bytes]; masking a password exchange does not explain is flagged in bold.
 
