@@ -46,12 +46,15 @@ pub fn short(d: Duration) -> String {
     out
 }
 
-/// Time left, as people read it: to the second under a minute, else to the minute
-/// (`45s`, `5m`, `1h34m`).
+/// Below this much left, what is left is said to the second; from it, to the minute.
+const TO_THE_MINUTE: u64 = 10 * 60;
+
+/// Time left, as people read it: to the second under ten minutes, else to the minute
+/// (`45s`, `1m30s`, `5m`, `1h34m`).
 pub fn left(d: Duration) -> String {
     let s = (d.as_millis() as u64 + 500) / 1000;
-    if s < 60 {
-        return format!("{s}s");
+    if s < TO_THE_MINUTE {
+        return short(Duration::from_secs(s));
     }
     short(Duration::from_secs((s + 30) / 60 * 60))
 }
@@ -121,12 +124,14 @@ mod tests {
     }
 
     #[test]
-    fn time_left_to_the_minute_past_a_minute() {
+    fn time_left_to_the_second_then_to_the_minute() {
         assert_eq!(left(5 * MIN - Duration::from_millis(300)), "5m");
         assert_eq!(left(Duration::from_secs(44)), "44s");
         assert_eq!(left(34 * MIN + Duration::from_secs(12)), "34m");
         assert_eq!(left(94 * MIN), "1h34m");
         assert_eq!(left(MIN - Duration::from_millis(10)), "1m");
+        assert_eq!(left(Duration::from_millis(89_900)), "1m30s");
+        assert_eq!(left(10 * MIN + Duration::from_secs(20)), "10m");
     }
 
     #[test]
