@@ -193,7 +193,15 @@ fn serve(mut stream: UnixStream, ctx: Arc<ServerCtx>, pending: &Pending) {
                 peer.name, hello.mode
             ),
         ),
-        ("extend", Some(a)) => extend(&mut stream, &ctx, peer, a, hello.by_s),
+        ("extend", Some(a)) => {
+            let owner = peer.uid == ctx.acl.owner_uid;
+            match crate::session::extend::ask(&ctx.events, peer, owner, a, hello.by_s) {
+                Ok(said) => {
+                    let _ = protocol::write_frame(&mut stream, kind::NOTICE, said.as_bytes());
+                }
+                Err(why) => deny(&mut stream, &why),
+            }
+        }
         ("mark", Some(_)) => match hello.text {
             Some(t) if !t.trim().is_empty() && t.len() <= MAX_MARKER => {
                 let _ = ctx.events.send(Event::Mark { peer, text: t });
@@ -215,35 +223,6 @@ fn serve(mut stream: UnixStream, ctx: Arc<ServerCtx>, pending: &Pending) {
             admit(stream, ctx, peer, a, hello.mode == "operate", hello.save)
         }
         (other, Some(_)) => deny(&mut stream, &format!("unknown mode `{other}`")),
-    }
-}
-
-/// `mode: "extend"`: the hub decides and answers; this thread waits for it.
-fn extend(stream: &mut UnixStream, ctx: &ServerCtx, peer: Peer, access: Access, by_s: Option<u64>) {
-    let Some(by) = by_s.filter(|s| *s > 0).map(Duration::from_secs) else {
-        return deny(stream, "an extension needs `by_s` of at least 1 second");
-    };
-    let (reply, answer) = mpsc::sync_channel(1);
-    let req = crate::session::extend::Request {
-        owner: peer.uid == ctx.acl.owner_uid,
-        operator: access == Access::Operate,
-        peer,
-        by,
-        asked: std::time::Instant::now(),
-        reply,
-    };
-    if ctx.events.send(Event::Extend(Box::new(req))).is_err() {
-        return deny(stream, "the session is ending");
-    }
-    match answer.recv_timeout(crate::session::extend::REPLY_WAIT) {
-        Ok(Ok(said)) => {
-            let _ = protocol::write_frame(stream, kind::NOTICE, said.as_bytes());
-        }
-        Ok(Err(why)) => deny(stream, &why),
-        Err(_) => deny(
-            stream,
-            "the session did not answer in time; nothing was changed",
-        ),
     }
 }
 

@@ -9,9 +9,11 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
+use super::bell::Tx;
+use super::events::Event;
 use super::hub::Hub;
 use crate::clock;
-use crate::live::acl::Peer;
+use crate::live::acl::{Access, Peer};
 use crate::log::record::{Body, Extension, Participant};
 
 /// A request the hub takes up later than this after it was asked is refused, not made:
@@ -36,6 +38,35 @@ pub struct Request {
     pub asked: Instant,
     /// The answer: the new end in words, or why not.
     pub reply: SyncSender<Result<String, String>>,
+}
+
+/// Ask the hub on `events` for `by_s` more seconds, on behalf of `peer` (a connection's
+/// thread, which waits here at most [`REPLY_WAIT`]): what to tell the asker, or why not.
+pub fn ask(
+    events: &Tx,
+    peer: Peer,
+    owner: bool,
+    access: Access,
+    by_s: Option<u64>,
+) -> Result<String, String> {
+    let Some(by) = by_s.filter(|s| *s > 0).map(Duration::from_secs) else {
+        return Err("an extension needs `by_s` of at least 1 second".into());
+    };
+    let (reply, answer) = std::sync::mpsc::sync_channel(1);
+    let req = Request {
+        peer,
+        owner,
+        operator: access == Access::Operate,
+        by,
+        asked: Instant::now(),
+        reply,
+    };
+    if events.send(Event::Extend(Box::new(req))).is_err() {
+        return Err("the session is ending".into());
+    }
+    answer
+        .recv_timeout(REPLY_WAIT)
+        .unwrap_or_else(|_| Err("the session did not answer in time; nothing was changed".into()))
 }
 
 /// The policy an extension is judged by.
