@@ -143,6 +143,7 @@ mod tests {
         let now: Timestamp = "2026-11-30T14:27:10Z".parse().unwrap();
         assert_eq!(ends(at, now, &TimeZone::UTC), "14:32 (in 5m)");
         assert_eq!(ends(now, at, &TimeZone::UTC), "14:27 (in 0s)");
+        assert_eq!(after(at, Duration::MAX), Timestamp::MAX);
     }
 
     #[test]

@@ -272,5 +272,8 @@ mod tests {
             "{e}"
         );
         assert!(!e.contains('\n'));
+        // A client may ask for any number of seconds: refused, without a panic.
+        let e = new_limit(Duration::from_secs(u64::MAX), RULES, now(), &tz).unwrap_err();
+        assert!(e.contains("the latest end allowed is 15:32"), "{e}");
     }
 }
