@@ -28,6 +28,9 @@ _breakglass() {
             breakglass,export)
                 cmd="breakglass__subcmd__export"
                 ;;
+            breakglass,extend)
+                cmd="breakglass__subcmd__extend"
+                ;;
             breakglass,grep)
                 cmd="breakglass__subcmd__grep"
                 ;;
@@ -97,6 +100,9 @@ _breakglass() {
             breakglass__subcmd__help,export)
                 cmd="breakglass__subcmd__help__subcmd__export"
                 ;;
+            breakglass__subcmd__help,extend)
+                cmd="breakglass__subcmd__help__subcmd__extend"
+                ;;
             breakglass__subcmd__help,grep)
                 cmd="breakglass__subcmd__help__subcmd__grep"
                 ;;
@@ -149,7 +155,7 @@ _breakglass() {
 
     case "${cmd}" in
         breakglass)
-            opts="-h -V --dir --config --store --from-store --help --version shell ls ship verify replay watch attach mark export show grep init reveal ca completions man help"
+            opts="-h -V --dir --config --store --from-store --help --version shell ls ship verify replay watch mark extend export show grep init reveal ca completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -402,6 +408,32 @@ _breakglass() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        breakglass__subcmd__extend)
+            opts="-h --dir --config --store --from-store --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         breakglass__subcmd__grep)
             opts="-i -h --user --host --since --input --output --ignore-case --json --dir --config --store --from-store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -441,7 +473,7 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__help)
-            opts="shell ls ship verify replay watch attach mark export show grep init reveal ca completions man help"
+            opts="shell ls ship verify replay watch mark extend export show grep init reveal ca completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -525,6 +557,20 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        breakglass__subcmd__help__subcmd__extend)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -73,6 +73,9 @@ pub enum Command {
     Attach(AttachArgs),
     /// Add a marker to a live session (shown to everyone, recorded in the log)
     Mark(MarkArgs),
+    /// Move a live session's time limit later (its owner or an operator; up to max_ttl)
+    #[command(after_help = crate::cmd::extend::EXTEND_HELP)]
+    Extend(ExtendArgs),
     /// Export a session: asciicast, text transcript, keys typed, timeline, or JSON records
     #[command(after_help = EXPORT_HELP)]
     Export(ExportArgs),
@@ -240,6 +243,16 @@ pub struct MarkArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ExtendArgs {
+    /// The live session (id, id prefix or `last`)
+    pub session: String,
+
+    /// How much longer, e.g. 30m or 1h30m (parsed as shell --ttl)
+    #[arg(value_parser = crate::config::parse_ttl)]
+    pub duration: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
 pub struct ShellArgs {
     /// Host to open a shell on (a name from the config, or anything ssh accepts)
     pub host: Option<String>,
@@ -368,7 +381,8 @@ Examples:
 const SHOW_HELP: &str = "\
 The same Markdown as `export --format timeline`: a table of who, host, reason, ticket,
 start, end, duration, how it ended, the verdict and the head, then every command typed,
-marker, join, leave, refusal, take, return and the end, with times into the session.
+marker, join, leave, refusal, take, return, extension (\"ops extended the session to 15:02
+(+30m)\", the end in local time) and the end, with times into the session.
 Masked input is counted in the table (sealed or dropped) and shown in place as
 [sealed N bytes]; masking a password exchange does not explain is flagged in bold.
 

@@ -80,6 +80,8 @@ struct Raw {
     require_operator: bool,
     #[serde(default)]
     operator_drives_alone: bool,
+    #[serde(default)]
+    extend_requires_operator: bool,
     escape_key: Option<Spanned<String>>,
     syslog: Option<Spanned<String>>,
     review_group: Option<String>,
@@ -122,6 +124,8 @@ pub struct Config {
     pub require_operator: bool,
     /// The owner's escape key does not take the keyboard back from an operator.
     pub operator_drives_alone: bool,
+    /// `breakglass extend` is for operators only: a session's owner cannot lengthen it.
+    pub extend_requires_operator: bool,
     /// The watch escape key, as written (`ctrl-]`).
     pub escape_key: Option<String>,
     /// Where session heads are sent as a witness (off when None).
@@ -165,6 +169,7 @@ impl Default for Config {
             operators: Vec::new(),
             require_operator: false,
             operator_drives_alone: false,
+            extend_requires_operator: false,
             escape_key: None,
             syslog: None,
             review_group: None,
@@ -265,6 +270,7 @@ impl Config {
         cfg.operators = raw.operators;
         cfg.require_operator = raw.require_operator;
         cfg.operator_drives_alone = raw.operator_drives_alone;
+        cfg.extend_requires_operator = raw.extend_requires_operator;
         cfg.review_group = raw.review_group;
         cfg.review_own = raw.review_own;
         cfg.allow_user_dir = raw.allow_user_dir;

@@ -2,6 +2,8 @@
 //!
 //! Anything else is an `anyhow::Error` and exits with the command's default status.
 
+/// Refused: the session (or the policy) does not allow what was asked, and says why.
+pub const EXIT_REFUSED: i32 = 1;
 /// Usage errors: bad arguments, a missing reason without a terminal, a bad TTL or ticket.
 pub const EXIT_USAGE: i32 = 2;
 /// breakglass itself failed (data dir unwritable, bad config), as `env` and `timeout` do.

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod cli;
+pub mod clock;
 pub mod cmd;
 pub mod config;
 pub mod error;

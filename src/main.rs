@@ -69,6 +69,7 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         Command::Watch(a) => cmd::watch::run(a, &Store::at(dir), &config),
         Command::Attach(a) => cmd::attach::run(a, &Store::at(dir)),
         Command::Mark(a) => cmd::mark::run(a, &Store::at(dir)),
+        Command::Extend(a) => cmd::extend::run(a, &Store::at(dir)),
         Command::Export(a) => cmd::export::run(a, &Store::at(dir)),
         Command::Show(a) => cmd::show::run(a, &Store::at(dir)),
         Command::Grep(a) => cmd::grep::run(a, &Store::at(dir)),

@@ -127,6 +127,7 @@ fn operator_kill(b: &FireBastion, id: &str) {
         mode: "operate".into(),
         save: false,
         text: None,
+        by_s: None,
     };
     protocol::write_frame(&mut s, kind::HELLO, &serde_json::to_vec(&hello).unwrap()).unwrap();
     let welcome = protocol::read_frame(&mut s).unwrap().unwrap();

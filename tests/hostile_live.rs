@@ -176,6 +176,7 @@ fn hello(sock: &std::path::Path, mode: &str, text: Option<String>) -> protocol::
         mode: mode.into(),
         save: false,
         text,
+        by_s: None,
     };
     protocol::write_frame(&mut s, kind::HELLO, &serde_json::to_vec(&h).unwrap()).unwrap();
     protocol::read_frame(&mut s).unwrap().unwrap()

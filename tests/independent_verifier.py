@@ -76,7 +76,8 @@ CHECK = {
     "d": string, "b": b64, "by": string, "redacted": nat, "text": string,
     "sealed": lambda v: b64(v) and base64.b64decode(v).startswith(b"age-encryption.org/v1\n"),
     "event": one_of("join", "leave", "deny", "take", "return", "kill", "reclaim", "lost",
-                    "detach", "attach"),
+                    "detach", "attach", "extend"),
+    "by_s": nat,
     "who": string, "mode": one_of("watch", "operate"),
     # x
     "cause": one_of("exit", "signal", "ttl", "killed", "hangup", "error"),
@@ -194,7 +195,7 @@ SESSION_KINDS = {
     "i": (("by", "d", "b", "redacted", "sealed"), ("d", "b", "redacted"), ("sealed",)),
     "r": (("cols", "rows"), (), ()),
     "m": (("by", "text"), (), ()),
-    "p": (("event", "who", "uid", "mode"), (), ("uid", "mode")),
+    "p": (("event", "who", "uid", "mode", "ttl_s", "by_s"), (), ("uid", "mode", "ttl_s", "by_s")),
     "x": (("cause", "exit", "signal", "records", "bytes_in", "bytes_out", "ended", "key", "sig"),
           (), ("key", "sig")),
     "s": (("key", "sig"), (), ()),
@@ -295,6 +296,26 @@ def check_record(data, obj, dups, common, kinds):
         raise Bad("not in canonical form")
 
 
+def check_extend(obj, limit):
+    """An `extend` event: `uid`, `ttl_s` and `by_s` (at least 1), no `mode`, and `ttl_s` the limit so
+    far plus `by_s` when the genesis set one; no other event has `ttl_s` or `by_s`.
+    Returns the limit after this record."""
+    has = ("ttl_s" in obj, "by_s" in obj)
+    if obj["event"] != "extend":
+        if any(has):
+            raise Bad(f"`ttl_s` or `by_s` on a {obj['event']!r} event")
+        return limit
+    if not all(has) or obj["ttl_s"] is None or "uid" not in obj:
+        raise Bad("an `extend` event needs `uid`, `ttl_s` and `by_s`")
+    if "mode" in obj:
+        raise Bad("an `extend` event has no `mode`")
+    if obj["by_s"] < 1:
+        raise Bad("an `extend` event adds at least 1 second")
+    if limit is not None and obj["ttl_s"] != limit + obj["by_s"]:
+        raise Bad(f"extend says ttl_s {obj['ttl_s']}, the limit was {limit} + {obj['by_s']}")
+    return obj["ttl_s"]
+
+
 def payload_len(obj):
     if "d" in obj:
         return len(obj["d"].encode("utf-8"))
@@ -331,7 +352,7 @@ def verify_session(path, ledger=None, public=None):
     r = new_report(path)
     seals, end_signed = Seals(SESSION_SIG_DOMAIN, public), False
     prev = last_t = genesis = genesis_hash = fragment = None
-    ended, n, bytes_in, bytes_out = False, -1, 0, 0
+    ended, n, bytes_in, bytes_out, limit = False, -1, 0, 0, None
     with open(path, "rb") as f:
         for n, p in enumerate(pieces(f)):
             if not p.complete:
@@ -375,6 +396,8 @@ def verify_session(path, ledger=None, public=None):
                     bytes_out += payload_len(obj)
                 elif kind == "i":
                     bytes_in += payload_len(obj)
+                elif kind == "p":
+                    limit = check_extend(obj, limit)
                 signed = seals.check(n, p.data, obj)
                 if kind == "x":
                     end_signed = signed
@@ -387,7 +410,7 @@ def verify_session(path, ledger=None, public=None):
                 return fail(r, "TAMPERED", n, p, str(e), obj)
             prev, last_t = H(p.data), t
             if n == 0:
-                genesis, genesis_hash = obj, prev
+                genesis, genesis_hash, limit = obj, prev, obj["ttl_s"]
             r["records"], r["head"] = n + 1, prev
     if ended:
         r["verdict"] = "VERIFIED"

@@ -4,6 +4,7 @@ pub mod attach;
 pub mod ca;
 pub mod completions;
 pub mod export;
+pub mod extend;
 pub mod grep;
 pub mod init;
 pub mod ls;

@@ -244,6 +244,8 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
         ticket,
         ttl,
         grace: cfg.grace,
+        max_ttl: cfg.max_ttl,
+        extend_requires_operator: cfg.extend_requires_operator,
         secret_prompt: (!args.record_secrets).then(|| cfg.secret_prompt.clone()),
         seal: check_seal(args, cfg)?,
         acl,

@@ -115,7 +115,7 @@ fn connect_sending(
         )),
         kind::NOTICE => Ok((s, Answer::Notice(safe::bytes(&f.payload)))),
         kind::DENIED => Err(Failure {
-            code: 1,
+            code: crate::error::EXIT_REFUSED,
             message: format!("refused: {}", safe::bytes(&f.payload)),
         }),
         k => Err(Failure::tool(format!(
@@ -131,6 +131,7 @@ pub fn hello(mode: &str) -> Hello {
         mode: mode.into(),
         save: false,
         text: None,
+        by_s: None,
     }
 }
 

@@ -19,6 +19,14 @@
 //!    frame, or a second `HELLO`, drops the client.
 //! 2. The session answers `WELCOME` (JSON [`Welcome`]) or `DENIED` (text) and closes.
 //!    For `mode: "info"` and `mode: "mark"` the connection ends after the answer.
+//!    `mode: "extend"` with `by_s` (seconds, at least 1) asks to move the time limit later
+//!    by that much (`breakglass extend`): the session answers `NOTICE` (text: the new end)
+//!    when it did, or `DENIED` (text: why not, one line) when the asker is neither the
+//!    owner nor an operator (only an operator with the policy's
+//!    `extend_requires_operator`), the new limit would pass `max_ttl` from the start, or
+//!    the session is ending or still waits for its operator; then the connection ends. `by_s` is only sent in this mode,
+//!    so the hellos of other modes are what they always were; a session older than this
+//!    mode does not know the field and closes the connection without an answer.
 //! 3. Watching: the session sends `SCREEN` (a terminal snapshot: escape sequences that
 //!    recreate the screen), then `OUTPUT`, `RESIZE`, `NOTICE`, `STATE` and, when asked
 //!    for with `save`, `LOG` (the log's bytes, whole lines, from offset 0), then `END`.
@@ -88,8 +96,8 @@ pub mod kind {
 #[serde(deny_unknown_fields)]
 pub struct Hello {
     pub v: u32,
-    /// `watch`, `operate` (watch and take the keyboard at once), `mark`, `info` or
-    /// `attach`.
+    /// `watch`, `operate` (watch and take the keyboard at once), `mark`, `info`, `attach`
+    /// or `extend`.
     pub mode: String,
     /// Send the log's bytes too (a witness copy).
     #[serde(default)]
@@ -97,6 +105,9 @@ pub struct Hello {
     /// The marker text, for `mode: "mark"`.
     #[serde(default)]
     pub text: Option<String>,
+    /// How many seconds to add to the time limit, for `mode: "extend"` (left out otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_s: Option<u64>,
 }
 
 /// What a session says about itself to an admitted client.
@@ -356,8 +367,26 @@ mod tests {
                 v: 1,
                 mode: "watch".into(),
                 save: false,
-                text: None
+                text: None,
+                by_s: None,
             }
+        );
+        let ext = Frame::new(
+            kind::HELLO,
+            br#"{"v":1,"mode":"extend","save":false,"text":null,"by_s":1800}"#.to_vec(),
+        );
+        assert_eq!(ext.parse::<Hello>().unwrap().by_s, Some(1800));
+        let watch = serde_json::to_string(&Hello {
+            v: 1,
+            mode: "watch".into(),
+            save: false,
+            text: None,
+            by_s: None,
+        })
+        .unwrap();
+        assert_eq!(
+            watch, r#"{"v":1,"mode":"watch","save":false,"text":null}"#,
+            "other hellos stay as older sessions read them"
         );
         let bad = Frame::new(kind::HELLO, br#"{"v":1,"mode":"watch","uid":0}"#.to_vec());
         assert!(bad.parse::<Hello>().is_err(), "a client cannot claim a uid");

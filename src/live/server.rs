@@ -192,6 +192,13 @@ fn serve(mut stream: UnixStream, ctx: Arc<ServerCtx>, pending: &Pending) {
             ),
         ),
         ("attach", _) => super::attach::admit_owner(stream, ctx, peer),
+        ("extend", None) => refuse(
+            &mut stream,
+            &format!(
+                "{} may not extend this session: only its owner and its operators may",
+                peer.name
+            ),
+        ),
         (_, None) => refuse(
             &mut stream,
             &format!(
@@ -199,6 +206,15 @@ fn serve(mut stream: UnixStream, ctx: Arc<ServerCtx>, pending: &Pending) {
                 peer.name, hello.mode
             ),
         ),
+        ("extend", Some(a)) => {
+            let owner = peer.uid == ctx.acl.owner_uid;
+            match crate::session::extend::ask(&ctx.events, peer, owner, a, hello.by_s) {
+                Ok(said) => {
+                    let _ = protocol::write_frame(&mut stream, kind::NOTICE, said.as_bytes());
+                }
+                Err(why) => deny(&mut stream, &why),
+            }
+        }
         ("mark", Some(_)) => match hello.text {
             Some(t) if !t.trim().is_empty() && t.len() <= MAX_MARKER => {
                 let _ = ctx.events.send(Event::Mark { peer, text: t });

@@ -7,7 +7,9 @@
 use serde::Deserialize;
 
 use super::chain;
-use super::record::{Body, CertBinding, Data, End, Genesis, Participant, Record, decode_b64};
+use super::record::{
+    Body, CertBinding, Data, End, Extension, Genesis, Participant, Record, decode_b64,
+};
 use super::seal;
 
 /// Every field any kind may carry. Unknown names and duplicates are refused by serde.
@@ -50,6 +52,7 @@ struct Raw {
     event: Option<String>,
     who: Option<String>,
     mode: Option<String>,
+    by_s: Option<u64>,
     cause: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     exit: Option<Option<i32>>,
@@ -176,6 +179,15 @@ pub fn decode(line: &[u8]) -> Result<Record, String> {
             who: need(raw.who.take(), "who", kind)?,
             uid: raw.uid,
             mode: raw.mode.take(),
+            extension: match (raw.ttl_s.take(), raw.by_s) {
+                (None, None) => None,
+                (Some(Some(ttl_s)), Some(by_s)) => Some(Extension { ttl_s, by_s }),
+                _ => {
+                    return Err(
+                        "a `p` record's `ttl_s` and `by_s` are numbers and go together".into(),
+                    );
+                }
+            },
         }),
         "x" => Body::End(End {
             cause: need(raw.cause.take(), "cause", kind)?,

@@ -115,6 +115,16 @@ pub struct Participant {
     pub who: String,
     pub uid: Option<u32>,
     pub mode: Option<String>,
+    /// An `extend` event's new time limit and what it added.
+    pub extension: Option<Extension>,
+}
+
+/// What an `extend` participant event carries: the new time limit, counted from the
+/// start as the genesis's `ttl_s` is, and how much it added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extension {
+    pub ttl_s: u64,
+    pub by_s: u64,
 }
 
 /// What a record says, by kind.
@@ -309,6 +319,10 @@ pub fn encode(rec: &Record, out: &mut Vec<u8>) {
             if let Some(mode) = &p.mode {
                 field_str(out, "mode", mode);
             }
+            if let Some(x) = p.extension {
+                field_u64(out, "ttl_s", x.ttl_s);
+                field_u64(out, "by_s", x.by_s);
+            }
         }
         Body::End(x) => {
             field_str(out, "cause", &x.cause);
@@ -452,7 +466,22 @@ mod tests {
             who: "ops".into(),
             uid: Some(7),
             mode: None,
+            extension: None,
         }));
         assert!(p.ends_with(r#""event":"join","who":"ops","uid":7}"#), "{p}");
+        let x = line(Body::Participant(Participant {
+            event: "extend".into(),
+            who: "ops".into(),
+            uid: Some(7),
+            mode: None,
+            extension: Some(Extension {
+                ttl_s: 5400,
+                by_s: 1800,
+            }),
+        }));
+        assert!(
+            x.ends_with(r#""event":"extend","who":"ops","uid":7,"ttl_s":5400,"by_s":1800}"#),
+            "{x}"
+        );
     }
 }

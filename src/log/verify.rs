@@ -27,13 +27,17 @@ pub struct Verifier {
     trusted: Option<(ed25519_dalek::VerifyingKey, String)>,
     /// Whether the log must be signed (a key is known for where it was recorded).
     required: bool,
+    /// The time limit as of the last line (the genesis's, then each `extend`'s).
+    limit_s: Option<u64>,
 }
 
+mod extension;
 mod sealcheck;
 
 const CAUSES: &[&str] = &["exit", "signal", "ttl", "killed", "hangup", "error"];
 const EVENTS: &[&str] = &[
     "join", "leave", "deny", "take", "return", "kill", "reclaim", "lost", "detach", "attach",
+    "extend",
 ];
 const MODES: &[&str] = &["watch", "operate"];
 
@@ -55,6 +59,7 @@ impl Verifier {
             unverifiable: false,
             trusted: None,
             required: false,
+            limit_s: None,
         }
     }
 
@@ -275,6 +280,7 @@ impl Verifier {
                         format!("`{}`", g.tool),
                     );
                 }
+                self.limit_s = g.ttl_s;
             }
             Body::Genesis(_) => return bad("no second genesis line", "a `g` record".into()),
             _ if n == 0 => {
@@ -304,10 +310,11 @@ impl Verifier {
             Body::Participant(p) => {
                 if !EVENTS.contains(&p.event.as_str()) {
                     return bad(
-                        "an event of join, leave, deny, take, return, kill",
+                        "an event of join, leave, deny, take, return, kill, reclaim, lost, extend",
                         format!("event `{}`", p.event),
                     );
                 }
+                self.limit_s = extension::check(p, self.limit_s)?;
                 if let Some(m) = &p.mode
                     && !MODES.contains(&m.as_str())
                 {

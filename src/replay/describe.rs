@@ -7,8 +7,9 @@ use super::timing::format_time;
 use crate::log::record::{Body, Record};
 use crate::{review, safe};
 
-/// What an event record says, or None for records that are not events.
-pub fn event(user: &str, rec: &Record) -> Option<String> {
+/// What an event record says, or None for records that are not events; `user` and
+/// `started` are the genesis's.
+pub fn event(user: &str, started: &str, rec: &Record) -> Option<String> {
     let name = |by: &str| safe::text(review::who(by, user)).into_owned();
     Some(match &rec.body {
         Body::Marker { by, text } => format!("marker by {}: {}", name(by), safe::text(text)),
@@ -18,7 +19,16 @@ pub fn event(user: &str, rec: &Record) -> Option<String> {
         Body::Participant(p) if p.event == "attach" => {
             format!("{} attached again", name(&p.who))
         }
-        Body::Participant(p) => format!("{} {}", name(&p.who), safe::text(&p.event)),
+        Body::Participant(p) => match p.extension {
+            Some(x) => crate::clock::extended(
+                &name(&p.who),
+                started,
+                x.ttl_s,
+                x.by_s,
+                &crate::clock::local(),
+            ),
+            None => format!("{} {}", name(&p.who), safe::text(&p.event)),
+        },
         Body::Input { by, .. } => format!("Enter typed by {}", name(by)),
         Body::End(x) => format!(
             "the session ended ({}) at {}",
@@ -62,6 +72,8 @@ mod tests {
     use crate::log::record::{Data, Participant};
     use crate::log::writer::test_log;
 
+    const STARTED: &str = "2026-11-30T13:32:00Z";
+
     #[test]
     fn names_as_show_gives_them_and_controls_made_visible() {
         let dir = tempfile::tempdir().unwrap();
@@ -96,7 +108,7 @@ mod tests {
             text: "disk\x1b[2J full".into(),
         });
         assert_eq!(
-            event(user, &marker).unwrap(),
+            event(user, STARTED, &marker).unwrap(),
             format!("marker by {user}: disk<ESC>[2J full")
         );
         let join = rec(Body::Participant(Participant {
@@ -104,26 +116,42 @@ mod tests {
             who: "dave\u{202e}".into(),
             uid: Some(7),
             mode: None,
+            extension: None,
         }));
-        assert_eq!(event(user, &join).unwrap(), "dave<U+202E> join");
+        assert_eq!(event(user, STARTED, &join).unwrap(), "dave<U+202E> join");
+        let extend = rec(Body::Participant(Participant {
+            event: "extend".into(),
+            who: "ops".into(),
+            uid: Some(7),
+            mode: None,
+            extension: Some(crate::log::record::Extension {
+                ttl_s: 5400,
+                by_s: 1800,
+            }),
+        }));
+        let said = event(user, STARTED, &extend).unwrap();
+        let end = crate::clock::end_of(STARTED, std::time::Duration::from_secs(5400)).unwrap();
+        let at = crate::clock::hhmm(end, &crate::clock::local());
+        assert_eq!(said, format!("ops extended the session to {at} (+30m)"));
         let owner = |e: &str| {
             rec(Body::Participant(Participant {
                 event: e.into(),
                 who: "dave".into(),
                 uid: Some(7),
                 mode: None,
+                extension: None,
             }))
         };
         assert_eq!(
-            event(user, &owner("detach")).unwrap(),
+            event(user, STARTED, &owner("detach")).unwrap(),
             "dave's terminal went away (detached)"
         );
         assert_eq!(
-            event(user, &owner("attach")).unwrap(),
+            event(user, STARTED, &owner("attach")).unwrap(),
             "dave attached again"
         );
         assert_eq!(
-            event(user, &rec(Body::Output(Data::Text("x".into())))),
+            event(user, STARTED, &rec(Body::Output(Data::Text("x".into())))),
             None
         );
     }

@@ -242,6 +242,7 @@ mod tests {
                 who: "ops".into(),
                 uid: Some(1),
                 mode: Some("operate".into()),
+                extension: None,
             }),
         )
         .unwrap();

@@ -193,7 +193,9 @@ impl Replay {
                 self.ui.dirty = true;
             }
             Body::Marker { .. } | Body::Participant(_) | Body::End(_) => {
-                if let Some(m) = describe::event(&self.idx.genesis.user, &rec) {
+                if let Some(m) =
+                    describe::event(&self.idx.genesis.user, &self.idx.genesis.started, &rec)
+                {
                     self.say(m);
                 }
             }
@@ -372,7 +374,7 @@ impl Replay {
             .idx
             .record(m)
             .ok()
-            .and_then(|r| describe::event(&self.idx.genesis.user, &r))
+            .and_then(|r| describe::event(&self.idx.genesis.user, &self.idx.genesis.started, &r))
             .unwrap_or_default();
         self.say(format!("{at} {what}"));
     }

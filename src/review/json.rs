@@ -80,6 +80,9 @@ pub fn record_line(rec: &Record) -> String {
             if let Some(mode) = &p.mode {
                 f.push(("mode", mode.as_str().into()));
             }
+            if let Some(x) = p.extension {
+                f.extend([("ttl_s", x.ttl_s.into()), ("by_s", x.by_s.into())]);
+            }
         }
         Body::End(x) => f.extend([
             ("cause", x.cause.as_str().into()),
@@ -145,6 +148,7 @@ mod tests {
             who: "carol".into(),
             uid: None,
             mode: Some("operate".into()),
+            extension: None,
         });
         assert_eq!(
             line(p),

@@ -80,7 +80,16 @@ impl Timeline {
             Body::Marker { by, text } => {
                 format!("marker by {}: {}", visible(who(by, &user)), code(text))
             }
-            Body::Participant(p) => participant(p, &user),
+            Body::Participant(p) => match (p.extension, &self.genesis) {
+                (Some(x), Some(g)) => visible(&crate::clock::extended(
+                    &p.who,
+                    &g.started,
+                    x.ttl_s,
+                    x.by_s,
+                    &crate::clock::local(),
+                )),
+                _ => participant(p, &user),
+            },
             Body::End(x) => {
                 self.end = Some(x.clone());
                 format!("session ended: {}", how_it_ended(x))
@@ -274,12 +283,14 @@ mod tests {
             who: "bob".into(),
             uid: Some(2),
             mode: Some("watch".into()),
+            extension: None,
         };
         let take = Participant {
             event: "take".into(),
             who: "bob".into(),
             uid: None,
             mode: None,
+            extension: None,
         };
         for r in [
             rec(0, Body::Genesis(Box::new(g))),
@@ -379,6 +390,7 @@ mod tests {
             who: "bob".into(),
             uid: Some(5),
             mode: None,
+            extension: None,
         };
         assert_eq!(
             participant(&p("reclaim"), "alice"),
@@ -394,6 +406,7 @@ mod tests {
             who: "alice".into(),
             uid: Some(1001),
             mode: None,
+            extension: None,
         };
         assert!(participant(&p("detach"), "alice").starts_with("alice's terminal went away"));
         assert_eq!(

@@ -151,6 +151,7 @@ fn owner_event(event: &str) -> Body {
         who: super::login_name(),
         uid: Some(nix::unistd::getuid().as_raw()),
         mode: None,
+        extension: None,
     })
 }
 

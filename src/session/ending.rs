@@ -1,11 +1,17 @@
 //! How the hub ends a session, and the events that lead there: the time limit, signals to
 //! breakglass, and resizes (which also arrive as a signal).
+//!
+//! Time-limit notices go to the owner and every watcher and say the end as a clock time.
+//! The last one rings the bell and sets the title too, so a full-screen program cannot
+//! hide it; at the end, a program on the alternate screen gets a longer grace between its
+//! hangup and the kill ([`ttl::ALT_SCREEN_GRACE`]), time for vim to write its swap file.
 
 use std::time::Instant;
 
 use super::hub::Hub;
 use super::ttl::{self, Due};
 use super::{pty, term};
+use crate::clock;
 use crate::live::ToWatcher;
 use crate::log::record::Body;
 
@@ -45,10 +51,10 @@ impl Hub {
         self.ending = Some(why);
         if self.status.is_none() {
             pty::signal_session(&self.master, self.pid, libc::SIGHUP);
-            let grace = if why == Ending::Error {
-                ERROR_GRACE
-            } else {
-                ttl::KILL_GRACE
+            let grace = match why {
+                Ending::Error => ERROR_GRACE,
+                Ending::Ttl if term::on_alternate_screen() => ttl::ALT_SCREEN_GRACE,
+                _ => ttl::KILL_GRACE,
             };
             self.kill_at = Some(Instant::now() + grace);
         }
@@ -101,18 +107,34 @@ impl Hub {
     pub(super) fn on_ttl(&mut self) {
         let elapsed = self.start.elapsed();
         while let Some(due) = self.ttl.due(elapsed) {
+            let limit = clock::short(self.ttl.limit());
             let text = match due {
+                Due::Notice(left) if self.ttl.last_given() => format!(
+                    "time limit {limit}: this session ends at {}. Save your work now; for more time: breakglass extend {} DURATION",
+                    self.end_words(ttl::told(left)),
+                    self.session_id
+                ),
                 Due::Notice(left) => format!(
-                    "this session ends in {} (time limit {}); start a new one if you need longer",
-                    ttl::human(ttl::told(left)),
-                    humantime::format_duration(self.ttl_limit)
+                    "time limit {limit}: this session ends at {}; for more time: breakglass extend {} DURATION",
+                    self.end_words(ttl::told(left)),
+                    self.session_id
+                ),
+                Due::Expire if term::on_alternate_screen() => format!(
+                    "time limit of {limit} reached at {}: ending the session; the full-screen program is told to hang up and has {} to save before it is killed",
+                    clock::hhmm(jiff::Timestamp::now(), &clock::local()),
+                    clock::short(ttl::ALT_SCREEN_GRACE)
                 ),
                 Due::Expire => format!(
-                    "time limit of {} reached: ending the session",
-                    humantime::format_duration(self.ttl_limit)
+                    "time limit of {limit} reached at {}: ending the session",
+                    clock::hhmm(jiff::Timestamp::now(), &clock::local())
                 ),
             };
-            self.notice(&text);
+            self.announce(&text);
+            if let Due::Notice(left) = due
+                && self.ttl.last_given()
+            {
+                self.final_warning(left);
+            }
             let marker = Body::Marker {
                 by: "breakglass".into(),
                 text: text.clone(),
@@ -122,5 +144,18 @@ impl Hub {
                 self.end(Ending::Ttl);
             }
         }
+    }
+
+    /// The last notice before the end, impossible to miss inside a full-screen program:
+    /// the bell, and the title says it too (until an extension or a change of watchers
+    /// sets it back).
+    fn final_warning(&mut self, left: std::time::Duration) {
+        self.show(b"\x07");
+        let title = format!(
+            "{} \u{b7} ENDS AT {}: save your work",
+            self.audience.title,
+            self.end_words(ttl::told(left))
+        );
+        self.set_title(&title);
     }
 }

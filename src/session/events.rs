@@ -64,6 +64,8 @@ pub enum Event {
     Denied { peer: Peer, mode: String },
     /// A marker from `breakglass mark`.
     Mark { peer: Peer, text: String },
+    /// `breakglass extend`: move the time limit later; the answer goes back on `reply`.
+    Extend(Box<crate::session::extend::Request>),
     /// A watcher asks for something.
     Watcher(WatcherId, FromWatcher),
     /// A watcher is gone.

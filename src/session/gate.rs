@@ -90,6 +90,11 @@ pub fn wait_for_operator(
                 return Gate::Closed(Ending::Killed);
             }
             Some(Event::Signal(_)) => {}
+            Some(Event::Extend(req)) => {
+                let why =
+                    "the session waits for an operator to join; extend it once it has started";
+                let _ = req.reply.try_send(Err(why.into()));
+            }
             Some(other) => pending.push(other),
             None if start.elapsed() >= ttl => return Gate::Closed(Ending::Ttl),
             None => {}

@@ -11,6 +11,7 @@ use crossbeam_channel::Receiver;
 use super::bell::{self, Bell, Woke};
 pub use super::ending::Ending;
 use super::events::{DISPLAY_QUEUE, Event, Outlet, PTY_QUEUE};
+use super::extend::Rules;
 use super::sealing::Masking;
 use super::secret::SecretFilter;
 use super::term;
@@ -82,8 +83,10 @@ pub struct Hub {
     pub(super) masking: Masking,
     /// Input held back until a prompt may ask for it (session/typeahead.rs).
     pub(super) held: Option<Held>,
+    /// The time limit, the one place it is kept (`breakglass extend` moves it).
     pub(super) ttl: Ttl,
-    pub(super) ttl_limit: Duration,
+    /// What an extension is judged by (session/extend.rs).
+    pub(super) extend_rules: Rules,
     /// Stdin is a terminal (its end means the user is gone).
     pub interactive: bool,
     pub(super) size: (u16, u16),
@@ -120,6 +123,7 @@ pub struct HubParts {
     pub secrets: SecretFilter,
     pub masking: Masking,
     pub ttl_limit: Duration,
+    pub extend_rules: Rules,
     pub interactive: bool,
     pub size: (u16, u16),
     pub audience: Audience,
@@ -140,7 +144,7 @@ impl Hub {
             masking: p.masking,
             held: None,
             ttl: Ttl::new(p.ttl_limit),
-            ttl_limit: p.ttl_limit,
+            extend_rules: p.extend_rules,
             interactive: p.interactive,
             size: p.size,
             status: None,
@@ -208,7 +212,7 @@ impl Hub {
 
     /// Queue bytes for the owner's terminal. Output only arrives while there is room; a
     /// notice that finds the display stalled is dropped rather than waited for.
-    fn show(&mut self, bytes: &[u8]) {
+    pub(super) fn show(&mut self, bytes: &[u8]) {
         if self.show && self.display.send(bytes).is_err() {
             self.show = false;
             self.audience.owner.lost = true;
@@ -340,6 +344,7 @@ impl Hub {
             Event::Denied { peer, mode } => self.on_denied(peer, &mode),
             Event::Mark { peer, text } => self.on_mark(&peer.name, &text),
             Event::Watcher(id, msg) if self.audience.owner.is(id) => self.on_attached(msg),
+            Event::Extend(req) => self.on_extend(*req),
             Event::Watcher(id, msg) => self.on_watcher(id, msg),
             Event::Left(id) if self.audience.owner.is(id) => self.attached_left(),
             Event::Left(id) => self.on_left(id),

@@ -8,6 +8,7 @@ pub mod bell;
 pub mod detach;
 pub mod ending;
 pub mod events;
+pub mod extend;
 pub mod gate;
 pub mod hub;
 pub mod logfile;
@@ -60,6 +61,10 @@ pub struct Plan {
     pub reason: String,
     pub ticket: Option<String>,
     pub ttl: Duration,
+    /// The longest the time limit may become (config `max_ttl`), counted from the start.
+    pub max_ttl: Duration,
+    /// Only operators may extend the time limit (config `extend_requires_operator`).
+    pub extend_requires_operator: bool,
     /// None: record secrets too (`--record-secrets`).
     pub secret_prompt: Option<Regex>,
     /// The auditors' keys masked input is sealed to; None: dropped to its length.
@@ -241,6 +246,10 @@ pub fn run(mut plan: Plan) -> Result<Outcome> {
         secrets: SecretFilter::new(plan.secret_prompt.clone()),
         masking: sealing::Masking::new(plan.seal.clone()),
         ttl_limit: plan.ttl,
+        extend_rules: extend::Rules {
+            max: plan.max_ttl,
+            operator_only: plan.extend_requires_operator,
+        },
         interactive,
         size,
         audience,

@@ -44,6 +44,16 @@ fn identity(plan: &Plan, fire: Option<&crate::fireid::session::Fire>) -> String 
     String::new()
 }
 
+/// "1h (ends at 14:32)": the limit and its end on the clock, for the banner.
+fn time_limit(ttl: Duration) -> String {
+    let end = crate::clock::after(jiff::Timestamp::now(), ttl);
+    format!(
+        "{} (ends at {})",
+        crate::clock::short(ttl),
+        crate::clock::hhmm(end, &crate::clock::local())
+    )
+}
+
 pub fn banner(plan: &Plan, id: &str, fire: Option<&crate::fireid::session::Fire>) -> String {
     let ticket = plan
         .ticket
@@ -62,7 +72,7 @@ pub fn banner(plan: &Plan, id: &str, fire: Option<&crate::fireid::session::Fire>
         },
         who = identity(plan, fire),
         reason = safe::text(&plan.reason),
-        ttl = humantime::format_duration(plan.ttl),
+        ttl = time_limit(plan.ttl),
         op = if plan.require_operator {
             format!(
                 "  an operator must join (breakglass watch {id} --operate) before your input is sent; keys typed while none is there are dropped\n"

@@ -38,6 +38,16 @@ pub fn shown(bytes: &[u8]) {
         .feed(bytes);
 }
 
+/// Whether the output shown so far left the owner's terminal on the alternate screen
+/// (a full-screen program such as vim or top is running).
+pub fn on_alternate_screen() -> bool {
+    SHOWN
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .is_some_and(Modes::alternate)
+}
+
 /// Default size when no terminal tells one (and the clamp for a reported 0x0).
 pub const DEFAULT_SIZE: (u16, u16) = (80, 24);
 

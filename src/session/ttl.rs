@@ -1,4 +1,5 @@
-//! The session's time limit: notices before the end, then the end itself. Pure timing.
+//! The session's time limit: notices before the end, then the end itself, and a limit
+//! moved later by `breakglass extend`. Pure timing.
 
 use std::time::Duration;
 
@@ -7,6 +8,11 @@ pub const NOTICES: [Duration; 2] = [Duration::from_secs(5 * 60), Duration::from_
 
 /// After the hangup at the end, a child that is still alive this long later is killed.
 pub const KILL_GRACE: Duration = Duration::from_secs(5);
+
+/// The grace instead of [`KILL_GRACE`] when the session's screen is on the alternate
+/// screen: a full-screen program such as vim, told to hang up, writes its swap file before
+/// it goes, which on a loaded machine or a slow disk can take more than a few seconds.
+pub const ALT_SCREEN_GRACE: Duration = Duration::from_secs(10);
 
 /// What is due now.
 #[derive(Debug, PartialEq, Eq)]
@@ -25,15 +31,40 @@ pub struct Ttl {
     expired: bool,
 }
 
+/// The first notice still to give when `left` is left: notices that would already be
+/// due (the session starts, or is extended, with less than their time left) are skipped.
+fn first_notice(left: Duration) -> usize {
+    NOTICES.iter().take_while(|n| **n >= left).count()
+}
+
 impl Ttl {
     pub fn new(limit: Duration) -> Self {
-        // Notices that would come before the session even starts are skipped.
-        let next_notice = NOTICES.iter().take_while(|n| **n >= limit).count();
         Ttl {
             limit,
-            next_notice,
+            next_notice: first_notice(limit),
             expired: false,
         }
+    }
+
+    /// The time limit, counted from the start.
+    pub fn limit(&self) -> Duration {
+        self.limit
+    }
+
+    /// Move the end to `limit` (from the start) at `elapsed`: notices already given are
+    /// due again before the new end. Nothing changes once expired (the session is ending).
+    pub fn extend(&mut self, limit: Duration, elapsed: Duration) -> bool {
+        if self.expired || limit <= elapsed {
+            return false;
+        }
+        self.limit = limit;
+        self.next_notice = first_notice(limit - elapsed);
+        true
+    }
+
+    /// Whether the notice just given was the last one before the end.
+    pub fn last_given(&self) -> bool {
+        !self.expired && self.next_notice >= NOTICES.len()
     }
 
     /// What is due at `elapsed` (call until it returns None).
@@ -74,25 +105,12 @@ impl Ttl {
 pub const NOTICE_SLACK: Duration = Duration::from_secs(5);
 
 /// The time left a notice says: its own (5 minutes, 1 minute) when it is given within
-/// [`NOTICE_SLACK`] of it, else the truth (rounded by [`human`]).
+/// [`NOTICE_SLACK`] of it, else the truth (rounded by [`crate::clock::left`]).
 pub fn told(left: Duration) -> Duration {
     NOTICES
         .into_iter()
         .find(|n| left <= *n && *n - left <= NOTICE_SLACK)
         .unwrap_or(left)
-}
-
-/// A duration for people, to the nearest second, past a minute to the nearest minute:
-/// `5 minutes`, `1 minute` (also for 59.99 s left), `30 seconds`.
-pub fn human(d: Duration) -> String {
-    let s = (d.as_millis() as u64 + 500) / 1000;
-    match s {
-        0..=59 => format!("{s} second{}", if s == 1 { "" } else { "s" }),
-        _ => {
-            let m = (s + 30) / 60;
-            format!("{m} minute{}", if m == 1 { "" } else { "s" })
-        }
-    }
 }
 
 #[cfg(test)]
@@ -137,21 +155,50 @@ mod tests {
     }
 
     #[test]
+    fn an_extension_re_arms_the_notices_given() {
+        let mut t = Ttl::new(30 * MIN);
+        assert_eq!(t.due(25 * MIN), Some(Due::Notice(5 * MIN)));
+        assert!(!t.last_given());
+        assert_eq!(t.due(29 * MIN), Some(Due::Notice(MIN)));
+        assert!(t.last_given());
+        // 29 minutes in, 30 more: both notices come again before the new end.
+        assert!(t.extend(60 * MIN, 29 * MIN));
+        assert_eq!(t.limit(), 60 * MIN);
+        assert_eq!(t.due(29 * MIN), None);
+        assert_eq!(t.until_next(29 * MIN), Some(26 * MIN));
+        assert_eq!(t.due(55 * MIN), Some(Due::Notice(5 * MIN)));
+        assert_eq!(t.due(59 * MIN), Some(Due::Notice(MIN)));
+        assert_eq!(t.due(59 * MIN + MIN / 2), None);
+        assert_eq!(t.due(60 * MIN), Some(Due::Expire));
+    }
+
+    #[test]
+    fn an_extension_to_less_than_a_notice_skips_it() {
+        let mut t = Ttl::new(30 * MIN);
+        assert_eq!(t.due(29 * MIN), Some(Due::Notice(MIN)));
+        // Three minutes left after it: the five-minute notice cannot apply, the last does.
+        assert!(t.extend(32 * MIN, 29 * MIN));
+        assert_eq!(t.until_next(29 * MIN), Some(2 * MIN));
+        assert_eq!(t.due(31 * MIN), Some(Due::Notice(MIN)));
+        assert_eq!(t.due(32 * MIN), Some(Due::Expire));
+    }
+
+    #[test]
+    fn an_expired_limit_is_not_extended() {
+        let mut t = Ttl::new(2 * MIN);
+        assert_eq!(t.due(2 * MIN), Some(Due::Expire));
+        assert!(!t.extend(10 * MIN, 2 * MIN));
+        assert_eq!(t.limit(), 2 * MIN);
+        assert_eq!(t.due(3 * MIN), None);
+        let mut u = Ttl::new(2 * MIN);
+        assert!(!u.extend(MIN, 90 * MIN / 60), "a new end already past");
+    }
+
+    #[test]
     fn a_notice_a_little_late_says_its_own_time() {
         assert_eq!(told(MIN - Duration::from_millis(1600)), MIN);
         assert_eq!(told(5 * MIN - Duration::from_secs(4)), 5 * MIN);
         assert_eq!(told(Duration::from_secs(30)), Duration::from_secs(30));
-        assert_eq!(human(told(MIN - Duration::from_secs(3))), "1 minute");
-    }
-
-    #[test]
-    fn human_durations() {
-        assert_eq!(human(5 * MIN), "5 minutes");
-        assert_eq!(human(MIN), "1 minute");
-        assert_eq!(human(Duration::from_secs(30)), "30 seconds");
-        // What a timer that wakes a little early or late leaves: the notice it stands for.
-        assert_eq!(human(MIN - Duration::from_millis(10)), "1 minute");
-        assert_eq!(human(5 * MIN - Duration::from_millis(300)), "5 minutes");
-        assert_eq!(human(Duration::from_millis(29_600)), "30 seconds");
+        assert_eq!(crate::clock::left(told(MIN - Duration::from_secs(3))), "1m");
     }
 }

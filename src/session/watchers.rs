@@ -160,6 +160,7 @@ fn participant(event: &str, peer: &Peer, mode: Option<Access>) -> Body {
         who: peer.name.clone(),
         uid: Some(peer.uid),
         mode: mode.map(|m| m.as_str().to_string()),
+        extension: None,
     })
 }
 
@@ -224,10 +225,10 @@ impl Hub {
     }
 
     pub fn on_denied(&mut self, peer: Peer, mode: &str) {
-        // An attach asks for no watcher's mode: its refusal carries none.
+        // What was asked for, when it is a way of watching (`attach` and `extend` are not).
         let access = match mode {
             "operate" => Some(Access::Operate),
-            "attach" => None,
+            "attach" | "extend" => None,
             _ => Some(Access::Watch),
         };
         self.record_now(participant("deny", &peer, access));

@@ -173,6 +173,7 @@ impl Hub {
             who: w.peer.name.clone(),
             uid: Some(w.peer.uid),
             mode: None,
+            extension: None,
         });
         if !self.record_now(body) {
             return;

@@ -155,6 +155,7 @@ pub fn hostile_store(dir: &Path) -> PathBuf {
             who: hostile("who"),
             uid: Some(1),
             mode: Some("watch".into()),
+            extension: None,
         }),
     )
     .unwrap();

@@ -386,6 +386,7 @@ pub fn live_client(
         mode: mode.into(),
         save: false,
         text: None,
+        by_s: None,
     };
     // Every read on it fails after the deadline rather than blocking for ever.
     s.set_read_timeout(Some(DEADLINE)).unwrap();
