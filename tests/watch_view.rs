@@ -105,6 +105,12 @@ fn wait_until(what: &str, ok: impl FnMut() -> bool) {
     assert!(wait_for(ok), "timed out waiting for {what}");
 }
 
+/// Wait until the session's shell prompts again (the program before it has ended).
+fn back_at_the_prompt(room: &Room) {
+    let log = room.log();
+    wait_until("the prompt", || output_bytes(&log).ends_with(b"$ "));
+}
+
 /// The session's size (cols, rows) as the log says.
 fn session_size(log: &Path) -> (usize, usize) {
     let mut size = (0, 0);
@@ -286,6 +292,7 @@ fn watchers_of_every_size_see_the_logs_screen_during_vim() {
 
     t.keys_to("main", &["-l", ":q"]);
     t.send("");
+    back_at_the_prompt(&room);
     t.send("exit");
     t.wait_in("main", "verify: breakglass verify");
 }
@@ -304,6 +311,7 @@ fn a_watcher_one_row_taller_sees_the_logs_screen_during_top() {
     wait_until("top", || log_screen(&log).iter().any(|l| l.contains("PID")));
     notices_over_the_screen(&env, &room, tag);
     t.keys_to("main", &["q"]);
+    back_at_the_prompt(&room);
     t.send("exit");
     t.wait_in("main", "verify: breakglass verify");
 }

@@ -39,7 +39,9 @@ pub fn picture(term: &Terminal, vp: &Viewport, size: (usize, usize), status: &st
     let lines: Vec<_> = term.screen().visible_lines().collect();
     let mut out = Vec::with_capacity(rows);
     for r in 0..area {
-        let mut s = String::from("\x1b[0m");
+        // Cleared first: with auto-wrap off, a clear after a full row would take its last
+        // column with it.
+        let mut s = String::from("\x1b[0m\x1b[K");
         if let Some(line) = (r < vp.rows).then(|| lines.get(vp.top + r)).flatten() {
             view::row(&mut s, line.cells(), vp.left, vp.cols);
             s.push_str("\x1b[0m");
@@ -54,7 +56,6 @@ pub fn picture(term: &Terminal, vp: &Viewport, size: (usize, usize), status: &st
             }
             s.push_str("\x1b[0m");
         }
-        s.push_str("\x1b[K");
         out.push(s);
     }
     if rows > 0 {
@@ -158,6 +159,15 @@ mod tests {
             shown(&bytes, 10, 5),
             ["row0", "row1", "row2", "row3 end!", "st"]
         );
+    }
+
+    #[test]
+    fn a_row_as_wide_as_the_terminal_keeps_its_last_column() {
+        let mut t = Terminal::new(10, 2).unwrap();
+        t.feed("0123456789\r\nx");
+        let p = picture(&t, &place(&t, (10, 3)), (10, 3), "st");
+        let bytes = diff(&Picture::default(), &p).unwrap();
+        assert_eq!(shown(&bytes, 10, 3)[0], "0123456789");
     }
 
     #[test]
