@@ -97,7 +97,7 @@ impl Status {
 
     /// The row's text, `width` columns at most: the overlay, else the prompt, else the
     /// fresh notices (newest first), else the state; the cut indicator `cut` at the right
-    /// end of the last two. `help` is the help text, paged at its commas.
+    /// end of the state, and of the notices when the newest still fits whole with it. `help` is the help text, paged at its commas.
     pub fn row(
         &self,
         facts: &Facts,
@@ -135,12 +135,14 @@ impl Status {
                     .fresh(now)
                     .map(|n| format!("{} {}", n.clock, n.text))
                     .collect();
-                let left = if fresh.is_empty() {
-                    state(facts)
-                } else {
-                    fresh.join(SEP)
-                };
-                with_right(&left, cut, width)
+                match (fresh.first(), cut) {
+                    (None, _) => with_right(&state(facts), cut, width),
+                    // A notice is read whole: the cut indicator only where it still fits.
+                    (Some(newest), Some(c)) if newest.width() + SEP.width() + c.width() > width => {
+                        fit(&fresh.join(SEP), width)
+                    }
+                    (Some(_), _) => with_right(&fresh.join(SEP), cut, width),
+                }
             }
         }
     }
@@ -272,6 +274,12 @@ mod tests {
             Some(NOTICE_FOR - Duration::from_secs(2))
         );
         assert_eq!(s.next_change(later), None);
+        s.notice(&"long ".repeat(10), "10:00:03", later);
+        let row = s.row(&facts(), None, "", Some("view rows 1-5/9"), 60, later);
+        assert!(
+            row.starts_with("10:00:03 long long") && !row.contains("view"),
+            "{row}"
+        );
         s.notice("a \x1b]0;title\x07 b", "10:00:03", later);
         assert!(!s.row(&facts(), None, "", None, 80, later).contains('\x1b'));
     }
