@@ -152,15 +152,57 @@ fn wait_whole_screen(room: &Room, pane: &str) {
     );
 }
 
-/// The cut indicator on a status row: rows from-to/of, cols from-to/of (1-based).
-fn cut_of(status: &str) -> Option<[usize; 6]> {
+/// What the cut indicator on a status row says, 1-based and inclusive: rows from, to,
+/// of; cols from, to, of (all of them where only rows are cut).
+fn cut_of(status: &str, cols: usize) -> Option<[usize; 6]> {
     let at = status.find("view rows ")?;
     let nums: Vec<usize> = status[at..]
         .split(|c: char| !c.is_ascii_digit())
         .filter(|s| !s.is_empty())
         .filter_map(|s| s.parse().ok())
         .collect();
-    nums.get(..6)?.try_into().ok()
+    match nums.len() {
+        3 if !status[at..].contains("cols") => Some([nums[0], nums[1], nums[2], 1, cols, cols]),
+        n if n >= 6 => nums[..6].try_into().ok(),
+        _ => None,
+    }
+}
+
+/// Wait until `pane` (`cols` x `rows`, smaller than the session) shows the part of the
+/// log's screen its cut indicator names, `size` of it, from column `min_left` or more.
+fn wait_view(room: &Room, pane: &str, (cols, rows): (usize, usize), min_left: usize) {
+    let log = room.log();
+    let mut last = String::new();
+    let ok = wait_for(|| {
+        let (total_cols, total_rows) = session_size(&log);
+        let got = room.rows(pane);
+        let Some([top, bottom, total, left, right, all]) =
+            got.get(rows - 1).and_then(|s| cut_of(s, total_cols))
+        else {
+            last = format!("no cut indicator: {got:#?}");
+            return false;
+        };
+        let want: Vec<String> = log_screen(&log)
+            .iter()
+            .skip(top - 1)
+            .take(bottom + 1 - top)
+            .map(|l| {
+                let l: String = l.chars().chain(std::iter::repeat(' ')).take(all).collect();
+                l.chars()
+                    .skip(left - 1)
+                    .take(right + 1 - left)
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string()
+            })
+            .collect();
+        last = format!("{got:#?}\nwant\n{want:#?}");
+        (bottom + 1 - top, right + 1 - left) == (rows - 1, cols.min(total_cols))
+            && (total_cols, total_rows) == (all, total)
+            && left >= min_left
+            && got[..rows - 1] == want[..]
+    });
+    assert!(ok, "{pane}'s view:\n{last}");
 }
 
 /// Join, take and return, a marker: after each, the operator's pane (one row taller
@@ -242,39 +284,11 @@ fn watchers_of_every_size_see_the_logs_screen_during_vim() {
         log_screen(&log).iter().any(|l| l.starts_with("150 "))
     });
     room.watch(&env, "small", &format!("bgv-small{tag}"), 60, 15);
-    let mut last = String::new();
-    let ok = wait_for(|| {
-        let rows = room.rows("small");
-        let Some([top, bottom, total, left, right, cols]) = rows.get(14).and_then(|s| cut_of(s))
-        else {
-            last = format!("no cut indicator: {rows:#?}");
-            return false;
-        };
-        let want: Vec<String> = log_screen(&log)
-            .iter()
-            .skip(top - 1)
-            .take(bottom + 1 - top)
-            .map(|l| {
-                let l: String = l.chars().chain(std::iter::repeat(' ')).take(cols).collect();
-                l.chars()
-                    .skip(left - 1)
-                    .take(right + 1 - left)
-                    .collect::<String>()
-                    .trim_end()
-                    .to_string()
-            })
-            .collect();
-        let same = (bottom + 1 - top, right + 1 - left) == (14, 60)
-            && session_size(&log) == (cols, total)
-            && left > 1
-            && rows[..14] == want[..];
-        last = format!("{rows:#?}\nwant\n{want:#?}");
-        same
-    });
-    assert!(ok, "the small watcher's view:\n{last}");
+    wait_view(&room, "small", (60, 15), 2);
 
     // A big watcher sees the whole session and its edge.
     room.watch(&env, "big", &format!("bgv-big{tag}"), 140, 40);
+    let mut last = String::new();
     let ok = wait_for(|| {
         let (cols, rows) = session_size(&log);
         let want = log_screen(&log);
@@ -298,18 +312,29 @@ fn watchers_of_every_size_see_the_logs_screen_during_vim() {
 }
 
 #[test]
-fn a_watcher_one_row_taller_sees_the_logs_screen_during_top() {
+fn watchers_one_row_taller_and_of_the_sessions_size_see_the_logs_screen_during_top() {
     if !as_root() {
         return;
     }
     let env = Env::new();
     let tag = "t";
-    let room = Room::new(&env, tag, &[]);
+    let room = Room::new(&env, tag, &["same"]);
     let t = &room.t;
     t.send("top -d 5");
     let log = room.log();
     wait_until("top", || log_screen(&log).iter().any(|l| l.contains("PID")));
     notices_over_the_screen(&env, &room, tag);
+    // Exactly the session's size: the view follows the cursor over all rows but one, and
+    // says so.
+    let (cols, rows) = session_size(&log);
+    room.watch(
+        &env,
+        "same",
+        &format!("bgv-same{tag}"),
+        cols as u16,
+        rows as u16,
+    );
+    wait_view(&room, "same", (cols, rows), 1);
     t.keys_to("main", &["q"]);
     back_at_the_prompt(&room);
     t.send("exit");
