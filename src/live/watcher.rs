@@ -130,10 +130,15 @@ impl Ui {
 
     /// The watcher's terminal changed size: everything is drawn again.
     pub fn resized(&mut self) {
-        self.mine = term::user_size();
+        let was = std::mem::replace(&mut self.mine, term::user_size());
         self.drawn = Picture::default();
         self.write(b"\x1b[0m\x1b[2J");
         self.dirty = true;
+        if was != self.mine
+            && let Some(n) = words::size_note(self.mine, self.session, false)
+        {
+            self.say(&n);
+        }
     }
 
     pub fn frame(&mut self, f: &Frame) {
