@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""Output throughput of `breakglass shell` with watchers attached: none, eight that keep
-up, and one that is stopped (SIGSTOP) and never reads; next to script(1), in the same
-rounds; on the 100 MiB text, then 0 and 8 watchers and script on the 8 MiB of random
+"""Output throughput of `breakglass shell` with watchers attached: none, one, eight that
+keep up, and one that is stopped (SIGSTOP) and never reads; next to script(1), in the same
+rounds; and the watchers' own CPU per MiB of the session's output (each draws the session
+from its own terminal emulator); on the 100 MiB text, then 0 and 8 watchers and script on the 8 MiB of random
 bytes. Then `breakglass verify` throughput on the log of one of the text sessions.
 
 Every variant runs `sh -c 'while [ ! -e GO ]; do sleep 0.01; done; cat FILE'` (an input of
 throughput.py) on a PTY that a minimal runner drains. The harness waits
 until the inner shell is waiting for GO and, for breakglass, until the log has one `join`
 record per watcher; then it creates GO. Time runs from GO to the exit of the whole tree.
-Each watcher (`breakglass watch`) has a PTY of its own, whose master a `wc -c` of the
-harness drains, except for the stopped one's. The four variants alternate, the order rotating each round.
+Each watcher (`breakglass watch`) has a PTY of its own, one row taller than the session's
+(its status row), whose master a `wc -c` of the harness drains, except for the stopped
+one's. The four variants alternate, the order rotating each round.
 
 Python 3.11 standard library only. Usually started by bench/run.sh.
 """
@@ -27,7 +29,7 @@ import sys
 import tempfile
 import time
 
-from common import (MIB, bench_env, end_facts, facts_lines, finish_drain, finish_on_pty,
+from common import (MIB, ROWS, bench_env, end_facts, facts_lines, finish_drain, finish_on_pty,
                     fmt_table, fresh_workdir, last_record, log, log_facts, machine_facts,
                     mmm, need, parse_args, proc_table, reap, save_report, session_logs,
                     spawn_on_pty, start_drain, start_on_pty, verdict, verify_log, wait_for)
@@ -39,9 +41,9 @@ TARGET_VERIFY_MBPS = 500.0  # breakglass verify, MB (10^6 bytes) of log per seco
 N_WATCHERS = 8
 SETTLE_S = 0.05  # after everything is ready, before GO: let start-up output drain
 
-VARIANTS = ("bg-0", "bg-8", "bg-stopped", "script")
-RANDOM_VARIANTS = ("bg-0", "bg-8", "script")
-WATCHERS = {"bg-0": 0, "bg-8": N_WATCHERS, "bg-stopped": 1, "script": 0}
+VARIANTS = ("bg-0", "bg-1", "bg-8", "bg-stopped", "script")
+RANDOM_VARIANTS = ("bg-0", "bg-1", "bg-8", "script")
+WATCHERS = {"bg-0": 0, "bg-1": 1, "bg-8": N_WATCHERS, "bg-stopped": 1, "script": 0}
 
 
 def end_record_at(logfile: str, last: dict) -> float:
@@ -102,7 +104,7 @@ class Bench:
                 wait_for(lambda: os.path.exists(sock), 30, "the live socket")
                 for _ in range(n):
                     pid, master = spawn_on_pty([self.bin, "watch", "--dir", tmp, sid],
-                                               self.env)
+                                               self.env, rows=ROWS + 1)
                     watchers.append((pid, master))
                     if variant != "bg-stopped":
                         drains.append(start_drain(master))
@@ -140,6 +142,7 @@ class Bench:
         for _, m in watchers:
             os.close(m)
         r["watcher_cpu"] = wcpu
+        r["out_size"] = self.inp["out_size"]
         r["drain_cpu"] = sum(c for _, c in drained)
         r["watcher_exit"] = wexit
         r["watcher_bytes"] = [b for b, _ in drained]
@@ -207,6 +210,11 @@ class Bench:
         return {"log_size": size, "runs": runs}
 
 
+def per_mib(r: dict) -> float:
+    """One watcher's CPU (ms) per MiB of the session's output, in run `r`."""
+    return r["watcher_cpu"] * 1000 / r["watchers"] / (r["out_size"] / MIB)
+
+
 def report(inp: dict, results: list[dict], vb: dict, facts: dict, runs: int,
            variants: tuple[str, ...], first: bool) -> tuple[str, list[dict]]:
     out = ["## Machine\n", *facts_lines(facts)] if first else []
@@ -244,6 +252,7 @@ def report(inp: dict, results: list[dict], vb: dict, facts: dict, runs: int,
             if v != "script" else "-",
             f"{statistics.median(r['cpu'] for r in rs):.2f}",
             f"{statistics.median(r['watcher_cpu'] for r in rs):.2f}" if WATCHERS[v] else "-",
+            f"{statistics.median(per_mib(r) for r in rs):.1f}" if wb else "-",
             f"{statistics.median(r['drain_cpu'] for r in rs):.2f}" if wb else "-",
             f"{min(wb) / MIB:.1f}-{max(wb) / MIB:.1f}" if wb else "-",
         ])
@@ -251,14 +260,18 @@ def report(inp: dict, results: list[dict], vb: dict, facts: dict, runs: int,
         "variant", "wall med s", "min", "max", "MiB/s med", "min", "max",
         "x 0-watcher", "per round", "x script", "per round", "GO to end record med s",
         "end record to exit med s",
-        "CPU med s", "watchers CPU s", "drain CPU s", "MiB each watcher read"]))
+        "CPU med s", "watchers CPU s", "CPU ms per watcher per output MiB", "drain CPU s",
+        "MiB each watcher read"]))
     out.append(
         "\nWall is from creating GO to the exit of the whole tree. \"x 0-watcher\" and "
         "\"x script\" are throughput ratios (the other's median wall over this one's); "
         "\"per round\" is the range of the same ratio within each round. CPU is user+sys of "
         "the session's process tree (wait4): breakglass (or script), sh and cat; the "
         "watchers' CPU is theirs, summed; drain CPU is that of the `wc -c` processes that "
-        "read the watchers' PTYs (one each). \"GO to end record\" is when breakglass wrote its end record "
+        "read the watchers' PTYs (one each); \"CPU ms per watcher per output MiB\" is the "
+        "watchers' CPU over their number and the MiB of output (each plays what it is sent "
+        "into its own emulator and redraws the rows that changed, at most 60 times a "
+        "second). \"GO to end record\" is when breakglass wrote its end record "
         "(all output recorded and shown), from the log; the rest of the wall time is "
         "breakglass finishing (ledger, watchers, summary) and exiting. A watcher that falls "
         "behind is sent a fresh screen instead of the output it missed, so it may read "

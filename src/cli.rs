@@ -136,8 +136,13 @@ signature, one by another key, or a missing one where a key is known is TAMPERED
 
 const WATCH_HELP: &str = "\
 Keys while watching: Ctrl-] then t take the keyboard, r return it, d detach, k end the
-session (y to confirm), m add a marker (text, then Enter), ? help. Ctrl-] twice sends one
-Ctrl-] when you hold the keyboard. Your keys reach the session only while you hold it.
+session (y to confirm), m add a marker (text, then Enter), ? help, h past notices (h again
+for older). Ctrl-] twice sends one Ctrl-] when you hold the keyboard. Your keys reach the
+session only while you hold it.
+
+The session is drawn from an emulator of its own size; the bottom row is the status row
+(state, notices, what of the session is on view), so a terminal one row taller than the
+session shows all of it; a smaller one follows the cursor.
 
 Who may: the session's owner, root, and the users or @groups in `watchers` may watch;
 root and `operators` may also take the keyboard and end the session. Every join, leave,

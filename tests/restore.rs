@@ -16,6 +16,11 @@ const MODES_ON: &str = "printf '\\033[?1049h\\033[?1000h\\033[?1002h\\033[?1003h
 /// The modes tmux shows for a pane running [`MODES_ON`].
 const MODES_SEEN: &str = "1 mouse:1001 cursor:0 keypad:11 region:2-9 insert:1 wrap:0";
 
+/// The modes of the watcher's pane (120x36) meanwhile: the session's modes stay in the
+/// watcher's emulator; its terminal is on the alternate screen with wrap off, the cursor
+/// hidden as the session's is.
+const WATCHING: &str = "1 mouse:0000 cursor:0 keypad:00 region:0-35 insert:0 wrap:0";
+
 #[derive(PartialEq)]
 enum Ending {
     Kill,
@@ -86,7 +91,7 @@ fn restored_after(ending: Ending, tag: &str) {
     t.wait_in("main", "is now watching");
     t.send(&format!("sh {}", script.display()));
     wait_modes(&t, "main", MODES_SEEN);
-    wait_modes(&t, "wat", MODES_SEEN);
+    wait_modes(&t, "wat", WATCHING);
 
     match ending {
         Ending::Kill => t.keys_to("wat", &["C-]", "k", "y"]),

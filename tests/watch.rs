@@ -280,7 +280,10 @@ fn a_watcher_of_a_flood_is_sent_screens_not_every_byte_and_sees_the_owners_scree
         "the watcher got {seen} of {total} bytes in {secs:.1} s"
     );
     // ...and its screen ends exactly as the owner's: the last numbers, in order.
-    let shown = rows_after(watcher.screen().as_bytes(), 100, 30);
+    // As drawn before the watch ended and left the alternate screen.
+    let out = watcher.screen();
+    let drawn = out.rfind("\x1b[?1049l").map_or(&out[..], |i| &out[..i]);
+    let shown = rows_after(drawn.as_bytes(), 100, 30);
     let last = shown
         .iter()
         .position(|r| r.trim() == number(LINES))
@@ -304,7 +307,8 @@ fn a_watcher_of_binary_output_waits_for_a_pause_and_then_sees_the_screen() {
     );
     let mut owner = env.spawn(&["shell", "-r", "binary", "--", "sh", "-c", &script]);
     let id = live_session_id(&env);
-    let mut watcher = Pty::spawn(env.cmd().args(["watch", &id]), 100, 30);
+    // One row more than the session: all of it shows above the status row.
+    let mut watcher = Pty::spawn(env.cmd().args(["watch", &id]), 100, 31);
     wait_record(
         &env.log(),
         "join",
@@ -321,7 +325,11 @@ fn a_watcher_of_binary_output_waits_for_a_pause_and_then_sees_the_screen() {
         "no notice: {}",
         &seen[seen.len().saturating_sub(2000)..]
     );
-    assert!(seen.contains("afterwards"), "the screen did not catch up");
+    assert!(
+        seen.contains("afterwards"),
+        "the screen did not catch up: {:?}",
+        &seen[seen.len().saturating_sub(3000)..]
+    );
     assert!(
         seen.len() < 3_000_000,
         "the watcher got {} bytes of a 6 MB flood",

@@ -14,8 +14,9 @@ use crate::cli::WatchArgs;
 use crate::config::Config;
 use crate::error::Failure;
 use crate::live::client::{self, Answer};
-use crate::live::keys::{self, Action, Keys};
-use crate::live::protocol::{self, Ended, Frame, State, kind};
+use crate::live::keys;
+use crate::live::protocol::{self, Ended, Frame, kind};
+use crate::live::watcher::{Ui, Who};
 use crate::live::words;
 use crate::log::chain::{Hash, line_hash, to_hex};
 use crate::review::visible;
@@ -196,23 +197,28 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
     let _guard = if interactive {
         Some(term::RawMode::enter(&title)?)
     } else {
-        None
+        Some(term::RawMode::title_only(&title))
     };
-    let mut ui = Ui {
-        out: std::io::stdout(),
-        sock: stream,
-        keys: Keys::new(escape),
-        escape,
+    let who = Who {
+        session: id.clone(),
         user: w.user.clone(),
+        host: w.host.clone(),
         me,
         operator,
-        state: w.state.clone(),
-        size: (w.cols, w.rows),
-        told_readonly: false,
+        escape,
     };
-    ui.check_size();
+    let mut ui = Ui::new(stream, who, w.state.clone(), (w.cols, w.rows));
+    ui.enter();
     let mut ended: Option<Ended> = None;
-    for msg in rx {
+    loop {
+        let msg = match rx.recv_timeout(ui.wait()) {
+            Ok(m) => m,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                ui.tick();
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         match msg {
             Msg::Frame(f) => match f.kind {
                 kind::LOG => {
@@ -239,10 +245,12 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
                     break;
                 }
             }
-            Msg::Signal(libc::SIGWINCH) => ui.check_size(),
+            Msg::Signal(libc::SIGWINCH) => ui.resized(),
             Msg::Signal(_) => break,
         }
+        ui.tick();
     }
+    ui.draw();
     drop(_guard);
     match &ended {
         Some(e) => eprintln!(
@@ -264,128 +272,6 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
         );
     }
     Ok(0)
-}
-
-struct Ui {
-    out: std::io::Stdout,
-    sock: UnixStream,
-    keys: Keys,
-    escape: u8,
-    /// The session's user, named for the protocol's "owner".
-    user: String,
-    me: String,
-    operator: bool,
-    state: State,
-    size: (u16, u16),
-    told_readonly: bool,
-}
-
-impl Ui {
-    fn write(&mut self, b: &[u8]) {
-        term::shown(b);
-        let mut o = self.out.lock();
-        let _ = o.write_all(b);
-        let _ = o.flush();
-    }
-
-    fn say(&mut self, text: &str) {
-        self.write(format!("\r\n\x1b[1;7m breakglass \x1b[0m {text}\r\n").as_bytes());
-    }
-
-    fn send(&mut self, k: u8, payload: &[u8]) {
-        if protocol::write_frame(&mut self.sock, k, payload).is_err() {
-            self.say("the session is gone");
-        }
-    }
-
-    fn driving(&self) -> bool {
-        self.state.wheel == self.me
-    }
-
-    fn check_size(&mut self) {
-        let (c, r) = term::user_size();
-        if c < self.size.0 || r < self.size.1 {
-            let (sc, sr) = self.size;
-            self.say(&format!(
-                "your terminal is {c}x{r}, the session is {sc}x{sr}: enlarge yours to see all of it"
-            ));
-        }
-    }
-
-    fn frame(&mut self, f: &Frame) {
-        match f.kind {
-            kind::SCREEN => {
-                self.write(b"\x1b[0m\x1b[H\x1b[2J");
-                self.write(&f.payload);
-            }
-            kind::OUTPUT => self.write(&f.payload),
-            kind::RESIZE if f.payload.len() == 4 => {
-                self.size = (
-                    u16::from_be_bytes([f.payload[0], f.payload[1]]),
-                    u16::from_be_bytes([f.payload[2], f.payload[3]]),
-                );
-                self.check_size();
-            }
-            kind::NOTICE => {
-                let t = safe::bytes(&f.payload);
-                self.say(&t);
-            }
-            kind::STATE => {
-                if let Ok(s) = f.parse::<State>() {
-                    let was_mine = self.driving();
-                    self.state = s;
-                    if was_mine != self.driving() {
-                        let holder = crate::review::who(&self.state.wheel, &self.user).to_string();
-                        self.say(&words::wheel_changed(self.escape, !was_mine, &holder));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Handle typed keys; true to detach.
-    fn keys_typed(&mut self, bytes: &[u8]) -> bool {
-        for action in self.keys.feed(bytes) {
-            match action {
-                Action::Send(b) if self.driving() => self.send(kind::INPUT, &b),
-                Action::Send(_) => {
-                    if !self.told_readonly {
-                        self.told_readonly = true;
-                        let holder = crate::review::who(&self.state.wheel, &self.user);
-                        let text = words::not_sent(self.escape, self.operator, &safe::text(holder));
-                        self.say(&text);
-                    }
-                }
-                Action::Take if !self.operator => {
-                    self.say("only root and the operators may take the keyboard")
-                }
-                Action::Take => self.send(kind::TAKE, b""),
-                Action::Return => self.send(kind::RETURN, b""),
-                Action::Kill => self.send(kind::KILL, b""),
-                Action::Mark(t) => self.send(kind::MARK, t.as_bytes()),
-                Action::Detach => {
-                    if self.driving() {
-                        self.send(kind::RETURN, b"");
-                    }
-                    self.send(kind::DETACH, b"");
-                    return true;
-                }
-                Action::Help => {
-                    let h = words::help_line(self.escape, self.operator);
-                    let who = format!(
-                        "keyboard: {}; watching: {}",
-                        safe::text(crate::review::who(&self.state.wheel, &self.user)),
-                        safe::text(&self.state.watchers.join(", "))
-                    );
-                    self.say(&format!("{h}\r\n  {who}"));
-                }
-                Action::Say(t) => self.say(t),
-                Action::Echo(b) => self.write(&b),
-            }
-        }
-        false
-    }
 }
 
 fn spawn_socket_reader(mut s: UnixStream, tx: mpsc::Sender<Msg>) {

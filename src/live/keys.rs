@@ -16,10 +16,10 @@ pub enum Action {
     Kill,
     Mark(String),
     Help,
-    /// Show this to the watcher (a question or a cancellation).
+    /// The past notices.
+    History,
+    /// Show this to the watcher (a cancellation or a mistake).
     Say(&'static str),
-    /// Echo what is typed into a prompt.
-    Echo(Vec<u8>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,16 +65,13 @@ impl Keys {
                         b't' => out.push(Action::Take),
                         b'r' => out.push(Action::Return),
                         b'd' | b'.' => out.push(Action::Detach),
-                        b'?' | b'h' => out.push(Action::Help),
+                        b'?' => out.push(Action::Help),
+                        b'h' => out.push(Action::History),
                         b'k' => {
-                            out.push(Action::Say(
-                                "end the session for everyone? press y to confirm",
-                            ));
                             self.mode = Mode::ConfirmKill;
                             continue;
                         }
                         b'm' => {
-                            out.push(Action::Say("marker text (Enter adds it, Esc cancels): "));
                             self.mode = Mode::Marker(Vec::new());
                             continue;
                         }
@@ -108,15 +105,11 @@ impl Keys {
                         Mode::Normal
                     }
                     0x7f | 0x08 => {
-                        if !text.is_empty() {
-                            crate::replay::keys::pop_char(&mut text);
-                            out.push(Action::Echo(b"\x08 \x08".to_vec()));
-                        }
+                        crate::replay::keys::pop_char(&mut text);
                         Mode::Marker(text)
                     }
                     b if b >= 0x20 => {
                         text.push(b);
-                        out.push(Action::Echo(vec![b]));
                         Mode::Marker(text)
                     }
                     _ => Mode::Marker(text),
@@ -127,6 +120,18 @@ impl Keys {
             out.push(Action::Send(pass));
         }
         out
+    }
+
+    /// The question being asked, with what was typed so far, while one is open.
+    pub fn prompt(&self) -> Option<String> {
+        match &self.mode {
+            Mode::ConfirmKill => Some("end the session for everyone? press y to confirm".into()),
+            Mode::Marker(text) => Some(format!(
+                "marker text (Enter adds it, Esc cancels): {}",
+                String::from_utf8_lossy(text)
+            )),
+            Mode::Normal | Mode::Escaped => None,
+        }
     }
 }
 
@@ -183,13 +188,17 @@ mod tests {
         assert_eq!(k.feed(b"\x1d\x1d"), vec![Action::Send(vec![0x1d])]);
         assert_eq!(k.feed(b"\x1dd"), vec![Action::Detach]);
         assert_eq!(k.feed(b"\x1d?"), vec![Action::Help]);
+        assert_eq!(k.feed(b"\x1dh"), vec![Action::History]);
     }
 
     #[test]
     fn kill_needs_confirmation() {
         let mut k = Keys::new(DEFAULT_ESCAPE);
-        let a = k.feed(b"\x1dkn");
-        assert_eq!(a[1], Action::Say("not ended"));
+        assert_eq!(k.feed(b"\x1dk"), vec![]);
+        assert!(k.prompt().unwrap().contains("press y"));
+        let a = k.feed(b"n");
+        assert_eq!(a, vec![Action::Say("not ended")]);
+        assert_eq!(k.prompt(), None);
         let a = k.feed(b"\x1dky");
         assert_eq!(a.last(), Some(&Action::Kill));
     }
@@ -197,7 +206,9 @@ mod tests {
     #[test]
     fn marker_text_with_backspace_and_cancel() {
         let mut k = Keys::new(DEFAULT_ESCAPE);
-        let a = k.feed(b"\x1dmdb fixx\x7f\r");
+        k.feed(b"\x1dmdb fixx\x7f");
+        assert!(k.prompt().unwrap().ends_with("Esc cancels): db fix"));
+        let a = k.feed(b"\r");
         assert_eq!(a.last(), Some(&Action::Mark("db fix".into())));
         let a = k.feed("\x1dmcaf\u{e9}\x7f\r".as_bytes());
         assert_eq!(

@@ -13,11 +13,14 @@ pub mod client;
 pub mod keys;
 pub mod pace;
 pub mod protocol;
+pub mod render;
 pub mod scan;
 pub mod screen;
 pub mod server;
+pub mod status;
 pub mod tail;
 pub mod trust;
+pub mod watcher;
 pub mod words;
 
 use std::os::unix::net::UnixStream;

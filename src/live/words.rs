@@ -5,13 +5,14 @@
 use super::keys::key_name;
 
 /// The help line: only the keys this watcher may use (an operator may take, return and
-/// end; anyone may detach, mark and ask for help), with its own escape key.
+/// end; anyone may detach, mark, ask for help and see past notices), with its own
+/// escape key.
 pub fn help_line(escape: u8, operator: bool) -> String {
     let e = key_name(escape);
     let mine = if operator {
-        "t take the keyboard, r return it, d detach, k end the session, m add a marker, ? help"
+        "t take the keyboard, r return it, d detach, k end the session, m add a marker, ? help, h past notices"
     } else {
-        "d detach, m add a marker, ? help"
+        "d detach, m add a marker, ? help, h past notices"
     };
     format!("{e} then: {mine}; {e} {e} sends {e}")
 }
@@ -35,6 +36,28 @@ pub fn wheel_changed(escape: u8, now_mine: bool, holder: &str) -> String {
         )
     } else {
         format!("you no longer hold the keyboard: {holder} has it; your keys are not sent")
+    }
+}
+
+/// What a watcher is told about sizes: the session's `session` (cols, rows) against its
+/// own terminal's `mine`, whose last row is the status row. None when all of it shows
+/// and nothing changed (`changed`: the session was just resized).
+pub fn size_note(mine: (u16, u16), session: (u16, u16), changed: bool) -> Option<String> {
+    let (c, r) = mine;
+    let (sc, sr) = session;
+    let fits = c >= sc && r > sr;
+    let what = if changed {
+        format!("the session is {sc}x{sr} now")
+    } else {
+        format!("the session is {sc}x{sr}")
+    };
+    match (fits, changed) {
+        (true, false) => None,
+        (true, true) => Some(what),
+        (false, _) => Some(format!(
+            "{what}, your terminal {c}x{r}: the view follows the cursor ({sc}x{} shows all of it, with this row)",
+            sr + 1
+        )),
     }
 }
 
@@ -67,5 +90,21 @@ mod tests {
         assert!(!mine.contains("not sent"), "{mine}");
         assert!(mine.contains("Ctrl-g r"), "{mine}");
         assert!(wheel_changed(0x07, false, "alice").contains("alice has it"));
+    }
+
+    #[test]
+    fn sizes_are_told_when_something_is_cut_or_changed() {
+        assert_eq!(size_note((100, 31), (100, 30), false), None);
+        let same = size_note((100, 30), (100, 30), false).unwrap();
+        assert!(same.contains("100x31 shows all of it"), "{same}");
+        assert_eq!(
+            size_note((140, 40), (120, 30), true).as_deref(),
+            Some("the session is 120x30 now")
+        );
+        assert!(
+            size_note((60, 15), (100, 30), true)
+                .unwrap()
+                .contains("your terminal 60x15")
+        );
     }
 }

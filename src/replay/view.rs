@@ -102,7 +102,7 @@ pub fn draw(term: &Terminal, vp: &Viewport, screen_rows: usize) -> String {
 }
 
 /// One row's cells from `left`, `cols` wide, each pen change as an SGR sequence.
-fn row(out: &mut String, cells: &[avt::Cell], left: usize, cols: usize) {
+pub fn row(out: &mut String, cells: &[avt::Cell], left: usize, cols: usize) {
     let mut pen = Pen::default();
     for (i, cell) in cells.iter().enumerate().skip(left).take(cols) {
         if cell.width() == 0 {
