@@ -14,9 +14,6 @@ use crate::error::Failure;
 
 /// Time limit when neither `--ttl` nor `default_ttl` gives one.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(60 * 60);
-/// The shortest time limit: the genesis records it in whole seconds (`ttl_s`), so a
-/// shorter one could not be recorded as it was given.
-pub const MIN_TTL: Duration = Duration::from_secs(1);
 /// Longest time limit allowed when the config sets no `max_ttl`.
 pub const DEFAULT_MAX_TTL: Duration = Duration::from_secs(8 * 60 * 60);
 /// Output ending in a match of this is a password prompt; the next line typed is masked.
@@ -245,8 +242,9 @@ impl Config {
             Regex::new(s.get_ref())
                 .map_err(|e| bad(s, key, format!("not a valid regular expression: {e}")))
         };
-        let duration =
-            |s: &Spanned<String>, key: &str| parse_ttl(s.get_ref()).map_err(|e| bad(s, key, e));
+        let duration = |s: &Spanned<String>, key: &str| {
+            crate::time::parse_ttl(s.get_ref()).map_err(|e| bad(s, key, e))
+        };
         let mut cfg = Config {
             path: Some(path.to_path_buf()),
             ..Config::default()
@@ -340,25 +338,6 @@ impl Config {
             .as_ref()
             .map_or("the built-in defaults".into(), |p| p.display().to_string())
     }
-}
-
-/// Parse a time limit such as `30m`, `1h30m` or `90s`: whole seconds, at least [`MIN_TTL`].
-pub fn parse_ttl(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s.trim())
-        .map_err(|e| format!("`{s}` is not a duration such as 30m, 1h or 1h30m ({e})"))?;
-    if d < MIN_TTL {
-        return Err(format!(
-            "`{s}` is shorter than the shortest time limit, {}s",
-            MIN_TTL.as_secs()
-        ));
-    }
-    if d.subsec_nanos() != 0 {
-        return Err(format!(
-            "`{s}` is not a whole number of seconds, as the log records the limit (try {}s)",
-            d.as_secs()
-        ));
-    }
-    Ok(d)
 }
 
 #[cfg(test)]
@@ -462,13 +441,5 @@ operator_drives_alone = true
         ] {
             assert!(!r.is_match(p), "{p}");
         }
-    }
-
-    #[test]
-    fn ttl_parsing() {
-        assert_eq!(parse_ttl("30m"), Ok(Duration::from_secs(1800)));
-        assert_eq!(parse_ttl("1h30m"), Ok(Duration::from_secs(5400)));
-        assert!(parse_ttl("0s").is_err());
-        assert!(parse_ttl("forever").is_err());
     }
 }

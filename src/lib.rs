@@ -26,6 +26,7 @@ pub mod store;
 pub mod suggest;
 pub mod table;
 pub mod termstate;
+pub mod time;
 pub mod trust;
 pub mod verdict;
 pub mod witness;

@@ -16,8 +16,9 @@ use crate::log::record::{Body, Genesis};
 use crate::log::report::MaskedCount;
 use crate::review::json::Ordered;
 use crate::review::search::{Hit, Search, Source};
-use crate::review::{clock, visible};
+use crate::review::visible;
 use crate::store::{SessionFile, Store};
+use crate::time::offset;
 use crate::verdict::{Judge, Judgement};
 
 /// What a session must be to be searched.
@@ -40,20 +41,6 @@ impl Filter {
     }
 }
 
-/// `--since`: an RFC 3339 time, or a duration back from now.
-pub fn parse_since(s: &str, now: jiff::Timestamp) -> Result<jiff::Timestamp, Failure> {
-    if let Ok(t) = s.parse::<jiff::Timestamp>() {
-        return Ok(t);
-    }
-    let d = humantime::parse_duration(s).map_err(|_| {
-        Failure::usage(format!(
-            "--since {s:?}: give a date (2026-03-01T00:00:00Z) or a duration (2h, 7d)"
-        ))
-    })?;
-    now.checked_sub(d)
-        .map_err(|_| Failure::usage(format!("--since {s:?} is too far back")))
-}
-
 pub fn run(args: &GrepArgs, store: &Store) -> Result<i32> {
     let re = RegexBuilder::new(&args.pattern)
         .case_insensitive(args.ignore_case)
@@ -65,7 +52,10 @@ pub fn run(args: &GrepArgs, store: &Store) -> Result<i32> {
         since: args
             .since
             .as_deref()
-            .map(|s| parse_since(s, jiff::Timestamp::now()))
+            .map(|s| {
+                crate::time::parse_since(s, jiff::Timestamp::now())
+                    .map_err(|e| Failure::usage(format!("--since: {e}")))
+            })
             .transpose()?,
     };
     let mut failed = false;
@@ -136,7 +126,7 @@ pub fn run(args: &GrepArgs, store: &Store) -> Result<i32> {
         // `replay --at` takes the time without its `+`.
         eprintln!(
             "open one with: breakglass replay {id} --at {}",
-            &clock(*t)[1..]
+            &offset(*t)[1..]
         );
     }
     Ok(match (failed, first.is_some()) {
@@ -200,7 +190,7 @@ fn print_hit(
             ("host", g.map(|g| g.host.as_str()).into()),
             ("user", g.map(|g| g.user.as_str()).into()),
             ("t", (hit.t as f64 / 1e6).into()),
-            ("at", clock(hit.t).into()),
+            ("at", offset(hit.t).into()),
             ("source", source.into()),
             ("by", hit.by.as_deref().into()),
             ("line", hit.line.as_str().into()),
@@ -213,7 +203,7 @@ fn print_hit(
             out,
             "{}  {}  {}  {}",
             sf.id,
-            clock(hit.t),
+            offset(hit.t),
             visible(hit.who()),
             visible(&hit.line)
         )

@@ -55,16 +55,6 @@ pub fn ended(x: &End) -> String {
     }
 }
 
-/// `3h05m`, `12m03s`, `41s`.
-pub fn short_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
-        _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-    }
-}
-
 pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
     let files = store.sessions().map_err(|e| {
         Failure::usage(format!(
@@ -140,7 +130,7 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
         rows.push(vec![
             visible(&sf.id),
             visible(g.started.get(..16).unwrap_or(&g.started)).replace('T', " "),
-            short_duration(duration),
+            crate::time::compact(duration),
             visible(&g.user),
             visible(&g.host),
             // On a terminal the table is cut to its width; elsewhere the reason alone.
@@ -175,9 +165,6 @@ mod tests {
 
     #[test]
     fn durations_and_clipping() {
-        assert_eq!(short_duration(Duration::from_secs(41)), "41s");
-        assert_eq!(short_duration(Duration::from_secs(723)), "12m03s");
-        assert_eq!(short_duration(Duration::from_secs(11100)), "3h05m");
         let x = |cause: &str, exit, signal: Option<&str>| End {
             cause: cause.into(),
             exit,

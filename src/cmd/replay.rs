@@ -14,9 +14,9 @@ use crate::log::verify::Verdict;
 use crate::replay::index::Index;
 use crate::replay::keys::Keys;
 use crate::replay::player::{MESSAGE_FOR, Replay, ScreenGuard, spawn_inputs};
-use crate::replay::timing::parse_time;
 use crate::session::term;
 use crate::store::Store;
+use crate::time::parse_position;
 use crate::verdict::Judge;
 
 pub fn run(args: &ReplayArgs, store: &Store) -> Result<i32> {
@@ -53,7 +53,7 @@ pub fn run(args: &ReplayArgs, store: &Store) -> Result<i32> {
     };
     let idx = Index::load(&sf.path)?;
     let start = match &args.at {
-        Some(a) => parse_time(a)
+        Some(a) => parse_position(a)
             .ok_or_else(|| Failure::usage(format!("--at {a}: not a time such as 12:30 or 90")))?,
         None => 0,
     };

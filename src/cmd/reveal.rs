@@ -11,10 +11,11 @@ use clap::Args;
 use crate::cmd::export::seal as verify_first;
 use crate::log::read::Records;
 use crate::log::record::{Body, Data, Record};
-use crate::review::{clock_ms, who};
+use crate::review::who;
 use crate::safe;
 use crate::seal::{OpenError, load_identities, open};
 use crate::store::Store;
+use crate::time::offset_ms;
 
 pub const REVEAL_HELP: &str = "\
 Masked input (what was typed at a password prompt, or while the terminal did not echo) is
@@ -74,7 +75,7 @@ pub fn reveal(
         };
         let head = format!(
             "{}  seq {}  {}",
-            clock_ms(rec.t),
+            offset_ms(rec.t),
             rec.seq,
             safe::text(who(by, &user))
         );

@@ -6,12 +6,13 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::cli::ShellArgs;
-use crate::config::{Config, parse_ttl};
+use crate::config::Config;
 use crate::error::Failure;
 use crate::live::acl::{Acl, parse_list};
 use crate::session::{self, Plan, term};
 use crate::store::Store;
 use crate::suggest;
+use crate::time::parse_ttl;
 
 /// Times a missing reason or ticket is asked for before giving up.
 const ASK_ATTEMPTS: usize = 3;

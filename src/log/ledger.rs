@@ -120,7 +120,7 @@ impl Entry {
                 raw.file, raw.session
             ));
         }
-        if !super::record::is_rfc3339_utc(&raw.at) {
+        if !crate::time::is_rfc3339_utc(&raw.at) {
             return Err(format!("`at` is `{}`, not RFC 3339 UTC", raw.at));
         }
         let sealed = seal::from_fields(raw.key.clone(), raw.sig.clone(), false)?;

@@ -334,41 +334,6 @@ pub fn encode(rec: &Record, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z`, the one spelling of RFC 3339 UTC the format uses.
-pub fn is_rfc3339_utc(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits =
-        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
-    let punct = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
-    if b.len() < 20
-        || !(digits(0..4)
-            && digits(5..7)
-            && digits(8..10)
-            && digits(11..13)
-            && digits(14..16)
-            && digits(17..19))
-    {
-        return false;
-    }
-    if punct.iter().any(|&(i, c)| b[i] != c) || b[b.len() - 1] != b'Z' {
-        return false;
-    }
-    let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(99);
-    let in_range = (1..=12).contains(&num(5..7))
-        && (1..=31).contains(&num(8..10))
-        && num(11..13) <= 23
-        && num(14..16) <= 59
-        && num(17..19) <= 60;
-    if !in_range {
-        return false;
-    }
-    let frac = &b[19..b.len() - 1];
-    frac.is_empty()
-        || (frac[0] == b'.'
-            && (2..=10).contains(&frac.len())
-            && frac[1..].iter().all(u8::is_ascii_digit))
-}
-
 /// Decode a `b` payload strictly (standard alphabet, padded, no stray bits).
 pub fn decode_b64(s: &str) -> Option<Vec<u8>> {
     B64.decode(s).ok()
@@ -401,29 +366,6 @@ mod tests {
             l,
             format!(r#"{{"seq":3,"t":42,"k":"o","prev":"{z}","d":"hi \u001b[1m\"\\\n"}}"#)
         );
-    }
-
-    #[test]
-    fn rfc3339_utc_spelling() {
-        for ok in [
-            "2026-11-22T03:21:18Z",
-            "2026-11-22T03:21:18.956241Z",
-            "2026-11-22T03:21:18.1Z",
-        ] {
-            assert!(is_rfc3339_utc(ok), "{ok}");
-        }
-        for bad in [
-            "9999-99-99T99:99:99Z",
-            "2026-13-01T00:00:00Z",
-            "2026-01-01T24:00:00Z",
-            "2026-11-22T03:21:18+00:00",
-            "2026-11-22 03:21:18Z",
-            "2026-11-22T03:21:18.Z",
-            "x",
-            "2026-11-22T03:21:18.1234567890Z",
-        ] {
-            assert!(!is_rfc3339_utc(bad), "{bad}");
-        }
     }
 
     #[test]

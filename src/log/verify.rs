@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use super::chain::{line_hash, to_hex};
 use super::lines::MAX_LINE;
 use super::parse::decode;
-use super::record::is_rfc3339_utc;
 use super::record::{Body, FORMAT_VERSION, encode};
 pub use super::report::{Problem, Report, Seals, Verdict, Witness, Witnesses};
 pub use super::stream::{GENESIS_START, verify_reader, verify_with};
+use crate::time::is_rfc3339_utc;
 
 /// Incremental verifier of one session log.
 pub struct Verifier {

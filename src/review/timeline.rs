@@ -9,8 +9,9 @@
 
 use super::keys::{KeyLine, Keys};
 use super::masked::MaskWatch;
-use super::{clock_ms, visible, who};
+use super::{visible, who};
 use crate::log::record::{Body, End, Genesis, Participant, Record};
+use crate::time::offset_ms;
 
 /// Longest typed line shown, in characters: the timeline is for reading; the keys export
 /// has every line whole.
@@ -150,7 +151,13 @@ impl Timeline {
         } else {
             " (to the last record)"
         };
-        row("Duration", format!("{}{so_far}", span(self.last_t)));
+        row(
+            "Duration",
+            format!(
+                "{}{so_far}",
+                crate::time::span(std::time::Duration::from_micros(self.last_t))
+            ),
+        );
         row("Ended by", cell(&how));
         row("Masked input", masked);
         let detail = seal.detail.as_deref().map(|d| format!(": {}", cell(d)));
@@ -166,7 +173,7 @@ impl Timeline {
         );
         out.push_str("\n## Timeline\n\n");
         for e in &self.entries {
-            out.push_str(&format!("- `{}` {}\n", clock_ms(e.t), e.text));
+            out.push_str(&format!("- `{}` {}\n", offset_ms(e.t), e.text));
         }
         out
     }
@@ -197,16 +204,6 @@ fn how_it_ended(x: &End) -> String {
         (Some(code), _) => format!("{cause}, exit status {code}"),
         (None, Some(s)) => format!("{cause}, {}", visible(s)),
         _ => cause,
-    }
-}
-
-/// `41s`, `12m03s`, `3h05m09s`.
-fn span(t_us: u64) -> String {
-    let s = t_us / 1_000_000;
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
-        _ => format!("{}h{:02}m{:02}s", s / 3600, (s % 3600) / 60, s % 60),
     }
 }
 

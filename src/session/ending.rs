@@ -99,7 +99,7 @@ impl Hub {
             let text = match due {
                 Due::Notice(left) => format!(
                     "this session ends in {} (time limit {}); start a new one if you need longer",
-                    ttl::human(ttl::told(left)),
+                    crate::time::human(ttl::told(left)),
                     humantime::format_duration(self.ttl_limit)
                 ),
                 Due::Expire => format!(

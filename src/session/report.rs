@@ -1,7 +1,5 @@
 //! What the owner reads before and after a session: the banner and the summary.
 
-use std::time::Duration;
-
 use crate::log::chain::to_hex;
 use crate::safe;
 
@@ -111,7 +109,7 @@ pub fn summary(o: &Outcome) -> String {
          \x20 verify: breakglass verify {}\n",
         label(),
         o.id,
-        humantime::format_duration(Duration::from_secs(o.duration.as_secs().max(1))),
+        crate::time::elapsed(o.duration),
         o.records,
         to_hex(&o.head),
         o.id,

@@ -74,25 +74,12 @@ impl Ttl {
 pub const NOTICE_SLACK: Duration = Duration::from_secs(5);
 
 /// The time left a notice says: its own (5 minutes, 1 minute) when it is given within
-/// [`NOTICE_SLACK`] of it, else the truth (rounded by [`human`]).
+/// [`NOTICE_SLACK`] of it, else the truth (rounded by [`crate::time::human`]).
 pub fn told(left: Duration) -> Duration {
     NOTICES
         .into_iter()
         .find(|n| left <= *n && *n - left <= NOTICE_SLACK)
         .unwrap_or(left)
-}
-
-/// A duration for people, to the nearest second, past a minute to the nearest minute:
-/// `5 minutes`, `1 minute` (also for 59.99 s left), `30 seconds`.
-pub fn human(d: Duration) -> String {
-    let s = (d.as_millis() as u64 + 500) / 1000;
-    match s {
-        0..=59 => format!("{s} second{}", if s == 1 { "" } else { "s" }),
-        _ => {
-            let m = (s + 30) / 60;
-            format!("{m} minute{}", if m == 1 { "" } else { "s" })
-        }
-    }
 }
 
 #[cfg(test)]
@@ -141,17 +128,9 @@ mod tests {
         assert_eq!(told(MIN - Duration::from_millis(1600)), MIN);
         assert_eq!(told(5 * MIN - Duration::from_secs(4)), 5 * MIN);
         assert_eq!(told(Duration::from_secs(30)), Duration::from_secs(30));
-        assert_eq!(human(told(MIN - Duration::from_secs(3))), "1 minute");
-    }
-
-    #[test]
-    fn human_durations() {
-        assert_eq!(human(5 * MIN), "5 minutes");
-        assert_eq!(human(MIN), "1 minute");
-        assert_eq!(human(Duration::from_secs(30)), "30 seconds");
-        // What a timer that wakes a little early or late leaves: the notice it stands for.
-        assert_eq!(human(MIN - Duration::from_millis(10)), "1 minute");
-        assert_eq!(human(5 * MIN - Duration::from_millis(300)), "5 minutes");
-        assert_eq!(human(Duration::from_millis(29_600)), "30 seconds");
+        assert_eq!(
+            crate::time::human(told(MIN - Duration::from_secs(3))),
+            "1 minute"
+        );
     }
 }
