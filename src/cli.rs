@@ -1,8 +1,11 @@
 //! The command line: every clap struct, in one place.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+
+pub mod values;
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -169,7 +172,7 @@ pub struct ReplayArgs {
     pub session: String,
 
     /// Playback speed
-    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    #[arg(long, default_value_t = 1.0, value_name = "X", value_parser = values::speed)]
     pub speed: f64,
 
     /// Longer pauses than this many seconds are shortened to it
@@ -177,8 +180,8 @@ pub struct ReplayArgs {
     pub idle_limit: f64,
 
     /// Start at this time into the session (12:30, 90, 2m), paused
-    #[arg(long, value_name = "TIME")]
-    pub at: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = values::at)]
+    pub at: Option<u64>,
 
     /// Keep playing a live session's log as it grows, verifying as it goes
     #[arg(long)]
@@ -203,8 +206,8 @@ pub struct WatchArgs {
     pub save: Option<PathBuf>,
 
     /// The escape key (default ctrl-], or `escape_key` in the config)
-    #[arg(long, value_name = "KEY")]
-    pub escape: Option<String>,
+    #[arg(long, value_name = "KEY", value_parser = values::escape)]
+    pub escape: Option<values::EscapeKey>,
 }
 
 #[derive(Debug, Args)]
@@ -232,8 +235,8 @@ pub struct ShellArgs {
 
     /// Time limit, e.g. 30m or 1h30m: whole seconds, at least 1s (default and maximum from
     /// the config: 1h and 8h)
-    #[arg(long, value_name = "DURATION")]
-    pub ttl: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = values::ttl)]
+    pub ttl: Option<Duration>,
 
     /// Also record what is typed at password prompts (masked by default; refused when the
     /// config sets require_seal)
@@ -431,8 +434,8 @@ pub struct GrepArgs {
     pub host: Option<String>,
 
     /// Only sessions started since a date (RFC 3339) or within a duration (2h, 7d)
-    #[arg(long, value_name = "WHEN")]
-    pub since: Option<String>,
+    #[arg(long, value_name = "WHEN", value_parser = values::since)]
+    pub since: Option<jiff::Timestamp>,
 
     /// Search only typed input
     #[arg(long, conflicts_with = "output")]

@@ -49,14 +49,7 @@ pub fn run(args: &GrepArgs, store: &Store) -> Result<i32> {
     let filter = Filter {
         user: args.user.clone(),
         host: args.host.clone(),
-        since: args
-            .since
-            .as_deref()
-            .map(|s| {
-                crate::time::parse_since(s, jiff::Timestamp::now())
-                    .map_err(|e| Failure::usage(format!("--since: {e}")))
-            })
-            .transpose()?,
+        since: args.since,
     };
     let mut failed = false;
     let targets: Vec<SessionFile> = if args.sessions.is_empty() {
