@@ -8,7 +8,6 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use crate::error::Failure;
@@ -193,10 +192,8 @@ impl Store {
             // The umask (the recorded user's, installed) may have taken the group bits away.
             let _ = f.set_permissions(fs::Permissions::from_mode(self.file_mode()));
         }
-        // SAFETY: flock on a valid fd we own; no memory is involved.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
+        // flock(2), exclusive: held until the file is closed, which `is_live` sees.
+        f.try_lock()?;
         Ok(f)
     }
 
@@ -321,9 +318,9 @@ pub fn is_live(path: &Path) -> bool {
     let Ok(f) = File::open(path) else {
         return false;
     };
-    // SAFETY: flock on a valid fd we own; the lock goes with the fd when it is closed.
-    let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
-    r != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EWOULDBLOCK)
+    // A shared flock(2) fails only while the writer holds its exclusive one; ours goes
+    // with the file when it is closed here.
+    matches!(f.try_lock_shared(), Err(fs::TryLockError::WouldBlock))
 }
 
 /// Read line 0 of a session file, if it is a genesis record.

@@ -215,8 +215,16 @@ fn verify_usage_errors_and_worst_status_wins() {
 fn bad_flag_values_are_usage_errors_naming_the_flag_and_the_form() {
     let env = Env::new();
     for (args, flag, form) in [
-        (&["shell", "-r", "x", "--ttl", "soon", "--", "true"][..], "--ttl", "30m"),
-        (&["replay", "last", "--speed", "0"][..], "--speed", "between 0.01"),
+        (
+            &["shell", "-r", "x", "--ttl", "soon", "--", "true"][..],
+            "--ttl",
+            "30m",
+        ),
+        (
+            &["replay", "last", "--speed", "0"][..],
+            "--speed",
+            "between 0.01",
+        ),
         (&["replay", "last", "--at", "noon"][..], "--at", "12:30"),
         (&["grep", "x", "--since", "whenever"][..], "--since", "2h"),
         (&["watch", "--escape", "x"][..], "--escape", "ctrl-]"),
