@@ -406,7 +406,7 @@ operator_drives_alone = true
             "{}",
             e.message
         );
-        assert_eq!(e.code, crate::error::EXIT_TOOL);
+        assert_eq!(e.code, crate::error::Exit::Tool);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use anyhow::Result;
 use regex::RegexBuilder;
 
 use crate::cli::GrepArgs;
-use crate::error::{EXIT_USAGE, Failure};
+use crate::error::{Exit, Failure};
 use crate::log::read::Records;
 use crate::log::record::{Body, Genesis};
 use crate::log::report::MaskedCount;
@@ -123,9 +123,9 @@ pub fn run(args: &GrepArgs, store: &Store) -> Result<i32> {
         );
     }
     Ok(match (failed, first.is_some()) {
-        (true, _) => EXIT_USAGE,
-        (false, true) => 0,
-        (false, false) => 1,
+        (true, _) => Exit::Usage.code(),
+        (false, true) => Exit::Success.code(),
+        (false, false) => Exit::Negative.code(),
     })
 }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 
 use crate::cli::ReplayArgs;
-use crate::error::Failure;
+use crate::error::{Exit, Failure};
 use crate::log::read::Records;
 use crate::log::record::Body;
 use crate::log::verify::Verdict;
@@ -27,7 +27,7 @@ pub fn run(args: &ReplayArgs, store: &Store) -> Result<i32> {
     let tampered = verdict == Verdict::Tampered;
     if verdict == Verdict::Unverifiable {
         return Err(Failure {
-            code: 4,
+            code: Exit::Unverifiable,
             message: format!("{} is not a breakglass session log", sf.path.display()),
         }
         .into());

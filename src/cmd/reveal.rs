@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use crate::cmd::export::seal as verify_first;
+use crate::error::Exit;
 use crate::log::read::Records;
 use crate::log::record::{Body, Data, Record};
 use crate::review::who;
@@ -129,7 +130,12 @@ pub fn run(args: &RevealArgs, store: &Store) -> Result<i32> {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(e.into()),
         _ => {}
     }
-    Ok(if found.opened < found.sealed { 1 } else { 0 })
+    Ok(if found.opened < found.sealed {
+        Exit::Negative
+    } else {
+        Exit::Success
+    }
+    .code())
 }
 
 /// The closing line: how many were opened, and what was dropped.

@@ -8,7 +8,7 @@ use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 
 use super::protocol::{self, Frame, Hello, VERSION, Welcome, kind};
 use super::trust;
-use crate::error::Failure;
+use crate::error::{Exit, Failure};
 use crate::safe;
 use crate::store::{SessionFile, Store, is_live};
 
@@ -86,7 +86,7 @@ pub fn connect_as(
         )),
         kind::NOTICE => Ok((s, Answer::Notice(safe::bytes(&f.payload)))),
         kind::DENIED => Err(Failure {
-            code: 1,
+            code: Exit::Negative,
             message: format!("refused: {}", safe::bytes(&f.payload)),
         }),
         k => Err(Failure::tool(format!(

@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use regex::Regex;
 
-use crate::error::{EXIT_TOOL, Failure};
+use crate::error::{Exit, Failure};
 use crate::live::ToWatcher;
 use crate::live::acl::Acl;
 use crate::live::protocol::Ended;
@@ -319,7 +319,7 @@ fn finish(
         }
     };
     if log_error.is_some() {
-        code = EXIT_TOOL;
+        code = Exit::Tool.code();
     }
     close_ledger(&plan.store, &id, head, writer.records(), writer.signer());
     if let (Some(s), Some(h)) = (syslog, head) {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use super::bell::Tx;
 use super::hub::Ending;
 use super::{Plan, hostname, login_name, now_rfc3339, pty};
-use crate::error::EXIT_TOOL;
+use crate::error::Exit;
 use crate::live::LiveState;
 use crate::live::protocol::{self, State, Welcome};
 use crate::live::server::{self, ServerCtx, SocketGuard};
@@ -75,16 +75,16 @@ pub fn conclusion(
             None,
             None,
             if ending == Some(Ending::Error) || ending.is_none() {
-                EXIT_TOOL
+                Exit::Tool.code()
             } else {
-                1
+                Exit::Negative.code()
             },
         );
     };
     let (code, sig) = match (st.code(), st.signal()) {
         (Some(c), _) => (c, None),
         (None, Some(s)) => (128 + s, Some(s)),
-        (None, None) => (EXIT_TOOL, None),
+        (None, None) => (Exit::Tool.code(), None),
     };
     let cause = match (ending, sig) {
         (Some(e), _) => e.cause(),
