@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::cli::LsArgs;
 use crate::error::Failure;
 use crate::log::record::End;
+use crate::log::vocab::Cause;
 use crate::review::visible;
 use crate::session::term;
 use crate::store::Store;
@@ -48,8 +49,8 @@ pub fn ended(x: &End) -> String {
         _ => None,
     };
     let cause = visible(&x.cause);
-    match (cause.as_str(), status) {
-        ("exit" | "signal", Some(s)) => format!("{cause} {s}"),
+    match (x.cause.parse::<Cause>(), status) {
+        (Ok(Cause::Exit | Cause::Signal), Some(s)) => format!("{cause} {s}"),
         (_, Some(s)) => format!("{cause} ({s})"),
         (_, None) => cause,
     }

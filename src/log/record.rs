@@ -9,6 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 
 use super::json::push_str;
+pub use super::kind::Kind;
 
 /// The recording format version written in the genesis line.
 pub const FORMAT_VERSION: u64 = 1;
@@ -141,17 +142,17 @@ pub enum Body {
 }
 
 impl Body {
-    /// The `k` letter of this kind.
-    pub fn kind(&self) -> &'static str {
+    /// The kind of this record.
+    pub fn kind(&self) -> Kind {
         match self {
-            Body::Genesis(_) => "g",
-            Body::Output(_) => "o",
-            Body::Input { .. } => "i",
-            Body::Resize { .. } => "r",
-            Body::Marker { .. } => "m",
-            Body::Participant(_) => "p",
-            Body::Checkpoint(_) => "s",
-            Body::End(_) => "x",
+            Body::Genesis(_) => Kind::Genesis,
+            Body::Output(_) => Kind::Output,
+            Body::Input { .. } => Kind::Input,
+            Body::Resize { .. } => Kind::Resize,
+            Body::Marker { .. } => Kind::Marker,
+            Body::Participant(_) => Kind::Participant,
+            Body::Checkpoint(_) => Kind::Checkpoint,
+            Body::End(_) => Kind::End,
         }
     }
 }
@@ -239,11 +240,11 @@ fn push_b64_field(out: &mut Vec<u8>, name: &str, bytes: &[u8]) {
 }
 
 /// Append the common head of every record: `{"seq":..,"t":..,"k":"..","prev":".."`.
-pub fn push_head(out: &mut Vec<u8>, seq: u64, t: u64, kind: &str, prev: &crate::log::chain::Hash) {
+pub fn push_head(out: &mut Vec<u8>, seq: u64, t: u64, kind: Kind, prev: &crate::log::chain::Hash) {
     out.extend_from_slice(b"{\"seq\":");
     push_u64(out, seq);
     field_u64(out, "t", t);
-    field_str(out, "k", kind);
+    field_str(out, "k", kind.as_str());
     key(out, "prev");
     out.push(b'"');
     let start = out.len();

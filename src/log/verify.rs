@@ -12,6 +12,7 @@ use super::parse::decode;
 use super::record::{Body, FORMAT_VERSION, encode};
 pub use super::report::{Problem, Report, Seals, Verdict, Witness, Witnesses};
 pub use super::stream::{GENESIS_START, verify_reader, verify_with};
+use super::vocab::{Cause, Event, Mode};
 use crate::time::is_rfc3339_utc;
 
 /// Incremental verifier of one session log.
@@ -30,12 +31,6 @@ pub struct Verifier {
 }
 
 mod sealcheck;
-
-const CAUSES: &[&str] = &["exit", "signal", "ttl", "killed", "hangup", "error"];
-const EVENTS: &[&str] = &[
-    "join", "leave", "deny", "take", "return", "kill", "reclaim", "lost",
-];
-const MODES: &[&str] = &["watch", "operate"];
 
 impl Default for Verifier {
     fn default() -> Self {
@@ -302,16 +297,19 @@ impl Verifier {
             }
             Body::Resize { .. } | Body::Marker { .. } | Body::Checkpoint(_) => {}
             Body::Participant(p) => {
-                if !EVENTS.contains(&p.event.as_str()) {
+                if p.event.parse::<Event>().is_err() {
                     return bad(
-                        "an event of join, leave, deny, take, return, kill",
+                        &format!("an event of {}", Event::list()),
                         format!("event `{}`", p.event),
                     );
                 }
                 if let Some(m) = &p.mode
-                    && !MODES.contains(&m.as_str())
+                    && m.parse::<Mode>().is_err()
                 {
-                    return bad("mode watch or operate", format!("mode `{m}`"));
+                    return bad(
+                        &format!("mode {}", Mode::list().replace(", ", " or ")),
+                        format!("mode `{m}`"),
+                    );
                 }
             }
             Body::End(x) => {
@@ -321,9 +319,9 @@ impl Verifier {
                         format!("`{}`", x.ended),
                     );
                 }
-                if !CAUSES.contains(&x.cause.as_str()) {
+                if x.cause.parse::<Cause>().is_err() {
                     return bad(
-                        "a cause of exit, signal, ttl, killed, hangup, error",
+                        &format!("a cause of {}", Cause::list()),
                         format!("cause `{}`", x.cause),
                     );
                 }

@@ -3,6 +3,7 @@
 //! name `ls` and `show` give them, untrusted text with its control characters made visible.
 
 use super::index::Index;
+use crate::log::kind::Kind;
 use crate::log::record::{Body, Record};
 use crate::time::position;
 use crate::{review, safe};
@@ -27,7 +28,7 @@ pub fn event(user: &str, rec: &Record) -> Option<String> {
 pub fn last_typed(idx: &Index, upto: usize) -> String {
     let Some(i) = (0..upto.min(idx.entries.len()))
         .rev()
-        .find(|&i| idx.entries[i].kind == b'i')
+        .find(|&i| idx.entries[i].kind == Kind::Input)
     else {
         return "nothing typed yet".into();
     };

@@ -11,6 +11,7 @@ use super::keys::{KeyLine, Keys};
 use super::masked::MaskWatch;
 use super::{visible, who};
 use crate::log::record::{Body, End, Genesis, Participant, Record};
+use crate::log::vocab::{Cause, Event};
 use crate::time::offset_ms;
 
 /// Longest typed line shown, in characters: the timeline is for reading; the keys export
@@ -182,25 +183,27 @@ impl Timeline {
 fn participant(p: &Participant, user: &str) -> String {
     let who = visible(&p.who);
     let mode = p.mode.as_deref().map(visible);
-    match (p.event.as_str(), mode) {
-        ("join", Some(m)) => format!("{who} joined ({m})"),
-        ("join", None) => format!("{who} joined"),
-        ("leave", _) => format!("{who} left"),
-        ("deny", Some(m)) => format!("{who} was refused (asked to {m})"),
-        ("deny", None) => format!("{who} was refused"),
-        ("take", _) => format!("{who} took the keyboard"),
-        ("return", _) => format!("{who} returned the keyboard"),
-        ("reclaim", _) => format!("{} took the keyboard back from {who}", visible(user)),
-        ("lost", _) => format!("{who} lost the keyboard (connection closed or not reading)"),
-        ("kill", _) => format!("{who} ended the session"),
-        (other, _) => format!("{who}: {}", visible(other)),
+    let Ok(event) = p.event.parse::<Event>() else {
+        return format!("{who}: {}", visible(&p.event));
+    };
+    match (event, mode) {
+        (Event::Join, Some(m)) => format!("{who} joined ({m})"),
+        (Event::Join, None) => format!("{who} joined"),
+        (Event::Leave, _) => format!("{who} left"),
+        (Event::Deny, Some(m)) => format!("{who} was refused (asked to {m})"),
+        (Event::Deny, None) => format!("{who} was refused"),
+        (Event::Take, _) => format!("{who} took the keyboard"),
+        (Event::Return, _) => format!("{who} returned the keyboard"),
+        (Event::Reclaim, _) => format!("{} took the keyboard back from {who}", visible(user)),
+        (Event::Lost, _) => format!("{who} lost the keyboard (connection closed or not reading)"),
+        (Event::Kill, _) => format!("{who} ended the session"),
     }
 }
 
 fn how_it_ended(x: &End) -> String {
     let cause = visible(&x.cause);
     match (x.exit, &x.signal) {
-        (Some(code), _) if x.cause == "exit" => format!("exit status {code}"),
+        (Some(code), _) if x.cause == Cause::Exit.as_str() => format!("exit status {code}"),
         (Some(code), _) => format!("{cause}, exit status {code}"),
         (None, Some(s)) => format!("{cause}, {}", visible(s)),
         _ => cause,

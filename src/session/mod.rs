@@ -41,6 +41,7 @@ use crate::live::protocol::Ended;
 use crate::live::server::ServerCtx;
 use crate::log::chain::{Hash, to_hex};
 use crate::log::record::End;
+use crate::log::vocab::Cause;
 use crate::store::{self, Store};
 use gate::Gate;
 use hub::{Ending, Hub, HubParts};
@@ -88,7 +89,7 @@ const END_FLUSH: Duration = Duration::from_secs(2);
 pub struct Outcome {
     pub id: String,
     pub exit_code: i32,
-    pub cause: String,
+    pub cause: Cause,
     pub records: u64,
     pub head: Hash,
     pub duration: Duration,
@@ -285,7 +286,7 @@ fn finish(
     let duration = start.elapsed();
     let (cause, exit, signal, mut code) = setup::conclusion(status, ending);
     let end = End {
-        cause: cause.into(),
+        cause: cause.as_str().into(),
         exit,
         signal,
         records: 0,
@@ -339,7 +340,7 @@ fn finish(
     }
     if let Some(a) = audience {
         let ended = Ended {
-            cause: cause.into(),
+            cause: cause.as_str().into(),
             exit,
             head: to_hex(&writer.head()),
             records: writer.records(),
@@ -361,7 +362,7 @@ fn finish(
     Ok(Outcome {
         id,
         exit_code: code,
-        cause: cause.into(),
+        cause,
         records: writer.records(),
         head: writer.head(),
         duration,

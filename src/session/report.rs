@@ -1,6 +1,7 @@
 //! What the owner reads before and after a session: the banner and the summary.
 
 use crate::log::chain::to_hex;
+use crate::log::vocab::Cause;
 use crate::safe;
 
 use super::{Outcome, Plan, term};
@@ -95,13 +96,13 @@ fn log_failure(e: &str, o: &Outcome) -> String {
 
 /// The lines printed after a session.
 pub fn summary(o: &Outcome) -> String {
-    let status = match o.cause.as_str() {
-        "exit" => format!("exit {}", o.exit_code),
-        "signal" => format!("killed by signal (exit {})", o.exit_code),
-        "ttl" => format!("ended by its time limit (exit {})", o.exit_code),
-        "killed" => format!("ended by request (exit {})", o.exit_code),
-        "hangup" => format!("ended: the terminal went away (exit {})", o.exit_code),
-        _ => format!("ended by an error (exit {})", o.exit_code),
+    let status = match o.cause {
+        Cause::Exit => format!("exit {}", o.exit_code),
+        Cause::Signal => format!("killed by signal (exit {})", o.exit_code),
+        Cause::Ttl => format!("ended by its time limit (exit {})", o.exit_code),
+        Cause::Killed => format!("ended by request (exit {})", o.exit_code),
+        Cause::Hangup => format!("ended: the terminal went away (exit {})", o.exit_code),
+        Cause::Error => format!("ended by an error (exit {})", o.exit_code),
     };
     let mut s = format!(
         "{} session {} ended: {status} after {}\n\

@@ -13,6 +13,7 @@ use crate::live::LiveState;
 use crate::live::protocol::{self, State, Welcome};
 use crate::live::server::{self, ServerCtx, SocketGuard};
 use crate::log::chain::to_hex;
+use crate::log::vocab::Cause;
 use crate::witness::syslog::Syslog;
 
 /// Start listening for watchers. A session nobody can watch still runs (with a warning).
@@ -68,7 +69,7 @@ pub fn start_live(
 pub fn conclusion(
     status: Option<ExitStatus>,
     ending: Option<Ending>,
-) -> (&'static str, Option<i32>, Option<String>, i32) {
+) -> (Cause, Option<i32>, Option<String>, i32) {
     let Some(st) = status else {
         return (
             ending.unwrap_or(Ending::Error).cause(),
@@ -88,8 +89,8 @@ pub fn conclusion(
     };
     let cause = match (ending, sig) {
         (Some(e), _) => e.cause(),
-        (None, Some(_)) => "signal",
-        (None, None) => "exit",
+        (None, Some(_)) => Cause::Signal,
+        (None, None) => Cause::Exit,
     };
     (cause, st.code(), sig.map(pty::signal_name), code)
 }
