@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod error;
+pub mod escapes;
 pub mod fireid;
 pub mod installed;
 pub mod lenient;

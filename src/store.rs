@@ -15,10 +15,7 @@ use crate::log::lines::MAX_LINE;
 use crate::log::parse::decode;
 use crate::log::record::{Body, Genesis};
 
-/// Alphabet of session ids: lowercase, without the easily confused i, l, o, u.
-const ID_ALPHABET: &[u8] = b"0123456789abcdefghjkmnpqrstvwxyz";
-/// 12 characters of 5 bits: 60 random bits, no collision in any realistic data dir.
-const ID_LEN: usize = 12;
+pub use crate::log::id::{is_session_id, new_id};
 
 /// A data dir.
 #[derive(Debug, Clone)]
@@ -45,21 +42,6 @@ pub fn data_dir(flag: Option<&Path>, config: Option<&Path>) -> Result<PathBuf, F
     dirs::data_local_dir()
         .map(|d| d.join("breakglass"))
         .ok_or_else(|| Failure::tool("cannot find a data dir: set BREAKGLASS_DIR or pass --dir"))
-}
-
-/// Whether `s` is a session id as breakglass makes them.
-pub fn is_session_id(s: &str) -> bool {
-    s.len() == ID_LEN && s.bytes().all(|b| ID_ALPHABET.contains(&b))
-}
-
-/// A fresh random session id.
-pub fn new_id() -> std::io::Result<String> {
-    let mut raw = [0u8; ID_LEN];
-    File::open("/dev/urandom")?.read_exact(&mut raw)?;
-    Ok(raw
-        .iter()
-        .map(|b| ID_ALPHABET[(b & 31) as usize] as char)
-        .collect())
 }
 
 impl Store {
@@ -343,14 +325,6 @@ pub fn read_genesis(path: &Path) -> Option<Genesis> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_are_from_the_alphabet() {
-        let a = new_id().unwrap();
-        assert_eq!(a.len(), ID_LEN);
-        assert!(a.bytes().all(|b| ID_ALPHABET.contains(&b)));
-        assert_ne!(a, new_id().unwrap());
-    }
 
     #[test]
     fn prepare_creates_private_dirs_and_refuses_world_writable() {

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Instant;
 
+use breakglass::escapes::strip_escapes;
 use breakglass::log::record::{Body, Data, Genesis};
-use breakglass::session::secret::strip_escapes;
 use breakglass::time::offset;
 use common::*;
 

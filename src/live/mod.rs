@@ -8,6 +8,7 @@
 pub mod acl;
 pub mod admission;
 pub mod client;
+pub mod inlet;
 pub mod keys;
 pub mod pace;
 pub mod protocol;

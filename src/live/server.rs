@@ -15,14 +15,13 @@ use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 
 use super::acl::{Access, Acl, Peer};
 use super::admission::{self, Pending};
+use super::inlet::{Inlet, ToHub};
 use super::pace::Pace;
 use super::protocol::{self, Ended, Frame, Hello, MAX_MARKER, VERSION, Welcome, kind};
 use super::screen::ScreenService;
 use super::{
     FromWatcher, LiveState, MAX_WATCHERS, ToWatcher, WATCHER_QUEUE, WatcherHandle, WatcherId,
 };
-use crate::session::bell::Tx;
-use crate::session::events::Event;
 
 /// How often a `--save` watcher's writer looks for new log lines, and how soon a watcher
 /// that fell behind asks for a fresh screen once it has drained its queue.
@@ -42,7 +41,7 @@ pub struct ServerCtx {
     /// The changing part: keyboard holder, watchers, size.
     pub live: LiveState,
     pub log_path: PathBuf,
-    pub events: Tx,
+    pub events: Box<dyn Inlet>,
     screen: Mutex<Option<ScreenService>>,
     next_id: AtomicU64,
     /// Watchers whose connection is open (admitted, or being admitted).
@@ -50,13 +49,19 @@ pub struct ServerCtx {
 }
 
 impl ServerCtx {
-    pub fn new(acl: Acl, welcome: Welcome, live: LiveState, log_path: PathBuf, events: Tx) -> Self {
+    pub fn new(
+        acl: Acl,
+        welcome: Welcome,
+        live: LiveState,
+        log_path: PathBuf,
+        events: impl Inlet + 'static,
+    ) -> Self {
         ServerCtx {
             acl,
             welcome,
             live,
             log_path,
-            events,
+            events: Box::new(events),
             screen: Mutex::new(None),
             next_id: AtomicU64::new(1),
             count: AtomicUsize::new(0),
@@ -165,7 +170,7 @@ fn serve(mut stream: UnixStream, ctx: Arc<ServerCtx>, pending: &Pending) {
     let access = ctx.acl.access(&peer);
     let refuse = |stream: &mut UnixStream, why: &str| {
         deny(stream, why);
-        let _ = ctx.events.send(Event::Denied {
+        let _ = ctx.events.send(ToHub::Denied {
             peer: peer.clone(),
             mode: hello.mode.clone(),
         });
@@ -188,7 +193,7 @@ fn serve(mut stream: UnixStream, ctx: Arc<ServerCtx>, pending: &Pending) {
         ),
         ("mark", Some(_)) => match hello.text {
             Some(t) if !t.trim().is_empty() && t.len() <= MAX_MARKER => {
-                let _ = ctx.events.send(Event::Mark { peer, text: t });
+                let _ = ctx.events.send(ToHub::Mark { peer, text: t });
                 let _ = protocol::write_frame(&mut stream, kind::NOTICE, b"marker added");
             }
             _ => deny(
@@ -256,7 +261,7 @@ fn admit(
         stream: h,
         pace: Pace::new(std::time::Instant::now()),
     };
-    if ctx.events.send(Event::Join(Box::new(handle))).is_err() {
+    if ctx.events.send(ToHub::Join(Box::new(handle))).is_err() {
         return;
     }
     // A frame out of place or malformed ends the loop: this client is dropped.
@@ -264,11 +269,11 @@ fn admit(
         protocol::read_frame(&mut stream).map(|f| f.as_ref().and_then(to_message))
     {
         let detach = msg == FromWatcher::Detach;
-        if ctx.events.send(Event::Watcher(id, msg)).is_err() || detach {
+        if ctx.events.send(ToHub::Watcher(id, msg)).is_err() || detach {
             break;
         }
     }
-    let _ = ctx.events.send(Event::Left(id));
+    let _ = ctx.events.send(ToHub::Left(id));
     let _ = stream.shutdown(std::net::Shutdown::Both);
 }
 
@@ -354,7 +359,7 @@ fn writer(
             Err(RecvTimeoutError::Timeout) => {
                 if behind.load(Ordering::Acquire) && !asked {
                     asked = true;
-                    let _ = ctx.events.send(Event::Resync(id));
+                    let _ = ctx.events.send(ToHub::Resync(id));
                 }
                 Ok(())
             }

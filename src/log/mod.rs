@@ -6,6 +6,7 @@
 pub mod cadence;
 pub mod chain;
 pub mod fast;
+pub mod id;
 pub mod json;
 pub mod kind;
 pub mod ledger;

@@ -252,7 +252,7 @@ impl Verifier {
                     self.unverifiable = true;
                     return bad("format version 1", format!("version {}", g.v));
                 }
-                if !crate::store::is_session_id(&g.session) {
+                if !super::id::is_session_id(&g.session) {
                     return bad(
                         "a session id of 12 characters from 0-9a-z without i l o u",
                         format!("session `{}`", g.session),

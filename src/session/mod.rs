@@ -163,17 +163,19 @@ pub fn run(mut plan: Plan) -> Result<Outcome> {
             Gate::Open(earlier) => earlier,
             Gate::Closed(ending) => {
                 drop(guard);
-                return finish(
-                    &plan,
+                return finish(Finish {
+                    plan: &plan,
                     id,
                     writer,
                     file,
                     start,
-                    (None, Some(ending), None),
-                    &ctx,
-                    None,
-                    None,
-                );
+                    status: None,
+                    ending: Some(ending),
+                    log_error: None,
+                    ctx: &ctx,
+                    audience: None,
+                    syslog: None,
+                });
             }
         }
     } else {
@@ -193,17 +195,19 @@ pub fn run(mut plan: Plan) -> Result<Outcome> {
         Ok(s) => s,
         Err(e) => {
             drop(guard);
-            finish(
-                &plan,
+            finish(Finish {
+                plan: &plan,
                 id,
                 writer,
                 file,
                 start,
-                (None, Some(Ending::Error), None),
-                &ctx,
-                None,
-                None,
-            )?;
+                status: None,
+                ending: Some(Ending::Error),
+                log_error: None,
+                ctx: &ctx,
+                audience: None,
+                syslog: None,
+            })?;
             let msg = format!("cannot start {}: {e}", plan.command[0]);
             return Err(match e.kind() {
                 std::io::ErrorKind::NotFound => Failure::not_found(msg),
@@ -257,32 +261,55 @@ pub fn run(mut plan: Plan) -> Result<Outcome> {
     }
     // The session is over: its fire id key goes now, before the log is closed.
     drop(fire);
-    finish(
-        &plan,
+    finish(Finish {
+        plan: &plan,
         id,
         writer,
         file,
         start,
-        (res.status, res.ending, res.log_error),
-        &ctx,
-        Some(res.audience),
-        syslog.as_ref(),
-    )
+        status: res.status,
+        ending: res.ending,
+        log_error: res.log_error,
+        ctx: &ctx,
+        audience: Some(res.audience),
+        syslog: syslog.as_ref(),
+    })
+}
+
+/// A session being closed: what [`finish`] needs, and how the session ended.
+struct Finish<'a> {
+    plan: &'a Plan,
+    id: String,
+    writer: crate::log::writer::LogWriter,
+    file: std::path::PathBuf,
+    start: Instant,
+    /// The child's exit status, if it exited.
+    status: Option<ExitStatus>,
+    /// Why breakglass ended the session, if it did.
+    ending: Option<Ending>,
+    /// Why the log could not be written, if it could not.
+    log_error: Option<String>,
+    ctx: &'a ServerCtx,
+    /// The watchers, to be told the end.
+    audience: Option<Audience>,
+    syslog: Option<&'a Syslog>,
 }
 
 /// Write the end record, close the ledger entry, tell the watchers.
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    plan: &Plan,
-    id: String,
-    mut writer: crate::log::writer::LogWriter,
-    file: std::path::PathBuf,
-    start: Instant,
-    (status, ending, log_error): (Option<ExitStatus>, Option<Ending>, Option<String>),
-    ctx: &ServerCtx,
-    audience: Option<Audience>,
-    syslog: Option<&Syslog>,
-) -> Result<Outcome> {
+fn finish(f: Finish) -> Result<Outcome> {
+    let Finish {
+        plan,
+        id,
+        mut writer,
+        file,
+        start,
+        status,
+        ending,
+        log_error,
+        ctx,
+        audience,
+        syslog,
+    } = f;
     let duration = start.elapsed();
     let (cause, exit, signal, mut code) = setup::conclusion(status, ending);
     let end = End {
