@@ -5,6 +5,7 @@
 
 pub mod cadence;
 pub mod chain;
+pub mod encode;
 pub mod fast;
 pub mod id;
 pub mod json;

@@ -1,8 +1,10 @@
 //! A recorded session: create the log and chain it into the ledger, start the child in a
 //! PTY, run the threads around the hub, and close the log and the ledger entry at the end.
 //!
-//! Thread layout (docs/ARCHITECTURE.md has the picture): producers (PTY reader, stdin
-//! reader, signals, child waiter) → one channel → the hub → log, terminal, PTY writer.
+//! Thread layout (docs/ARCHITECTURE.md has the picture): producers (PTY reader; signals,
+//! child waiter and the socket side's `ToHub`) → two channels, output and control, each
+//! send ringing the hub's bell (events.rs, bell.rs); the hub reads the owner's stdin
+//! itself → log, terminal (display writer), PTY writer, watchers' queues.
 
 pub mod bell;
 pub mod ending;
