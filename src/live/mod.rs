@@ -1,5 +1,7 @@
 //! Live sessions: the Unix socket a running session listens on, who may attach, the
-//! terminal snapshot a late joiner sees, and the client side of `watch` and `mark`.
+//! terminal snapshot a late joiner sees, and the client side of `watch` and `mark`. The
+//! socket side tells the session's hub what happens through [`inlet`], never through the
+//! session's own channels.
 //!
 //! The hub never writes to a socket: each watcher has a writer thread fed through a
 //! bounded queue, so a slow or stopped watcher is resynced with a fresh snapshot when it

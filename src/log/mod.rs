@@ -1,4 +1,5 @@
-//! The session log: record codec, hash chain, writer, verifier and the ledger.
+//! The session log: record types and the words of the format, the codec, hash chain,
+//! session ids, writer, verifier and the ledger.
 //!
 //! Everything here except the writer and the ledger's file handling is pure and tested on
 //! bytes in memory; docs/FORMAT.md is the same contract in prose.
