@@ -74,6 +74,42 @@ pub fn human(d: Duration) -> String {
     }
 }
 
+/// Now as the log writes a time: RFC 3339 UTC with microseconds.
+pub fn now_rfc3339() -> String {
+    rfc3339_micros(jiff::Timestamp::now())
+}
+
+/// A time as the log writes it: `2026-03-01T12:00:00.123456Z`.
+pub fn rfc3339_micros(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// Seconds since the epoch in RFC 3339 UTC to the second, or the number itself when it
+/// is out of range: `2026-03-01T12:00:00Z`.
+pub fn utc_seconds(secs: u64) -> String {
+    i64::try_from(secs)
+        .ok()
+        .and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .map_or_else(
+            || secs.to_string(),
+            |t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        )
+}
+
+/// Seconds since the epoch as `HH:MM` in this machine's time zone (empty when out of
+/// range): when something happens today, for the person at the terminal.
+pub fn local_hm(secs: u64) -> String {
+    i64::try_from(secs)
+        .ok()
+        .and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .map(|t| {
+            t.to_zoned(jiff::tz::TimeZone::system())
+                .strftime("%H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
 /// Parse a time limit such as `30m`, `1h30m` or `90s`: whole seconds, at least [`MIN_TTL`].
 pub fn parse_ttl(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s.trim())
@@ -189,6 +225,17 @@ mod tests {
         assert_eq!(span(s(11109)), "3h05m09s");
         assert_eq!(elapsed(Duration::ZERO), "1s");
         assert_eq!(elapsed(s(3723)), "1h 2m 3s");
+    }
+
+    #[test]
+    fn points_in_time() {
+        let t: jiff::Timestamp = "2026-03-01T12:00:00.5Z".parse().unwrap();
+        assert_eq!(rfc3339_micros(t), "2026-03-01T12:00:00.500000Z");
+        assert!(is_rfc3339_utc(&now_rfc3339()));
+        assert_eq!(utc_seconds(1_772_366_400), "2026-03-01T12:00:00Z");
+        assert_eq!(utc_seconds(u64::MAX), u64::MAX.to_string());
+        assert_eq!(local_hm(1_772_366_400).len(), 5);
+        assert_eq!(local_hm(u64::MAX), "");
     }
 
     #[test]

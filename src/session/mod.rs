@@ -101,13 +101,6 @@ pub struct Outcome {
     pub file: std::path::PathBuf,
 }
 
-/// Current time as RFC 3339 UTC with microseconds.
-pub fn now_rfc3339() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
-        .to_string()
-}
-
 /// This machine's name.
 pub fn hostname() -> String {
     nix::unistd::gethostname()
@@ -321,7 +314,7 @@ fn finish(f: Finish) -> Result<Outcome> {
         records: 0,
         bytes_in: 0,
         bytes_out: 0,
-        ended: now_rfc3339(),
+        ended: crate::time::now_rfc3339(),
         seal: None,
     };
     let mut log_error = log_error;

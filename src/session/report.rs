@@ -19,13 +19,7 @@ fn label() -> &'static str {
 /// own ssh credentials.
 fn identity(plan: &Plan, fire: Option<&crate::fireid::session::Fire>) -> String {
     if let Some(f) = fire {
-        let until = jiff::Timestamp::from_second(f.until() as i64)
-            .map(|t| {
-                t.to_zoned(jiff::tz::TimeZone::system())
-                    .strftime("%H:%M")
-                    .to_string()
-            })
-            .unwrap_or_default();
+        let until = crate::time::local_hm(f.until());
         return format!(
             "  on {} as {} until {until} (fire id certificate {}, key id {})\n",
             safe::text(&plan.host),

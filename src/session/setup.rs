@@ -7,13 +7,14 @@ use std::sync::{Arc, Mutex};
 
 use super::bell::Tx;
 use super::hub::Ending;
-use super::{Plan, hostname, login_name, now_rfc3339, pty};
+use super::{Plan, hostname, login_name, pty};
 use crate::error::Exit;
 use crate::live::LiveState;
 use crate::live::protocol::{self, State, Welcome};
 use crate::live::server::{self, ServerCtx, SocketGuard};
 use crate::log::chain::to_hex;
 use crate::log::vocab::Cause;
+use crate::time::now_rfc3339;
 use crate::witness::syslog::Syslog;
 
 /// Start listening for watchers. A session nobody can watch still runs (with a warning).
