@@ -1,7 +1,8 @@
-//! Times for people and from people, pure: every way the product writes a duration or a
-//! time into a session (`12:30`, `+00:12.345`, `3h05m`, `5 minutes`), and every way it
-//! reads one (`--ttl 1h30m`, `--at 12:30`, `g 1:02:03`, `--since 2h`), plus the one
-//! spelling of RFC 3339 UTC the log format allows, checked against the calendar.
+//! Times for people and from people, pure but for the clock: every way the product writes
+//! a duration or a time into a session (`12:30`, `+00:12.345`, `3h05m`, `5 minutes`) or a
+//! point in time (the log's RFC 3339 UTC, `14:05` local), and every way it reads one
+//! (`--ttl 1h30m`, `--at 12:30`, `g 1:02:03`, `--since 2h`), plus the one spelling of
+//! RFC 3339 UTC the log format allows, checked against the calendar.
 
 use std::time::Duration;
 
