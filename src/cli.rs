@@ -1,8 +1,16 @@
-//! The command line: every clap struct, in one place.
+//! The command line: the clap structs and help texts (the review commands' in
+//! `cli/review.rs`), and flag values parsed by clap (`cli/values.rs`).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+
+pub mod review;
+pub mod values;
+
+use review::{EXPORT_HELP, GREP_HELP, SHOW_HELP};
+pub use review::{ExportArgs, ExportFormat, GrepArgs, ShowArgs};
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -180,7 +188,7 @@ pub struct ReplayArgs {
     pub session: String,
 
     /// Playback speed
-    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    #[arg(long, default_value_t = 1.0, value_name = "X", value_parser = values::speed)]
     pub speed: f64,
 
     /// Longer pauses than this many seconds are shortened to it
@@ -188,8 +196,8 @@ pub struct ReplayArgs {
     pub idle_limit: f64,
 
     /// Start at this time into the session (12:30, 90, 2m), paused
-    #[arg(long, value_name = "TIME")]
-    pub at: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = values::at)]
+    pub at: Option<u64>,
 
     /// Keep playing a live session's log as it grows, verifying as it goes
     #[arg(long)]
@@ -214,8 +222,8 @@ pub struct WatchArgs {
     pub save: Option<PathBuf>,
 
     /// The escape key (default ctrl-], or `escape_key` in the config)
-    #[arg(long, value_name = "KEY")]
-    pub escape: Option<String>,
+    #[arg(long, value_name = "KEY", value_parser = values::escape)]
+    pub escape: Option<values::EscapeKey>,
 }
 
 const ATTACH_HELP: &str = "\
@@ -253,7 +261,7 @@ pub struct ExtendArgs {
     pub session: String,
 
     /// How much longer, e.g. 30m or 1h30m (parsed as shell --ttl)
-    #[arg(value_parser = crate::config::parse_ttl)]
+    #[arg(value_parser = crate::time::parse_ttl)]
     pub duration: std::time::Duration,
 }
 
@@ -272,8 +280,8 @@ pub struct ShellArgs {
 
     /// Time limit, e.g. 30m or 1h30m: whole seconds, at least 1s (default and maximum from
     /// the config: 1h and 8h)
-    #[arg(long, value_name = "DURATION")]
-    pub ttl: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = values::ttl)]
+    pub ttl: Option<Duration>,
 
     /// Also record what is typed at password prompts (masked by default; refused when the
     /// config sets require_seal)
@@ -350,146 +358,6 @@ pub struct VerifyArgs {
     /// for is said to; a file with none at all is an error (exit 2)
     #[arg(long, value_name = "FILE")]
     pub syslog: Option<PathBuf>,
-}
-
-const EXPORT_HELP: &str = "\
-SESSION is a unique id prefix, `last`, or a path to a .jsonl file.
-
-Formats:
-  asciicast  asciicast v2 for asciinema and asciinema-player: output, input (masked input
-             left out), resizes and markers, with their times. Bytes that are not UTF-8
-             are replaced by U+FFFD, and a warning says how many.
-  text       the transcript a person reads: output played through a terminal emulator,
-             so overwritten text reads as it was last shown, with no escape codes.
-             What full-screen programs (vim, less, top) show on the alternate screen is
-             not part of it; `replay` shows those.
-  keys       what was typed, one line per Enter (Ctrl-C and Ctrl-D end a line too): the
-             time of its Enter into the session, who typed it, the line. Backspace is
-             applied; control keys and arrows are named (^U, <TAB>, <Up>); masked input
-             reads [redacted N bytes].
-  timeline   Markdown for a postmortem: who, host, reason, ticket, start, end, how it
-             ended, the verdict and head hash, then commands, markers, joins, takes and
-             the end, each with its time (what `show` prints).
-  json       every record decoded, one object per line: seq, t (microseconds), k and the
-             kind's fields; payloads as `text`, `base64` or `redacted` (a byte count).
-
-The session is verified first. A TAMPERED or UNVERIFIABLE log is still exported (as far
-as its records can be read), with a warning on stderr naming the verdict.
-
-Examples:
-  breakglass export last --format asciicast -o incident.cast && asciinema play incident.cast
-  breakglass export k3f9 --format text | less
-  breakglass export k3f9 --format keys
-  breakglass export k3f9 --format timeline -o INC-4411-timeline.md
-  breakglass export k3f9 --format json | jq 'select(.k == \"m\")'";
-
-const SHOW_HELP: &str = "\
-The same Markdown as `export --format timeline`: a table of who, host, reason, ticket,
-start, end, duration, how it ended, the verdict and the head, then every command typed,
-marker, join, leave, refusal, take, return, extension (\"ops extended the session to 15:02
-(+30m)\", the end in local time) and the end, with times into the session.
-Masked input is counted in the table (sealed or dropped) and shown in place as
-[sealed N bytes]; masking a password exchange does not explain is flagged in bold.
-
-Examples:
-  breakglass show last
-  breakglass show k3f9 > INC-4411-timeline.md";
-
-const GREP_HELP: &str = "\
-Typed input is searched line by line as typed (backspace applied, per person); masked
-input is never matched. Output is searched as plain text lines (escape codes removed).
-Each match prints the session id, the time into the session when the line was complete
-(its Enter, or the output's newline), who typed it (`output` for output) and the line;
-`breakglass replay ID --at MM:SS` opens the session there.
-
---since takes a date (RFC 3339, e.g. 2026-03-01T00:00:00Z) or a duration (2h, 7d) meaning
-sessions started within that long ago.
-
-Exit status: 0 if a line matched, 1 if none did, 2 on errors (as grep).
-
-Examples:
-  breakglass grep 'systemctl (stop|restart)'
-  breakglass grep -i 'drop table' --input --since 7d
-  breakglass grep 'No space left' k3f9 --output
-  breakglass grep passwd --user alice --host prod-db1 --json | jq .session";
-
-/// A format of `breakglass export`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExportFormat {
-    /// asciicast v2, for asciinema and asciinema-player
-    Asciicast,
-    /// The transcript: output rendered as a terminal showed it, no escape codes
-    Text,
-    /// What was typed, line by line, with time and who
-    Keys,
-    /// Markdown timeline for a postmortem (what `show` prints)
-    Timeline,
-    /// Every record decoded, one JSON object per line
-    Json,
-}
-
-#[derive(Debug, Args)]
-pub struct ExportArgs {
-    /// The session (id prefix, `last`) or a .jsonl file
-    #[arg(value_name = "SESSION|FILE")]
-    pub session: String,
-
-    /// What to export
-    #[arg(short, long, value_enum, value_name = "FORMAT")]
-    pub format: ExportFormat,
-
-    /// Write to FILE instead of stdout (created 0600; an existing file is refused)
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// Replace FILE if it exists
-    #[arg(long, requires = "output")]
-    pub force: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct ShowArgs {
-    /// The session (id prefix, `last`) or a .jsonl file
-    #[arg(value_name = "SESSION|FILE")]
-    pub session: String,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct GrepArgs {
-    /// A regular expression (Rust regex syntax)
-    pub pattern: String,
-
-    /// Sessions to search (id prefix, `last`, or .jsonl files); default: all in the data dir
-    #[arg(value_name = "SESSION|FILE")]
-    pub sessions: Vec<String>,
-
-    /// Only sessions of this user
-    #[arg(long, value_name = "USER")]
-    pub user: Option<String>,
-
-    /// Only sessions on this host
-    #[arg(long, value_name = "HOST")]
-    pub host: Option<String>,
-
-    /// Only sessions started since a date (RFC 3339) or within a duration (2h, 7d)
-    #[arg(long, value_name = "WHEN")]
-    pub since: Option<String>,
-
-    /// Search only typed input
-    #[arg(long, conflicts_with = "output")]
-    pub input: bool,
-
-    /// Search only output
-    #[arg(long)]
-    pub output: bool,
-
-    /// Match case-insensitively
-    #[arg(short = 'i', long)]
-    pub ignore_case: bool,
-
-    /// One JSON object per match, for scripts
-    #[arg(long)]
-    pub json: bool,
 }
 
 const INIT_HELP: &str = "\

@@ -14,9 +14,6 @@ use crate::error::Failure;
 
 /// Time limit when neither `--ttl` nor `default_ttl` gives one.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(60 * 60);
-/// The shortest time limit: the genesis records it in whole seconds (`ttl_s`), so a
-/// shorter one could not be recorded as it was given.
-pub const MIN_TTL: Duration = Duration::from_secs(1);
 /// How long a session whose owner's terminal went away is held for `breakglass attach`
 /// when the config sets no `grace`: long enough to log in again after a dropped ssh.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(5 * 60);
@@ -257,8 +254,9 @@ impl Config {
             Regex::new(s.get_ref())
                 .map_err(|e| bad(s, key, format!("not a valid regular expression: {e}")))
         };
-        let duration =
-            |s: &Spanned<String>, key: &str| parse_ttl(s.get_ref()).map_err(|e| bad(s, key, e));
+        let duration = |s: &Spanned<String>, key: &str| {
+            crate::time::parse_ttl(s.get_ref()).map_err(|e| bad(s, key, e))
+        };
         let mut cfg = Config {
             path: Some(path.to_path_buf()),
             ..Config::default()
@@ -326,7 +324,7 @@ impl Config {
             cfg.max_ttl = duration(d, "max_ttl")?;
         }
         if let Some(d) = &raw.grace {
-            cfg.grace = parse_grace(d.get_ref()).map_err(|e| bad(d, "grace", e))?;
+            cfg.grace = crate::time::parse_grace(d.get_ref()).map_err(|e| bad(d, "grace", e))?;
         }
         if let Some(d) = &raw.default_ttl {
             cfg.default_ttl = duration(d, "default_ttl")?;
@@ -358,156 +356,6 @@ impl Config {
     }
 }
 
-/// Parse a time limit such as `30m`, `1h30m` or `90s`: whole seconds, at least [`MIN_TTL`].
-pub fn parse_ttl(s: &str) -> Result<Duration, String> {
-    let d = whole_seconds(s)?;
-    if d < MIN_TTL {
-        return Err(format!(
-            "`{s}` is shorter than the shortest time limit, {}s",
-            MIN_TTL.as_secs()
-        ));
-    }
-    Ok(d)
-}
-
-/// Parse a grace period as a time limit is parsed, where `0s` (end at once) is allowed.
-pub fn parse_grace(s: &str) -> Result<Duration, String> {
-    whole_seconds(s)
-}
-
-fn whole_seconds(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s.trim())
-        .map_err(|e| format!("`{s}` is not a duration such as 30m, 1h or 1h30m ({e})"))?;
-    if d.subsec_nanos() != 0 {
-        return Err(format!(
-            "`{s}` is not a whole number of seconds, as the log records the limit (try {}s)",
-            d.as_secs()
-        ));
-    }
-    Ok(d)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(text: &str) -> Result<Config, Failure> {
-        Config::parse(text, Path::new("/etc/bg.toml"))
-    }
-
-    #[test]
-    fn full_config_parses() {
-        let c = parse(
-            r#"
-dir = "/var/lib/breakglass"
-require_ticket = true
-ticket_pattern = "INC-[0-9]+"
-default_ttl = "30m"
-max_ttl = "2h"
-secret_prompt = "(?i)secret:\\s*$"
-
-watchers = ["bob", "@audit"]
-operators = ["@ops"]
-require_operator = false
-operator_drives_alone = true
-escape_key = "ctrl-b"
-
-[hosts.prod-db1]
-command = ["ssh", "-t", "bastion", "ssh", "prod-db1"]
-require_operator = true
-operator_drives_alone = true
-"#,
-        )
-        .unwrap();
-        assert_eq!(c.default_ttl, Duration::from_secs(1800));
-        assert_eq!(c.max_ttl, Duration::from_secs(7200));
-        assert!(c.require_ticket);
-        assert!(c.operator_drives_alone && c.hosts["prod-db1"].operator_drives_alone);
-        assert_eq!(c.hosts["prod-db1"].command.as_ref().unwrap().len(), 5);
-        assert!(c.secret_prompt.is_match("Secret: "));
-        assert_eq!(c.operators, ["@ops"]);
-        assert!(c.hosts["prod-db1"].require_operator);
-        assert_eq!(c.escape_key.as_deref(), Some("ctrl-b"));
-    }
-
-    #[test]
-    fn errors_name_file_line_and_key() {
-        let e = parse("dir = \"/x\"\ndefault_ttl = 5\n").unwrap_err();
-        assert!(
-            e.message
-                .contains("/etc/bg.toml, line 2, key `default_ttl`"),
-            "{}",
-            e.message
-        );
-        let e = parse("\n\nmax_ttl = \"soon\"\n").unwrap_err();
-        assert!(e.message.contains("line 3, key `max_ttl`"), "{}", e.message);
-        let e = parse("ticket_pattern = \"(\"\n").unwrap_err();
-        assert!(
-            e.message.contains("line 1, key `ticket_pattern`"),
-            "{}",
-            e.message
-        );
-        let e = parse("colour = true\n").unwrap_err();
-        assert!(
-            e.message.contains("line 1, key `colour`") && e.message.contains("unknown field"),
-            "{}",
-            e.message
-        );
-        assert_eq!(e.code, crate::error::EXIT_TOOL);
-    }
-
-    #[test]
-    fn default_prompt_catches_the_usual_prompts() {
-        let r = Regex::new(DEFAULT_SECRET_PROMPT).unwrap();
-        for p in [
-            "Password: ",
-            "[sudo] password for alice: ",
-            "Enter passphrase for key '/home/a/.ssh/id_ed25519': ",
-            "alice@db1's password:",
-            "Enter pass phrase for server.key:",
-            "\r\nEnter encryption key: ",
-            "Enter same key again: ",
-            "Passwort: ",
-            "Mot de passe : ",
-            "Contraseña:",
-            "Senha:",
-            "Parola d'ordine:",
-            "Wachtwoord:",
-            "Пароль:",
-            "パスワード:",
-            "密码：",
-        ] {
-            assert!(r.is_match(p), "{p}");
-        }
-        for p in [
-            "$ ",
-            "password changed.\n$ ",
-            "Enter file name: ",
-            "Passwort geändert.\n$ ",
-            "Enter file in which to save the key (/root/.ssh/id_ed25519): x\n$ ",
-        ] {
-            assert!(!r.is_match(p), "{p}");
-        }
-    }
-
-    #[test]
-    fn ttl_parsing() {
-        assert_eq!(parse_ttl("30m"), Ok(Duration::from_secs(1800)));
-        assert_eq!(parse_ttl("1h30m"), Ok(Duration::from_secs(5400)));
-        assert!(parse_ttl("0s").is_err());
-        assert!(parse_ttl("forever").is_err());
-        assert_eq!(parse_grace("0s"), Ok(Duration::ZERO));
-        assert_eq!(parse_grace("5m"), Ok(Duration::from_secs(300)));
-        assert!(parse_grace("1.5s").is_err());
-        assert_eq!(
-            parse("grace = \"3s\"\n").unwrap().grace,
-            Duration::from_secs(3)
-        );
-        assert!(
-            parse("grace = \"soon\"\n")
-                .unwrap_err()
-                .message
-                .contains("key `grace`")
-        );
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

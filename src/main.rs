@@ -5,7 +5,7 @@ use clap::Parser;
 
 use breakglass::cli::{Cli, Command};
 use breakglass::config::Config;
-use breakglass::error::{EXIT_TOOL, EXIT_USAGE, Failure, exit_code};
+use breakglass::error::{Exit, Failure, exit_code};
 use breakglass::store::{self, Store};
 use breakglass::{cmd, installed, lenient, mode, session};
 
@@ -54,7 +54,7 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
         // A bad config is breakglass's own failure only where that has a status of its
         // own; the review commands document 0 to 4, so it is a usage error there.
         Command::Shell(_) => e,
-        _ if e.code == EXIT_TOOL => Failure::usage(e.message),
+        _ if e.code == Exit::Tool => Failure::usage(e.message),
         _ => e,
     })?;
     if cli.store.is_some() || cli.from_store {
@@ -89,7 +89,7 @@ fn main() {
         let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
         if let Err(e) = installed::drop_early(&args) {
             eprintln!("breakglass: {e}");
-            std::process::exit(EXIT_TOOL);
+            std::process::exit(Exit::Tool.code());
         }
     }
     session::term::install_panic_hook();
@@ -109,9 +109,9 @@ fn main() {
             session::term::restore();
             eprintln!("breakglass: {e:#}");
             let default = if matches!(cli.command, Command::Shell(_)) {
-                EXIT_TOOL
+                Exit::Tool
             } else {
-                EXIT_USAGE
+                Exit::Usage
             };
             exit_code(&e, default)
         }

@@ -8,7 +8,6 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use crate::error::Failure;
@@ -16,10 +15,7 @@ use crate::log::lines::MAX_LINE;
 use crate::log::parse::decode;
 use crate::log::record::{Body, Genesis};
 
-/// Alphabet of session ids: lowercase, without the easily confused i, l, o, u.
-const ID_ALPHABET: &[u8] = b"0123456789abcdefghjkmnpqrstvwxyz";
-/// 12 characters of 5 bits: 60 random bits, no collision in any realistic data dir.
-const ID_LEN: usize = 12;
+pub use crate::log::id::{is_session_id, new_id};
 
 /// A data dir.
 #[derive(Debug, Clone)]
@@ -46,21 +42,6 @@ pub fn data_dir(flag: Option<&Path>, config: Option<&Path>) -> Result<PathBuf, F
     dirs::data_local_dir()
         .map(|d| d.join("breakglass"))
         .ok_or_else(|| Failure::tool("cannot find a data dir: set BREAKGLASS_DIR or pass --dir"))
-}
-
-/// Whether `s` is a session id as breakglass makes them.
-pub fn is_session_id(s: &str) -> bool {
-    s.len() == ID_LEN && s.bytes().all(|b| ID_ALPHABET.contains(&b))
-}
-
-/// A fresh random session id.
-pub fn new_id() -> std::io::Result<String> {
-    let mut raw = [0u8; ID_LEN];
-    File::open("/dev/urandom")?.read_exact(&mut raw)?;
-    Ok(raw
-        .iter()
-        .map(|b| ID_ALPHABET[(b & 31) as usize] as char)
-        .collect())
 }
 
 impl Store {
@@ -193,10 +174,8 @@ impl Store {
             // The umask (the recorded user's, installed) may have taken the group bits away.
             let _ = f.set_permissions(fs::Permissions::from_mode(self.file_mode()));
         }
-        // SAFETY: flock on a valid fd we own; no memory is involved.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
+        // flock(2), exclusive: held until the file is closed, which `is_live` sees.
+        f.try_lock()?;
         Ok(f)
     }
 
@@ -321,9 +300,9 @@ pub fn is_live(path: &Path) -> bool {
     let Ok(f) = File::open(path) else {
         return false;
     };
-    // SAFETY: flock on a valid fd we own; the lock goes with the fd when it is closed.
-    let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
-    r != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EWOULDBLOCK)
+    // A shared flock(2) fails only while the writer holds its exclusive one; ours goes
+    // with the file when it is closed here.
+    matches!(f.try_lock_shared(), Err(fs::TryLockError::WouldBlock))
 }
 
 /// Read line 0 of a session file, if it is a genesis record.
@@ -346,14 +325,6 @@ pub fn read_genesis(path: &Path) -> Option<Genesis> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_are_from_the_alphabet() {
-        let a = new_id().unwrap();
-        assert_eq!(a.len(), ID_LEN);
-        assert!(a.bytes().all(|b| ID_ALPHABET.contains(&b)));
-        assert_ne!(a, new_id().unwrap());
-    }
 
     #[test]
     fn prepare_creates_private_dirs_and_refuses_world_writable() {

@@ -212,6 +212,32 @@ fn verify_usage_errors_and_worst_status_wins() {
 }
 
 #[test]
+fn bad_flag_values_are_usage_errors_naming_the_flag_and_the_form() {
+    let env = Env::new();
+    for (args, flag, form) in [
+        (
+            &["shell", "-r", "x", "--ttl", "soon", "--", "true"][..],
+            "--ttl",
+            "30m",
+        ),
+        (
+            &["replay", "last", "--speed", "0"][..],
+            "--speed",
+            "between 0.01",
+        ),
+        (&["replay", "last", "--at", "noon"][..], "--at", "12:30"),
+        (&["grep", "x", "--since", "whenever"][..], "--since", "2h"),
+        (&["watch", "--escape", "x"][..], "--escape", "ctrl-]"),
+    ] {
+        let out = env.run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(flag) && err.contains(form), "{args:?}: {err}");
+    }
+    assert!(env.logs().is_empty());
+}
+
+#[test]
 fn completions_match_the_checked_in_files() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     for (shell, file) in [

@@ -15,7 +15,7 @@ as FORMAT.md's "Signed records" says; each object gets "key", "signed_upto", "en
 Exit status is that of the worst verdict: TAMPERED 1 > UNVERIFIABLE 4 > I/O error 2 >
 INTERRUPTED 3 > VERIFIED 0.
 """
-import base64, binascii, hashlib, json, re, sys
+import base64, binascii, calendar, hashlib, json, re, sys
 from collections import namedtuple
 
 LIMIT = 1 << 20                       # longest line, without its LF
@@ -51,6 +51,15 @@ one_of = lambda *names: lambda v: type(v) is str and v in names
 matches = lambda rx: lambda v: type(v) is str and rx.fullmatch(v) is not None
 
 
+def utc_time(v):
+    """RFC3339_UTC on a day the calendar has (no February 31st)."""
+    if not matches(RFC3339_UTC)(v):
+        return False
+    year, month, day = int(v[0:4]), int(v[5:7]), int(v[8:10])
+    feb = 29 if calendar.isleap(year) else 28
+    return day <= [31, feb, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+
+
 def b64(v):
     """Standard alphabet, padded, and no stray bits: decoding and encoding gives v back."""
     try:
@@ -66,7 +75,7 @@ CHECK = {
     "host": string, "user": string, "uid": u32, "reason": string,
     "ticket": nullable(string),
     "command": lambda v: type(v) is list and all(type(a) is str for a in v),
-    "cols": u16, "rows": u16, "term": string, "started": matches(RFC3339_UTC),
+    "cols": u16, "rows": u16, "term": string, "started": utc_time,
     "ttl_s": nullable(nat), "tool": lambda v: type(v) is str and v.startswith("breakglass "),
     "origin": string,
     "cert_serial": matches(CERT_SERIAL), "cert_key_id": string,
@@ -82,9 +91,9 @@ CHECK = {
     # x
     "cause": one_of("exit", "signal", "ttl", "killed", "hangup", "error"),
     "exit": nullable(lambda v: type(v) is int and -2**31 <= v < 2**31), "signal": nullable(string),
-    "records": nat, "bytes_in": nat, "bytes_out": nat, "ended": matches(RFC3339_UTC),
+    "records": nat, "bytes_in": nat, "bytes_out": nat, "ended": utc_time,
     # ledger
-    "at": matches(RFC3339_UTC), "file": string, "genesis": matches(HEX), "head": matches(HEX),
+    "at": utc_time, "file": string, "genesis": matches(HEX), "head": matches(HEX),
     # signatures
     "key": matches(re.compile(r"ed25519:[0-9a-f]{16}")), "sig": matches(re.compile(r"[0-9a-f]{128}")),
 }

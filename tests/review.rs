@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Instant;
 
+use breakglass::escapes::strip_escapes;
 use breakglass::log::record::{Body, Data, Genesis};
-use breakglass::review::clock;
-use breakglass::session::secret::strip_escapes;
+use breakglass::time::offset;
 use common::*;
 
 /// The prompt of the recorded shells. Typing waits for it: before it, the test's terminal
@@ -277,7 +277,7 @@ fn keys_and_json_show_masked_input_only_by_its_length() {
         lines[1],
         format!(
             "{}  {user}  visible<Left><TAB>",
-            breakglass::review::clock_ms(t)
+            breakglass::time::offset_ms(t)
         )
     );
     assert!(
@@ -342,7 +342,7 @@ fn grep_names_the_session_time_and_person() {
     interactive(&env, "third", &[("echo gam''ma\r", "gamma")]);
     let id = id_of(&target);
     let user = genesis(&target).user;
-    let at = clock(typed_at(&target, "needle"));
+    let at = offset(typed_at(&target, "needle"));
 
     let out = run_ok(&env, &["grep", "--input", "needle-"], 0);
     assert_eq!(

@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::cli::AttachArgs;
-use crate::error::{EXIT_TOOL, Failure};
+use crate::error::{Exit, Failure};
 use crate::live::client::{self, Answer};
 use crate::live::protocol::{self, Ended, Frame, Welcome, kind};
 use crate::review::visible;
@@ -142,8 +142,8 @@ fn outcome(id: &str, w: &Welcome, e: &Ended, store: &Store) -> Outcome {
         .unsigned_abs();
     Outcome {
         id: id.to_string(),
-        exit_code: e.status.or(e.exit).unwrap_or(EXIT_TOOL),
-        cause: e.cause.clone(),
+        exit_code: e.status.or(e.exit).unwrap_or(Exit::Tool.code()),
+        cause: e.cause.parse().unwrap_or(crate::log::vocab::Cause::Error),
         records: e.records,
         head: crate::log::chain::from_hex(&e.head).unwrap_or_default(),
         duration: Duration::from_secs(duration.as_secs()),

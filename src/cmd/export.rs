@@ -23,8 +23,9 @@ use crate::review::asciicast::{self, Cast};
 use crate::review::keys::{KeyLine, Keys};
 use crate::review::text::TextRender;
 use crate::review::timeline::{Seal, Timeline};
-use crate::review::{clock_ms, json, visible, who};
+use crate::review::{json, visible, who};
 use crate::store::{SessionFile, Store};
+use crate::time::offset_ms;
 use crate::verdict::Judge;
 
 /// Exported files hold what the session showed, secrets printed included: owner-only,
@@ -183,7 +184,7 @@ fn key_line(w: &mut dyn Write, line: &KeyLine, user: &str) -> io::Result<()> {
     writeln!(
         w,
         "{}  {}  {}",
-        clock_ms(line.t),
+        offset_ms(line.t),
         visible(who(&line.by, user)),
         line.shown()
     )

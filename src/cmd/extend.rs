@@ -41,7 +41,7 @@ pub fn run(args: &ExtendArgs, store: &Store) -> Result<i32> {
             "{id}: the session answered with a welcome, not an answer"
         ))
         .into()),
-        Err(e) if e.code == crate::error::EXIT_USAGE && has_ended(store, &id) => {
+        Err(e) if e.code == crate::error::Exit::Usage && has_ended(store, &id) => {
             Err(ended(&id).into())
         }
         Err(e) => Err(e.into()),

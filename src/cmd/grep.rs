@@ -10,14 +10,15 @@ use anyhow::Result;
 use regex::RegexBuilder;
 
 use crate::cli::GrepArgs;
-use crate::error::{EXIT_USAGE, Failure};
+use crate::error::{Exit, Failure};
 use crate::log::read::Records;
 use crate::log::record::{Body, Genesis};
 use crate::log::report::MaskedCount;
 use crate::review::json::Ordered;
 use crate::review::search::{Hit, Search, Source};
-use crate::review::{clock, visible};
+use crate::review::visible;
 use crate::store::{SessionFile, Store};
+use crate::time::offset;
 use crate::verdict::{Judge, Judgement};
 
 /// What a session must be to be searched.
@@ -40,20 +41,6 @@ impl Filter {
     }
 }
 
-/// `--since`: an RFC 3339 time, or a duration back from now.
-pub fn parse_since(s: &str, now: jiff::Timestamp) -> Result<jiff::Timestamp, Failure> {
-    if let Ok(t) = s.parse::<jiff::Timestamp>() {
-        return Ok(t);
-    }
-    let d = humantime::parse_duration(s).map_err(|_| {
-        Failure::usage(format!(
-            "--since {s:?}: give a date (2026-03-01T00:00:00Z) or a duration (2h, 7d)"
-        ))
-    })?;
-    now.checked_sub(d)
-        .map_err(|_| Failure::usage(format!("--since {s:?} is too far back")))
-}
-
 pub fn run(args: &GrepArgs, store: &Store) -> Result<i32> {
     let re = RegexBuilder::new(&args.pattern)
         .case_insensitive(args.ignore_case)
@@ -62,11 +49,7 @@ pub fn run(args: &GrepArgs, store: &Store) -> Result<i32> {
     let filter = Filter {
         user: args.user.clone(),
         host: args.host.clone(),
-        since: args
-            .since
-            .as_deref()
-            .map(|s| parse_since(s, jiff::Timestamp::now()))
-            .transpose()?,
+        since: args.since,
     };
     let mut failed = false;
     let targets: Vec<SessionFile> = if args.sessions.is_empty() {
@@ -136,13 +119,13 @@ pub fn run(args: &GrepArgs, store: &Store) -> Result<i32> {
         // `replay --at` takes the time without its `+`.
         eprintln!(
             "open one with: breakglass replay {id} --at {}",
-            &clock(*t)[1..]
+            &offset(*t)[1..]
         );
     }
     Ok(match (failed, first.is_some()) {
-        (true, _) => EXIT_USAGE,
-        (false, true) => 0,
-        (false, false) => 1,
+        (true, _) => Exit::Usage.code(),
+        (false, true) => Exit::Success.code(),
+        (false, false) => Exit::Negative.code(),
     })
 }
 
@@ -200,7 +183,7 @@ fn print_hit(
             ("host", g.map(|g| g.host.as_str()).into()),
             ("user", g.map(|g| g.user.as_str()).into()),
             ("t", (hit.t as f64 / 1e6).into()),
-            ("at", clock(hit.t).into()),
+            ("at", offset(hit.t).into()),
             ("source", source.into()),
             ("by", hit.by.as_deref().into()),
             ("line", hit.line.as_str().into()),
@@ -213,7 +196,7 @@ fn print_hit(
             out,
             "{}  {}  {}  {}",
             sf.id,
-            clock(hit.t),
+            offset(hit.t),
             visible(hit.who()),
             visible(&hit.line)
         )

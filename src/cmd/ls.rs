@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::cli::LsArgs;
 use crate::error::Failure;
 use crate::log::record::End;
+use crate::log::vocab::Cause;
 use crate::review::visible;
 use crate::session::term;
 use crate::store::Store;
@@ -48,20 +49,10 @@ pub fn ended(x: &End) -> String {
         _ => None,
     };
     let cause = visible(&x.cause);
-    match (cause.as_str(), status) {
-        ("exit" | "signal", Some(s)) => format!("{cause} {s}"),
+    match (x.cause.parse::<Cause>(), status) {
+        (Ok(Cause::Exit | Cause::Signal), Some(s)) => format!("{cause} {s}"),
         (_, Some(s)) => format!("{cause} ({s})"),
         (_, None) => cause,
-    }
-}
-
-/// `3h05m`, `12m03s`, `41s`.
-pub fn short_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
-        _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
     }
 }
 
@@ -157,7 +148,7 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
         rows.push(vec![
             visible(&sf.id),
             visible(g.started.get(..16).unwrap_or(&g.started)).replace('T', " "),
-            short_duration(duration),
+            crate::time::compact(duration),
             visible(&g.user),
             visible(&g.host),
             // On a terminal the table is cut to its width; elsewhere the reason alone.
@@ -195,9 +186,6 @@ mod tests {
 
     #[test]
     fn durations_and_clipping() {
-        assert_eq!(short_duration(Duration::from_secs(41)), "41s");
-        assert_eq!(short_duration(Duration::from_secs(723)), "12m03s");
-        assert_eq!(short_duration(Duration::from_secs(11100)), "3h05m");
         let x = |cause: &str, exit, signal: Option<&str>| End {
             cause: cause.into(),
             exit,

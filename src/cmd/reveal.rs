@@ -9,12 +9,14 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use crate::cmd::export::seal as verify_first;
+use crate::error::Exit;
 use crate::log::read::Records;
 use crate::log::record::{Body, Data, Record};
-use crate::review::{clock_ms, who};
+use crate::review::who;
 use crate::safe;
 use crate::seal::{OpenError, load_identities, open};
 use crate::store::Store;
+use crate::time::offset_ms;
 
 pub const REVEAL_HELP: &str = "\
 Masked input (what was typed at a password prompt, or while the terminal did not echo) is
@@ -74,7 +76,7 @@ pub fn reveal(
         };
         let head = format!(
             "{}  seq {}  {}",
-            clock_ms(rec.t),
+            offset_ms(rec.t),
             rec.seq,
             safe::text(who(by, &user))
         );
@@ -128,7 +130,12 @@ pub fn run(args: &RevealArgs, store: &Store) -> Result<i32> {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(e.into()),
         _ => {}
     }
-    Ok(if found.opened < found.sealed { 1 } else { 0 })
+    Ok(if found.opened < found.sealed {
+        Exit::Negative
+    } else {
+        Exit::Success
+    }
+    .code())
 }
 
 /// The closing line: how many were opened, and what was dropped.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::cli::ShellArgs;
-use crate::config::{Config, parse_ttl};
+use crate::config::Config;
 use crate::error::Failure;
 use crate::live::acl::{Acl, parse_list};
 use crate::session::{self, Plan, term};
@@ -55,11 +55,8 @@ pub fn command_for(args: &ShellArgs, cfg: &Config) -> Vec<String> {
 }
 
 /// The time limit: `--ttl`, else the config's default; never above the maximum.
-pub fn ttl_for(arg: Option<&str>, cfg: &Config) -> Result<Duration, Failure> {
-    let ttl = match arg {
-        Some(s) => parse_ttl(s).map_err(|e| Failure::usage(format!("--ttl: {e}")))?,
-        None => cfg.default_ttl,
-    };
+pub fn ttl_for(arg: Option<Duration>, cfg: &Config) -> Result<Duration, Failure> {
+    let ttl = arg.unwrap_or(cfg.default_ttl);
     if ttl > cfg.max_ttl {
         return Err(Failure::usage(format!(
             "--ttl {} is longer than the maximum of {} (max_ttl in {}); ask for a shorter one",
@@ -198,7 +195,7 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
     };
     check_host(args, cfg)?;
     let ticket = check_ticket(args.ticket.clone(), cfg, interactive)?;
-    let ttl = ttl_for(args.ttl.as_deref(), cfg)?;
+    let ttl = ttl_for(args.ttl, cfg)?;
     let fire = args
         .host
         .as_deref()

@@ -6,7 +6,7 @@ use anyhow::Result;
 
 use crate::cli::{Command, LsArgs, ShipArgs, VerifyArgs};
 use crate::config::Config;
-use crate::error::Failure;
+use crate::error::{Exit, Failure};
 use crate::ship::shipper::Shipper;
 use crate::ship::{self, Target, progress, witness};
 use crate::store::Store;
@@ -50,10 +50,11 @@ pub fn run(args: &ShipArgs, store: &Store, cfg: &Config) -> Result<i32> {
         ship::describe(&s.tally, &url)
     );
     Ok(if s.tally.waiting == 0 || s.tally.elsewhere {
-        0
+        Exit::Success
     } else {
-        1
-    })
+        Exit::Negative
+    }
+    .code())
 }
 
 /// `ls`, followed on a bastion that ships by how much of each session the store holds.

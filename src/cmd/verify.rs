@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::audit;
 use crate::cli::VerifyArgs;
-use crate::error::{EXIT_USAGE, Failure};
+use crate::error::{Exit, Failure};
 use crate::log::chain::to_hex;
 use crate::log::verify::{Verdict, Witnesses};
 use crate::safe;
@@ -25,13 +25,16 @@ const PROGRESS_MIN_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Severity order for the overall exit status: the worst wins.
 fn severity(code: i32) -> u8 {
-    match code {
-        1 => 4, // TAMPERED
-        4 => 3, // UNVERIFIABLE
-        2 => 2, // usage or I/O error
-        3 => 1, // INTERRUPTED
-        _ => 0,
-    }
+    const ORDER: [Exit; 4] = [
+        Exit::Interrupted,
+        Exit::Usage,
+        Exit::Unverifiable,
+        Exit::Negative,
+    ];
+    ORDER
+        .iter()
+        .position(|e| e.code() == code)
+        .map_or(0, |i| i as u8 + 1)
 }
 
 /// The worse of two exit statuses.
@@ -92,7 +95,7 @@ fn one(
                 let path = sf.path.display().to_string();
                 eprintln!("breakglass: cannot read {}: {e}", safe::text(&path));
             }
-            EXIT_USAGE
+            Exit::Usage.code()
         }
     }
 }
@@ -127,7 +130,7 @@ pub fn run(args: &VerifyArgs, store: &Store, config: Option<&Path>) -> Result<i3
             Ok(sf) => targets.push(sf),
             Err(e) => {
                 eprintln!("breakglass: {e}");
-                code = worst(code, EXIT_USAGE);
+                code = worst(code, Exit::Usage.code());
             }
         }
     }
@@ -187,7 +190,7 @@ pub fn run(args: &VerifyArgs, store: &Store, config: Option<&Path>) -> Result<i3
             "breakglass: {name} holds no breakglass witness line at all, so nothing was checked against it; \
              the file must keep RFC 5424 structured data (rsyslog: template=\"RSYSLOG_SyslogProtocol23Format\", see the README)"
         );
-        code = worst(code, EXIT_USAGE);
+        code = worst(code, Exit::Usage.code());
     }
     if !args.json && !targets.is_empty() && !crate::mode::installed() {
         eprintln!("{PERSONAL_NOTE}");

@@ -173,11 +173,7 @@ pub fn keep_policy_hosts(
 
 /// One line for reviewers: whom the session was on the host as, and its certificate.
 pub fn describe(c: &crate::log::record::CertBinding) -> String {
-    let at = |secs: u64| {
-        jiff::Timestamp::from_second(secs as i64)
-            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-            .unwrap_or_else(|_| secs.to_string())
-    };
+    let at = crate::time::utc_seconds;
     format!(
         "{} (certificate serial {}, key id {}, valid {} to {}, CA {})",
         c.principals.join(", "),

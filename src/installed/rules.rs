@@ -225,7 +225,7 @@ mod tests {
         ];
         for (asked, what) in &cases {
             let e = check_overrides(asked, &strict, file).unwrap_err();
-            assert_eq!(e.code, crate::error::EXIT_USAGE);
+            assert_eq!(e.code, crate::error::Exit::Usage);
             assert!(e.message.starts_with(what), "{}", e.message);
             assert!(
                 e.message.contains("/etc/breakglass/config.toml"),

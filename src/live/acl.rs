@@ -9,21 +9,8 @@ use std::ffi::CString;
 
 use nix::unistd::{Gid, Group, Uid, User, getgrouplist};
 
-/// What a peer may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Access {
-    Watch,
-    Operate,
-}
-
-impl Access {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Access::Watch => "watch",
-            Access::Operate => "operate",
-        }
-    }
-}
+/// What a peer may do: watch, or also operate (the log's `mode` words).
+pub use crate::log::vocab::Mode as Access;
 
 /// A peer, as the system knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

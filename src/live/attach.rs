@@ -1,6 +1,6 @@
 //! The session side of `breakglass attach`: the session owner's uid only (checked by the
 //! caller), the terminal size that follows the hello, and the claim on a detached
-//! session (session/detach.rs) that makes a second attach, or one while the owner's
+//! session (presence.rs) that makes a second attach, or one while the owner's
 //! terminal is there, a refusal.
 
 use std::os::unix::net::UnixStream;
@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use super::acl::{Access, Peer};
 use super::admission;
+use super::presence as detach;
 use super::protocol::{self, kind};
 use super::server::{ServerCtx, admit, deny};
-use crate::session::detach;
 
 /// Admit the owner's new terminal if the session is detached; the claim is given back
 /// if the client goes before the hub hears of it.

@@ -8,7 +8,7 @@ use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 
 use super::protocol::{self, Frame, Hello, VERSION, Welcome, kind};
 use super::trust;
-use crate::error::Failure;
+use crate::error::{Exit, Failure};
 use crate::safe;
 use crate::store::{SessionFile, Store, is_live};
 
@@ -115,7 +115,7 @@ fn connect_sending(
         )),
         kind::NOTICE => Ok((s, Answer::Notice(safe::bytes(&f.payload)))),
         kind::DENIED => Err(Failure {
-            code: crate::error::EXIT_REFUSED,
+            code: Exit::Negative,
             message: format!("refused: {}", safe::bytes(&f.payload)),
         }),
         k => Err(Failure::tool(format!(

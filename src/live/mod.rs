@@ -1,6 +1,7 @@
 //! Live sessions: the Unix socket a running session listens on, who may attach, the
-//! terminal snapshot a late joiner sees, and the client side of `watch`, `mark` and
-//! `attach`.
+//! terminal snapshot a late joiner sees, and the client side of `watch`, `mark`,
+//! `attach` and `extend`. The socket side tells the session's hub what happens through
+//! [`inlet`], never through the session's own channels.
 //!
 //! The hub never writes to a socket: each watcher has a writer thread fed through a
 //! bounded queue, so a slow or stopped watcher is resynced with a fresh snapshot when it
@@ -10,8 +11,11 @@ pub mod acl;
 pub mod admission;
 pub mod attach;
 pub mod client;
+pub mod extend;
+pub mod inlet;
 pub mod keys;
 pub mod pace;
+pub mod presence;
 pub mod protocol;
 pub mod render;
 pub mod scan;

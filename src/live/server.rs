@@ -15,15 +15,14 @@ use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 
 use super::acl::{Access, Acl, Peer};
 use super::admission::{self, Pending};
+use super::inlet::{Inlet, ToHub};
 use super::pace::Pace;
+use super::presence::{self, Slot};
 use super::protocol::{self, Ended, Frame, Hello, MAX_MARKER, VERSION, Welcome, kind};
 use super::screen::ScreenService;
 use super::{
     FromWatcher, LiveState, MAX_WATCHERS, ToWatcher, WATCHER_QUEUE, WatcherHandle, WatcherId,
 };
-use crate::session::bell::Tx;
-use crate::session::detach::{self, Slot};
-use crate::session::events::Event;
 
 /// How often a `--save` watcher's writer looks for new log lines, and how soon a watcher
 /// that fell behind asks for a fresh screen once it has drained its queue.
@@ -43,7 +42,7 @@ pub struct ServerCtx {
     /// The changing part: keyboard holder, watchers, size.
     pub live: LiveState,
     pub log_path: PathBuf,
-    pub events: Tx,
+    pub events: Box<dyn Inlet>,
     screen: Mutex<Option<ScreenService>>,
     next_id: AtomicU64,
     /// Watchers whose connection is open (admitted, or being admitted).
@@ -53,13 +52,19 @@ pub struct ServerCtx {
 }
 
 impl ServerCtx {
-    pub fn new(acl: Acl, welcome: Welcome, live: LiveState, log_path: PathBuf, events: Tx) -> Self {
+    pub fn new(
+        acl: Acl,
+        welcome: Welcome,
+        live: LiveState,
+        log_path: PathBuf,
+        events: impl Inlet + 'static,
+    ) -> Self {
         ServerCtx {
             acl,
             welcome,
             live,
             log_path,
-            events,
+            events: Box::new(events),
             screen: Mutex::new(None),
             next_id: AtomicU64::new(1),
             count: AtomicUsize::new(0),
@@ -85,7 +90,7 @@ impl ServerCtx {
             state: live.0.clone(),
             cols: live.1,
             rows: live.2,
-            detached_until: detach::detached_until(&self.presence),
+            detached_until: presence::detached_until(&self.presence),
             ..self.welcome.clone()
         }
     }
@@ -170,7 +175,7 @@ fn serve(mut stream: UnixStream, ctx: Arc<ServerCtx>, pending: &Pending) {
     let access = ctx.acl.access(&peer);
     let refuse = |stream: &mut UnixStream, why: &str| {
         deny(stream, why);
-        let _ = ctx.events.send(Event::Denied {
+        let _ = ctx.events.send(ToHub::Denied {
             peer: peer.clone(),
             mode: hello.mode.clone(),
         });
@@ -208,7 +213,7 @@ fn serve(mut stream: UnixStream, ctx: Arc<ServerCtx>, pending: &Pending) {
         ),
         ("extend", Some(a)) => {
             let owner = peer.uid == ctx.acl.owner_uid;
-            match crate::session::extend::ask(&ctx.events, peer, owner, a, hello.by_s) {
+            match super::extend::ask(&*ctx.events, peer, owner, a, hello.by_s) {
                 Ok(said) => {
                     let _ = protocol::write_frame(&mut stream, kind::NOTICE, said.as_bytes());
                 }
@@ -217,7 +222,7 @@ fn serve(mut stream: UnixStream, ctx: Arc<ServerCtx>, pending: &Pending) {
         }
         ("mark", Some(_)) => match hello.text {
             Some(t) if !t.trim().is_empty() && t.len() <= MAX_MARKER => {
-                let _ = ctx.events.send(Event::Mark { peer, text: t });
+                let _ = ctx.events.send(ToHub::Mark { peer, text: t });
                 let _ = protocol::write_frame(&mut stream, kind::NOTICE, b"marker added");
             }
             _ => deny(
@@ -296,7 +301,7 @@ pub(super) fn admit(
         stream: h,
         pace: Pace::new(std::time::Instant::now()),
     };
-    if ctx.events.send(Event::Join(Box::new(handle))).is_err() {
+    if ctx.events.send(ToHub::Join(Box::new(handle))).is_err() {
         return false;
     }
     // A frame out of place or malformed ends the loop: this client is dropped.
@@ -304,11 +309,11 @@ pub(super) fn admit(
         protocol::read_frame(&mut stream).map(|f| f.as_ref().and_then(to_message))
     {
         let detach = msg == FromWatcher::Detach;
-        if ctx.events.send(Event::Watcher(id, msg)).is_err() || detach {
+        if ctx.events.send(ToHub::Watcher(id, msg)).is_err() || detach {
             break;
         }
     }
-    let _ = ctx.events.send(Event::Left(id));
+    let _ = ctx.events.send(ToHub::Left(id));
     let _ = stream.shutdown(std::net::Shutdown::Both);
     true
 }
@@ -399,7 +404,7 @@ fn writer(
             Err(RecvTimeoutError::Timeout) => {
                 if behind.load(Ordering::Acquire) && !asked {
                     asked = true;
-                    let _ = ctx.events.send(Event::Resync(id));
+                    let _ = ctx.events.send(ToHub::Resync(id));
                 }
                 Ok(())
             }

@@ -5,6 +5,7 @@
 //! never change a verdict.
 
 use super::chain::{Hash, from_hex};
+use super::kind::Kind;
 use super::plain::plain_prefix;
 
 /// What the fast path reads off a line.
@@ -81,7 +82,9 @@ pub fn output_line(line: &[u8]) -> Option<Output> {
     let (seq, rest) = number(rest)?;
     let rest = rest.strip_prefix(b",\"t\":")?;
     let (t, rest) = number(rest)?;
-    let rest = rest.strip_prefix(b",\"k\":\"o\",\"prev\":\"")?;
+    let rest = rest.strip_prefix(b",\"k\":\"")?;
+    let rest = rest.strip_prefix(&[Kind::Output.letter()])?;
+    let rest = rest.strip_prefix(b"\",\"prev\":\"")?;
     let prev = from_hex(std::str::from_utf8(rest.get(..64)?).ok()?)?;
     let body = rest[64..]
         .strip_prefix(b"\",\"d\":\"")?

@@ -10,7 +10,6 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::io::AsRawFd;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -120,7 +119,7 @@ impl Entry {
                 raw.file, raw.session
             ));
         }
-        if !super::record::is_rfc3339_utc(&raw.at) {
+        if !crate::time::is_rfc3339_utc(&raw.at) {
             return Err(format!("`at` is `{}`, not RFC 3339 UTC", raw.at));
         }
         let sealed = seal::from_fields(raw.key.clone(), raw.sig.clone(), false)?;
@@ -165,10 +164,8 @@ impl Ledger {
             // Shared: every member of the group appends; the umask may have taken g+w away.
             let _ = file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode));
         }
-        // SAFETY: flock on a valid, owned fd; no memory is involved.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
+        // flock(2): held until the file is closed, also when the process dies.
+        file.lock()?;
         let (next_seq, head) = read_tail(&mut file)?;
         Ok(Ledger {
             file,

@@ -1,12 +1,16 @@
-//! The session log: record codec, hash chain, writer, verifier and the ledger.
+//! The session log: record types and the words of the format, the codec, hash chain,
+//! session ids, writer, verifier and the ledger.
 //!
 //! Everything here except the writer and the ledger's file handling is pure and tested on
 //! bytes in memory; docs/FORMAT.md is the same contract in prose.
 
 pub mod cadence;
 pub mod chain;
+pub mod encode;
 pub mod fast;
+pub mod id;
 pub mod json;
+pub mod kind;
 pub mod ledger;
 pub mod lines;
 pub mod parse;
@@ -18,4 +22,5 @@ pub mod seal;
 pub mod stream;
 pub mod utf8;
 pub mod verify;
+pub mod vocab;
 pub mod writer;

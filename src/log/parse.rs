@@ -7,6 +7,7 @@
 use serde::Deserialize;
 
 use super::chain;
+use super::kind::Kind;
 use super::record::{
     Body, CertBinding, Data, End, Extension, Genesis, Participant, Record, decode_b64,
 };
@@ -75,18 +76,18 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
-fn need<T>(v: Option<T>, name: &str, kind: &str) -> Result<T, String> {
+fn need<T>(v: Option<T>, name: &str, kind: Kind) -> Result<T, String> {
     v.ok_or_else(|| format!("`{kind}` record without its `{name}` field"))
 }
 
-fn data(raw: &mut Raw, kind: &str) -> Result<Data, String> {
+fn data(raw: &mut Raw, kind: Kind) -> Result<Data, String> {
     if let Some(blob) = raw.sealed.take() {
         let len = match (
             kind,
             raw.d.is_none() && raw.b.is_none(),
             raw.redacted.take(),
         ) {
-            ("i", true, Some(n)) => n,
+            (Kind::Input, true, Some(n)) => n,
             _ => return Err("`sealed` belongs only to an `i` record with `redacted`".into()),
         };
         return match decode_b64(&blob) {
@@ -102,8 +103,8 @@ fn data(raw: &mut Raw, kind: &str) -> Result<Data, String> {
         (None, Some(b), None) => decode_b64(&b)
             .map(Data::Bytes)
             .ok_or_else(|| "`b` is not standard padded base64".to_string()),
-        (None, None, Some(n)) if kind == "i" => Ok(Data::Redacted(n)),
-        _ if kind == "o" => Err("an `o` record needs exactly one of `d` and `b`".into()),
+        (None, None, Some(n)) if kind == Kind::Input => Ok(Data::Redacted(n)),
+        _ if kind == Kind::Output => Err("an `o` record needs exactly one of `d` and `b`".into()),
         _ => Err("an `i` record needs exactly one of `d`, `b` and `redacted`".into()),
     }
 }
@@ -140,10 +141,12 @@ pub fn decode(line: &[u8]) -> Result<Record, String> {
         serde_json::from_slice(line).map_err(|e| format!("not a valid record: {e}"))?;
     let prev = chain::from_hex(&raw.prev)
         .ok_or_else(|| "`prev` is not 64 lowercase hex digits".to_string())?;
-    let k = raw.k.clone();
-    let kind = k.as_str();
+    let kind: Kind = raw
+        .k
+        .parse()
+        .map_err(|()| format!("unknown kind `{}`", raw.k))?;
     let body = match kind {
-        "g" => Body::Genesis(Box::new(Genesis {
+        Kind::Genesis => Body::Genesis(Box::new(Genesis {
             v: need(raw.v, "v", kind)?,
             session: need(raw.session.take(), "session", kind)?,
             host: need(raw.host.take(), "host", kind)?,
@@ -161,20 +164,20 @@ pub fn decode(line: &[u8]) -> Result<Record, String> {
             origin: need(raw.origin.take(), "origin", kind)?,
             cert: cert(&mut raw)?,
         })),
-        "o" => Body::Output(data(&mut raw, kind)?),
-        "i" => Body::Input {
+        Kind::Output => Body::Output(data(&mut raw, kind)?),
+        Kind::Input => Body::Input {
             by: need(raw.by.take(), "by", kind)?,
             data: data(&mut raw, kind)?,
         },
-        "r" => Body::Resize {
+        Kind::Resize => Body::Resize {
             cols: need(raw.cols, "cols", kind)?,
             rows: need(raw.rows, "rows", kind)?,
         },
-        "m" => Body::Marker {
+        Kind::Marker => Body::Marker {
             by: need(raw.by.take(), "by", kind)?,
             text: need(raw.text.take(), "text", kind)?,
         },
-        "p" => Body::Participant(Participant {
+        Kind::Participant => Body::Participant(Participant {
             event: need(raw.event.take(), "event", kind)?,
             who: need(raw.who.take(), "who", kind)?,
             uid: raw.uid,
@@ -189,7 +192,7 @@ pub fn decode(line: &[u8]) -> Result<Record, String> {
                 }
             },
         }),
-        "x" => Body::End(End {
+        Kind::End => Body::End(End {
             cause: need(raw.cause.take(), "cause", kind)?,
             exit: need(raw.exit, "exit", kind)?,
             signal: need(raw.signal.take(), "signal", kind)?,
@@ -199,11 +202,10 @@ pub fn decode(line: &[u8]) -> Result<Record, String> {
             ended: need(raw.ended.take(), "ended", kind)?,
             seal: seal::from_fields(raw.key.take(), raw.sig.take(), false)?,
         }),
-        "s" => Body::Checkpoint(
+        Kind::Checkpoint => Body::Checkpoint(
             seal::from_fields(raw.key.take(), raw.sig.take(), true)?
                 .expect("a required seal is there"),
         ),
-        other => return Err(format!("unknown kind `{other}`")),
     };
     Ok(Record {
         seq: raw.seq,

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::chain::Hash;
 use super::record::{End, Genesis};
+use crate::error::Exit;
 
 /// The verdicts of FORMAT.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -19,11 +20,12 @@ impl Verdict {
     /// The exit status of `verify` for this verdict.
     pub fn exit_code(self) -> i32 {
         match self {
-            Verdict::Verified => 0,
-            Verdict::Tampered => 1,
-            Verdict::Interrupted => 3,
-            Verdict::Unverifiable => 4,
+            Verdict::Verified => Exit::Success,
+            Verdict::Tampered => Exit::Negative,
+            Verdict::Interrupted => Exit::Interrupted,
+            Verdict::Unverifiable => Exit::Unverifiable,
         }
+        .code()
     }
 
     pub fn as_str(self) -> &'static str {

@@ -9,10 +9,11 @@ use std::collections::BTreeMap;
 use super::chain::{line_hash, to_hex};
 use super::lines::MAX_LINE;
 use super::parse::decode;
-use super::record::is_rfc3339_utc;
 use super::record::{Body, FORMAT_VERSION, encode};
 pub use super::report::{Problem, Report, Seals, Verdict, Witness, Witnesses};
 pub use super::stream::{GENESIS_START, verify_reader, verify_with};
+use super::vocab::{Cause, Event, Mode};
+use crate::time::is_rfc3339_utc;
 
 /// Incremental verifier of one session log.
 pub struct Verifier {
@@ -33,13 +34,6 @@ pub struct Verifier {
 
 mod extension;
 mod sealcheck;
-
-const CAUSES: &[&str] = &["exit", "signal", "ttl", "killed", "hangup", "error"];
-const EVENTS: &[&str] = &[
-    "join", "leave", "deny", "take", "return", "kill", "reclaim", "lost", "detach", "attach",
-    "extend",
-];
-const MODES: &[&str] = &["watch", "operate"];
 
 impl Default for Verifier {
     fn default() -> Self {
@@ -262,7 +256,7 @@ impl Verifier {
                     self.unverifiable = true;
                     return bad("format version 1", format!("version {}", g.v));
                 }
-                if !crate::store::is_session_id(&g.session) {
+                if !super::id::is_session_id(&g.session) {
                     return bad(
                         "a session id of 12 characters from 0-9a-z without i l o u",
                         format!("session `{}`", g.session),
@@ -308,17 +302,20 @@ impl Verifier {
             }
             Body::Resize { .. } | Body::Marker { .. } | Body::Checkpoint(_) => {}
             Body::Participant(p) => {
-                if !EVENTS.contains(&p.event.as_str()) {
+                if p.event.parse::<Event>().is_err() {
                     return bad(
-                        "an event of join, leave, deny, take, return, kill, reclaim, lost, extend",
+                        &format!("an event of {}", Event::list()),
                         format!("event `{}`", p.event),
                     );
                 }
                 self.limit_s = extension::check(p, self.limit_s)?;
                 if let Some(m) = &p.mode
-                    && !MODES.contains(&m.as_str())
+                    && m.parse::<Mode>().is_err()
                 {
-                    return bad("mode watch or operate", format!("mode `{m}`"));
+                    return bad(
+                        &format!("mode {}", Mode::list().replace(", ", " or ")),
+                        format!("mode `{m}`"),
+                    );
                 }
             }
             Body::End(x) => {
@@ -328,9 +325,9 @@ impl Verifier {
                         format!("`{}`", x.ended),
                     );
                 }
-                if !CAUSES.contains(&x.cause.as_str()) {
+                if x.cause.parse::<Cause>().is_err() {
                     return bad(
-                        "a cause of exit, signal, ttl, killed, hangup, error",
+                        &format!("a cause of {}", Cause::list()),
                         format!("cause `{}`", x.cause),
                     );
                 }

@@ -3,8 +3,9 @@
 //! name `ls` and `show` give them, untrusted text with its control characters made visible.
 
 use super::index::Index;
-use super::timing::format_time;
+use crate::log::kind::Kind;
 use crate::log::record::{Body, Record};
+use crate::time::position;
 use crate::{review, safe};
 
 /// What an event record says, or None for records that are not events; `user` and
@@ -33,7 +34,7 @@ pub fn event(user: &str, started: &str, rec: &Record) -> Option<String> {
         Body::End(x) => format!(
             "the session ended ({}) at {}",
             safe::text(&x.cause),
-            format_time(rec.t)
+            position(rec.t)
         ),
         _ => return None,
     })
@@ -43,7 +44,7 @@ pub fn event(user: &str, started: &str, rec: &Record) -> Option<String> {
 pub fn last_typed(idx: &Index, upto: usize) -> String {
     let Some(i) = (0..upto.min(idx.entries.len()))
         .rev()
-        .find(|&i| idx.entries[i].kind == b'i')
+        .find(|&i| idx.entries[i].kind == Kind::Input)
     else {
         return "nothing typed yet".into();
     };
@@ -59,7 +60,7 @@ pub fn last_typed(idx: &Index, upto: usize) -> String {
             format!(
                 "{} typed {what} at {}",
                 safe::text(review::who(&by, &idx.genesis.user)),
-                format_time(idx.entries[i].t)
+                position(idx.entries[i].t)
             )
         }
         _ => String::new(),

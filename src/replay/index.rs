@@ -9,10 +9,12 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use crate::live::screen::Player;
+use crate::log::kind::Kind;
 use crate::log::lines::{Item, LineReader};
 use crate::log::parse::decode;
 use crate::log::record::{Body, Data, Genesis, Record};
 use crate::log::verify::Verifier;
+use crate::log::vocab::Event;
 
 /// A keyframe after this much output: a seek replays at most this much (avt plays
 /// ~60 MB/s, so a few ms), and 100 MiB of output costs ~400 keyframes of a few KiB.
@@ -26,7 +28,7 @@ pub struct Entry {
     pub t: u64,
     pub offset: u64,
     pub len: u32,
-    pub kind: u8,
+    pub kind: Kind,
 }
 
 /// The screen after the first `upto` entries.
@@ -126,16 +128,18 @@ impl Index {
             t: rec.t,
             offset,
             len: len as u32,
-            kind: rec.body.kind().as_bytes()[0],
+            kind: rec.body.kind(),
         });
         match &rec.body {
             Body::Output(d) => self.since_keyframe.0 += d.byte_len(),
             Body::Marker { .. } => self.marks.push(i),
             Body::Participant(p) => {
                 self.marks.push(i);
-                match p.event.as_str() {
-                    "take" => self.wheel.push((i, p.who.clone())),
-                    "return" | "leave" | "reclaim" | "lost" => self.wheel.push((i, "owner".into())),
+                match p.event.parse() {
+                    Ok(Event::Take) => self.wheel.push((i, p.who.clone())),
+                    Ok(Event::Return | Event::Leave | Event::Reclaim | Event::Lost) => {
+                        self.wheel.push((i, "owner".into()))
+                    }
                     _ => {}
                 }
             }
@@ -198,7 +202,7 @@ impl Index {
         let mut p = Player::new(k.cols, k.rows);
         p.feed_dump(&k.dump);
         for i in k.upto..upto.min(self.entries.len()) {
-            if matches!(self.entries[i].kind, b'o' | b'r') {
+            if matches!(self.entries[i].kind, Kind::Output | Kind::Resize) {
                 p.line(&self.line(i)?);
             }
         }

@@ -1,5 +1,6 @@
 //! Replay: an index with emulator keyframes for exact seeking, replay timing, key bindings
-//! and search. All pure or file-backed; the terminal side is `cmd/replay.rs`.
+//! and search (pure or file-backed), and the terminal side, `player.rs` and `terminal.rs`,
+//! which `cmd/replay.rs` starts.
 
 pub mod describe;
 pub mod index;

@@ -3,6 +3,7 @@
 //! the number of records applied (1 = the genesis only). The UI only draws the answer.
 
 use super::index::Entry;
+use crate::log::kind::Kind;
 
 /// The time a position shows: that of its last record.
 pub fn time_at(entries: &[Entry], upto: usize) -> u64 {
@@ -22,14 +23,14 @@ pub fn at_time(entries: &[Entry], t: u64) -> usize {
 pub fn step_back(entries: &[Entry], upto: usize) -> usize {
     (1..upto.min(entries.len()))
         .rev()
-        .find(|&i| entries[i].kind == b'o')
+        .find(|&i| entries[i].kind == Kind::Output)
         .unwrap_or(1.min(entries.len()))
 }
 
 /// `.`: up to and including the next output frame.
 pub fn step_forward(entries: &[Entry], upto: usize) -> usize {
     (upto..entries.len())
-        .find(|&i| entries[i].kind == b'o')
+        .find(|&i| entries[i].kind == Kind::Output)
         .map_or(entries.len(), |i| i + 1)
 }
 
@@ -83,7 +84,7 @@ mod tests {
             t: s * 1_000_000,
             offset: 0,
             len: 0,
-            kind,
+            kind: char::from(kind).to_string().parse().unwrap(),
         })
         .collect()
     }
@@ -112,7 +113,7 @@ mod tests {
                 t: s * S,
                 offset: 0,
                 len: 0,
-                kind,
+                kind: char::from(kind).to_string().parse().unwrap(),
             })
             .collect();
         let mut now = 0;

@@ -16,12 +16,13 @@ use super::keys::{Command, ESC_WAIT, Keys};
 use super::nav;
 use super::search::search;
 use super::status;
-use super::timing::{delay, format_time, parse_time, step_speed};
+use super::timing::{delay, step_speed};
 use super::view::{self, Viewport};
 use crate::live::screen::Player;
 use crate::log::parse::decode;
 use crate::log::record::Body;
 use crate::session::term;
+use crate::time::{parse_position, position};
 use crate::{review, safe};
 
 /// How often `--follow` looks for new records, and the longest idle wait of the loop.
@@ -304,7 +305,7 @@ impl Replay {
             Command::Seek(secs) => {
                 self.seek_time(nav::seek_by(&self.idx.entries, self.clock, secs))
             }
-            Command::GoTo(t) => match parse_time(&t) {
+            Command::GoTo(t) => match parse_position(&t) {
                 Some(us) => self.seek_time(us),
                 None => self.say(format!("`{}` is not a time such as 12:30", safe::text(&t))),
             },
@@ -369,7 +370,7 @@ impl Replay {
     fn seek_to_mark(&mut self, m: usize) {
         self.paused = true;
         self.seek_to(m + 1);
-        let at = format_time(self.idx.entries[m].t);
+        let at = position(self.idx.entries[m].t);
         let what = self
             .idx
             .record(m)
@@ -388,7 +389,7 @@ impl Replay {
             "match {} of {} at {}",
             k + 1,
             self.hits.len(),
-            format_time(self.idx.entries[h].t)
+            position(self.idx.entries[h].t)
         ));
     }
 }

@@ -5,6 +5,7 @@
 use regex::Regex;
 
 use super::index::Index;
+use crate::log::kind::Kind;
 use crate::review::search::Search;
 
 /// The entries (indexes) where a matching line was completed, in order.
@@ -12,7 +13,10 @@ pub fn search(idx: &Index, re: &Regex) -> std::io::Result<Vec<usize>> {
     let mut hits = Vec::new();
     let mut s = Search::new(re, true, true);
     for i in 0..idx.entries.len() {
-        if !matches!(idx.entries[i].kind, b'g' | b'o' | b'i') {
+        if !matches!(
+            idx.entries[i].kind,
+            Kind::Genesis | Kind::Output | Kind::Input
+        ) {
             continue;
         }
         if !s.record(&idx.record(i)?).is_empty() {

@@ -2,7 +2,7 @@
 //! being said (a prompt, a message, who typed) or the session's state, cut to the
 //! terminal's width; and the key help as lines that fit that width.
 
-use super::timing::format_time;
+use crate::time;
 
 /// The keys, each a help item; pages are packed from these whole.
 pub const HELP_ITEMS: &[&str] = &[
@@ -26,8 +26,8 @@ pub fn position(paused: bool, now: u64, length: u64, speed: f64) -> String {
     format!(
         "{} {} / {} {speed}x",
         if paused { "paused" } else { "playing" },
-        format_time(now),
-        format_time(length)
+        time::position(now),
+        time::position(length)
     )
 }
 

@@ -1,5 +1,6 @@
 //! Replay timing, pure: how long to wait before the next record at a speed, with long
-//! gaps shortened to the idle limit; times typed by people (`12:30`) and shown to them.
+//! gaps shortened to the idle limit, and the speeds `+` and `-` step through. Times typed
+//! by people (`12:30`) and shown to them are [`crate::time`]'s.
 
 use std::time::Duration;
 
@@ -30,34 +31,6 @@ pub fn step_speed(speed: f64, faster: bool) -> f64 {
     }
 }
 
-/// `12:30`, `1:02:03`, `90` (seconds), or a duration such as `2m30s`, as microseconds.
-pub fn parse_time(s: &str) -> Option<u64> {
-    let s = s.trim();
-    if s.contains(':') {
-        let mut total = 0f64;
-        for part in s.split(':') {
-            total = total * 60.0 + part.parse::<f64>().ok().filter(|v| *v >= 0.0)?;
-        }
-        return Some((total * 1e6) as u64);
-    }
-    if let Ok(secs) = s.parse::<f64>() {
-        return (secs >= 0.0).then_some((secs * 1e6) as u64);
-    }
-    humantime::parse_duration(s)
-        .ok()
-        .map(|d| d.as_micros() as u64)
-}
-
-/// `MM:SS` or `H:MM:SS` for a time into the session.
-pub fn format_time(us: u64) -> String {
-    let s = us / 1_000_000;
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
-    } else {
-        format!("{:02}:{:02}", s / 60, s % 60)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,17 +56,5 @@ mod tests {
         assert_eq!(step_speed(64.0, true), 64.0);
         assert_eq!(step_speed(0.1, false), 0.1);
         assert_eq!(step_speed(3.0, true), 4.0);
-    }
-
-    #[test]
-    fn times() {
-        assert_eq!(parse_time("12:30"), Some(750_000_000));
-        assert_eq!(parse_time("1:02:03"), Some(3_723_000_000));
-        assert_eq!(parse_time("90"), Some(90_000_000));
-        assert_eq!(parse_time("2m30s"), Some(150_000_000));
-        assert_eq!(parse_time("x"), None);
-        assert_eq!(parse_time("-1"), None);
-        assert_eq!(format_time(750_000_000), "12:30");
-        assert_eq!(format_time(3_723_000_000), "1:02:03");
     }
 }

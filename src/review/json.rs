@@ -38,7 +38,7 @@ pub fn record_line(rec: &Record) -> String {
     let mut f: Vec<(&'static str, Value)> = vec![
         ("seq", rec.seq.into()),
         ("t", rec.t.into()),
-        ("k", rec.body.kind().into()),
+        ("k", rec.body.kind().as_str().into()),
     ];
     match &rec.body {
         Body::Genesis(g) => f.extend([

@@ -6,7 +6,7 @@
 //! This is a search over the stream, not a rendering: a full-screen program's cursor
 //! movements are not followed. `export --format text` renders through a terminal emulator.
 
-use crate::session::secret::strip_escapes;
+use crate::escapes::strip_escapes;
 
 /// Longest line kept, in bytes before cleaning. Output that never prints a LF (a
 /// full-screen program, a progress bar) is searched in pieces of this size, so memory

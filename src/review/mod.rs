@@ -13,29 +13,6 @@ pub mod search;
 pub mod text;
 pub mod timeline;
 
-/// Microseconds in a second, the unit of a record's `t`.
-const MICROS: u64 = 1_000_000;
-
-/// Time into the session with milliseconds: `+00:12.345`, `+1:02:03.456` past an hour.
-pub fn clock_ms(t_us: u64) -> String {
-    format!("+{}.{:03}", hms(t_us / MICROS), (t_us % MICROS) / 1000)
-}
-
-/// Time into the session in whole seconds: `+00:12`, `+1:02:03` past an hour.
-pub fn clock(t_us: u64) -> String {
-    format!("+{}", hms(t_us / MICROS))
-}
-
-/// `MM:SS` under an hour, `H:MM:SS` from an hour on (the form `replay --at` takes).
-pub fn hms(secs: u64) -> String {
-    let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}")
-    } else {
-        format!("{m:02}:{s:02}")
-    }
-}
-
 /// The name of who typed: the session's user for `owner`, else the watcher's login name.
 pub fn who<'a>(by: &'a str, user: &'a str) -> &'a str {
     if by == "owner" && !user.is_empty() {
@@ -65,15 +42,6 @@ pub fn visible(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn clocks() {
-        assert_eq!(clock_ms(12_345_678), "+00:12.345");
-        assert_eq!(clock_ms(3_723_456_000), "+1:02:03.456");
-        assert_eq!(clock(59_999_999), "+00:59");
-        assert_eq!(clock(600_000_000), "+10:00");
-        assert_eq!(hms(3600), "1:00:00");
-    }
 
     #[test]
     fn control_characters_are_named() {

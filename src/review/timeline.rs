@@ -9,8 +9,10 @@
 
 use super::keys::{KeyLine, Keys};
 use super::masked::MaskWatch;
-use super::{clock_ms, visible, who};
+use super::{visible, who};
 use crate::log::record::{Body, End, Genesis, Participant, Record};
+use crate::log::vocab::{Cause, Event};
+use crate::time::offset_ms;
 
 /// Longest typed line shown, in characters: the timeline is for reading; the keys export
 /// has every line whole.
@@ -159,7 +161,13 @@ impl Timeline {
         } else {
             " (to the last record)"
         };
-        row("Duration", format!("{}{so_far}", span(self.last_t)));
+        row(
+            "Duration",
+            format!(
+                "{}{so_far}",
+                crate::time::span(std::time::Duration::from_micros(self.last_t))
+            ),
+        );
         row("Ended by", cell(&how));
         row("Masked input", masked);
         let detail = seal.detail.as_deref().map(|d| format!(": {}", cell(d)));
@@ -175,7 +183,7 @@ impl Timeline {
         );
         out.push_str("\n## Timeline\n\n");
         for e in &self.entries {
-            out.push_str(&format!("- `{}` {}\n", clock_ms(e.t), e.text));
+            out.push_str(&format!("- `{}` {}\n", offset_ms(e.t), e.text));
         }
         out
     }
@@ -184,42 +192,35 @@ impl Timeline {
 fn participant(p: &Participant, user: &str) -> String {
     let who = visible(&p.who);
     let mode = p.mode.as_deref().map(visible);
-    match (p.event.as_str(), mode) {
-        ("join", Some(m)) => format!("{who} joined ({m})"),
-        ("join", None) => format!("{who} joined"),
-        ("leave", _) => format!("{who} left"),
-        ("deny", Some(m)) => format!("{who} was refused (asked to {m})"),
-        ("deny", None) => format!("{who} was refused"),
-        ("take", _) => format!("{who} took the keyboard"),
-        ("return", _) => format!("{who} returned the keyboard"),
-        ("reclaim", _) => format!("{} took the keyboard back from {who}", visible(user)),
-        ("lost", _) => format!("{who} lost the keyboard (connection closed or not reading)"),
-        ("kill", _) => format!("{who} ended the session"),
-        ("detach", _) => {
+    let Ok(event) = p.event.parse::<Event>() else {
+        return format!("{who}: {}", visible(&p.event));
+    };
+    match (event, mode) {
+        (Event::Join, Some(m)) => format!("{who} joined ({m})"),
+        (Event::Join, None) => format!("{who} joined"),
+        (Event::Leave, _) => format!("{who} left"),
+        (Event::Deny, Some(m)) => format!("{who} was refused (asked to {m})"),
+        (Event::Deny, None) => format!("{who} was refused"),
+        (Event::Take, _) => format!("{who} took the keyboard"),
+        (Event::Return, _) => format!("{who} returned the keyboard"),
+        (Event::Reclaim, _) => format!("{} took the keyboard back from {who}", visible(user)),
+        (Event::Lost, _) => format!("{who} lost the keyboard (connection closed or not reading)"),
+        (Event::Kill, _) => format!("{who} ended the session"),
+        (Event::Detach, _) => {
             format!("{who}'s terminal went away: the session was held for `breakglass attach`")
         }
-        ("attach", _) => format!("{who} attached again from another terminal"),
-        (other, _) => format!("{who}: {}", visible(other)),
+        (Event::Attach, _) => format!("{who} attached again from another terminal"),
+        (Event::Extend, _) => format!("{who} extended the session"),
     }
 }
 
 fn how_it_ended(x: &End) -> String {
     let cause = visible(&x.cause);
     match (x.exit, &x.signal) {
-        (Some(code), _) if x.cause == "exit" => format!("exit status {code}"),
+        (Some(code), _) if x.cause == Cause::Exit.as_str() => format!("exit status {code}"),
         (Some(code), _) => format!("{cause}, exit status {code}"),
         (None, Some(s)) => format!("{cause}, {}", visible(s)),
         _ => cause,
-    }
-}
-
-/// `41s`, `12m03s`, `3h05m09s`.
-fn span(t_us: u64) -> String {
-    let s = t_us / 1_000_000;
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
-        _ => format!("{}h{:02}m{:02}s", s / 3600, (s % 3600) / 60, s % 60),
     }
 }
 

@@ -7,12 +7,12 @@
 //! again with a new grace period. A grace period that runs out ends the session as
 //! `hangup`, as a zero grace does at once.
 //!
-//! The [`Presence`] is shared with the live socket, which claims it for an attach so that
+//! The [`Presence`] (src/live/presence.rs) is shared with the live socket, which claims it for an attach so that
 //! only a detached session is attached, and by one client at a time; the hub holds the
 //! attached client itself ([`Owner::client`]) and sends it what the owner's terminal
 //! would show.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::hub::{Ending, Hub, Inputs};
@@ -20,61 +20,7 @@ use super::watchers::{RESYNC_QUIET, send};
 use crate::live::{FromWatcher, ToWatcher, WatcherHandle, WatcherId};
 use crate::log::record::{Body, Participant};
 
-/// Where the owner's terminal is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Presence {
-    /// The terminal the session started on.
-    #[default]
-    Here,
-    /// Gone; the session waits for an attach until then.
-    Detached { until: jiff::Timestamp },
-    /// A `breakglass attach` client is the owner's terminal.
-    Attached,
-}
-
-/// The presence shared by the hub (which changes it) and the live socket (which claims it).
-pub type Slot = Arc<Mutex<Presence>>;
-
-/// Why an attach was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Refused {
-    #[error(
-        "the session's owner is still at its terminal: only a detached session can be attached (this is not a takeover; `breakglass watch` shows it)"
-    )]
-    OwnerHere,
-    #[error("the session is already attached from another terminal")]
-    Taken,
-}
-
-/// Claim a detached session for one attaching client: the presence it had, to put back
-/// with [`release`] if the client never gets as far as the hub.
-pub fn claim(slot: &Slot) -> Result<Presence, Refused> {
-    let mut p = slot.lock().unwrap_or_else(|e| e.into_inner());
-    match *p {
-        Presence::Here => Err(Refused::OwnerHere),
-        Presence::Attached => Err(Refused::Taken),
-        was @ Presence::Detached { .. } => {
-            *p = Presence::Attached;
-            Ok(was)
-        }
-    }
-}
-
-/// Undo a [`claim`] whose client went before the hub heard of it.
-pub fn release(slot: &Slot, was: Presence) {
-    let mut p = slot.lock().unwrap_or_else(|e| e.into_inner());
-    if *p == Presence::Attached {
-        *p = was;
-    }
-}
-
-/// Until when a detached session waits, as `Welcome::detached_until` says it.
-pub fn detached_until(slot: &Slot) -> Option<String> {
-    match *slot.lock().unwrap_or_else(|e| e.into_inner()) {
-        Presence::Detached { until } => Some(until.to_string()),
-        _ => None,
-    }
-}
+pub use crate::live::presence::{Presence, Refused, Slot, claim, detached_until, release};
 
 /// A time as people read it here: hours and minutes on this machine's clock.
 pub fn clock(t: jiff::Timestamp) -> String {

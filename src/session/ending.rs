@@ -14,6 +14,7 @@ use super::{pty, term};
 use crate::clock;
 use crate::live::ToWatcher;
 use crate::log::record::Body;
+use crate::log::vocab::Cause;
 
 /// Why the session ended, when breakglass ended it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,12 +26,12 @@ pub enum Ending {
 }
 
 impl Ending {
-    pub fn cause(self) -> &'static str {
+    pub fn cause(self) -> Cause {
         match self {
-            Ending::Ttl => "ttl",
-            Ending::Killed => "killed",
-            Ending::Hangup => "hangup",
-            Ending::Error => "error",
+            Ending::Ttl => Cause::Ttl,
+            Ending::Killed => Cause::Killed,
+            Ending::Hangup => Cause::Hangup,
+            Ending::Error => Cause::Error,
         }
     }
 }

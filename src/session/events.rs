@@ -25,6 +25,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use super::bell::{Bell, Tx};
 use crate::live::acl::Peer;
+use crate::live::inlet::{HubGone, Inlet, ToHub};
 use crate::live::{FromWatcher, WatcherHandle, WatcherId};
 use crate::log::writer::MAX_PAYLOAD;
 
@@ -65,13 +66,34 @@ pub enum Event {
     /// A marker from `breakglass mark`.
     Mark { peer: Peer, text: String },
     /// `breakglass extend`: move the time limit later; the answer goes back on `reply`.
-    Extend(Box<crate::session::extend::Request>),
+    Extend(Box<crate::live::extend::Request>),
     /// A watcher asks for something.
     Watcher(WatcherId, FromWatcher),
     /// A watcher is gone.
     Left(WatcherId),
     /// A watcher that fell behind has caught up and wants a fresh screen.
     Resync(WatcherId),
+}
+
+impl From<ToHub> for Event {
+    fn from(msg: ToHub) -> Event {
+        match msg {
+            ToHub::Join(h) => Event::Join(h),
+            ToHub::Denied { peer, mode } => Event::Denied { peer, mode },
+            ToHub::Mark { peer, text } => Event::Mark { peer, text },
+            ToHub::Watcher(id, msg) => Event::Watcher(id, msg),
+            ToHub::Left(id) => Event::Left(id),
+            ToHub::Resync(id) => Event::Resync(id),
+            ToHub::Extend(req) => Event::Extend(req),
+        }
+    }
+}
+
+/// The socket side sends on the control channel, as every other producer does.
+impl Inlet for Tx {
+    fn send(&self, msg: ToHub) -> Result<(), HubGone> {
+        Tx::send(self, msg.into()).map_err(|_| HubGone)
+    }
 }
 
 fn spawn_named(name: &str, f: impl FnOnce() + Send + 'static) -> std::io::Result<()> {

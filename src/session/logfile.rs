@@ -13,7 +13,8 @@ use crate::log::writer::LogWriter;
 use crate::sign::Signer;
 use crate::store::Store;
 
-use super::{Plan, hostname, login_name, now_rfc3339};
+use super::{Plan, hostname, login_name};
+use crate::time::now_rfc3339;
 
 /// Create the log, write its genesis chained to the ledger head, and add the ledger's
 /// start line, all under the ledger lock so concurrent sessions chain in order.

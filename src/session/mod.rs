@@ -1,8 +1,10 @@
 //! A recorded session: create the log and chain it into the ledger, start the child in a
 //! PTY, run the threads around the hub, and close the log and the ledger entry at the end.
 //!
-//! Thread layout (docs/ARCHITECTURE.md has the picture): producers (PTY reader, stdin
-//! reader, signals, child waiter) → one channel → the hub → log, terminal, PTY writer.
+//! Thread layout (docs/ARCHITECTURE.md has the picture): producers (PTY reader; signals,
+//! child waiter and the socket side's `ToHub`) → two channels, output and control, each
+//! send ringing the hub's bell (events.rs, bell.rs); the hub reads the owner's stdin
+//! itself → log, terminal (display writer), PTY writer, watchers' queues.
 
 pub mod bell;
 pub mod detach;
@@ -36,13 +38,14 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use regex::Regex;
 
-use crate::error::{EXIT_TOOL, Failure};
+use crate::error::{Exit, Failure};
 use crate::live::ToWatcher;
 use crate::live::acl::Acl;
 use crate::live::protocol::Ended;
 use crate::live::server::ServerCtx;
 use crate::log::chain::{Hash, to_hex};
 use crate::log::record::End;
+use crate::log::vocab::Cause;
 use crate::store::{self, Store};
 use gate::Gate;
 use hub::{Ending, Hub, HubParts};
@@ -97,7 +100,7 @@ const END_FLUSH: Duration = Duration::from_secs(2);
 pub struct Outcome {
     pub id: String,
     pub exit_code: i32,
-    pub cause: String,
+    pub cause: Cause,
     pub records: u64,
     pub head: Hash,
     pub duration: Duration,
@@ -105,13 +108,6 @@ pub struct Outcome {
     /// Whether the end record was written: the log is then whole up to the end.
     pub ended_in_log: bool,
     pub file: std::path::PathBuf,
-}
-
-/// Current time as RFC 3339 UTC with microseconds.
-pub fn now_rfc3339() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
-        .to_string()
 }
 
 /// This machine's name.
@@ -171,17 +167,19 @@ pub fn run(mut plan: Plan) -> Result<Outcome> {
             Gate::Open(earlier) => earlier,
             Gate::Closed(ending) => {
                 drop(guard);
-                return finish(
-                    &plan,
+                return finish(Finish {
+                    plan: &plan,
                     id,
                     writer,
                     file,
                     start,
-                    (None, Some(ending), None),
-                    &ctx,
-                    None,
-                    None,
-                );
+                    status: None,
+                    ending: Some(ending),
+                    log_error: None,
+                    ctx: &ctx,
+                    audience: None,
+                    syslog: None,
+                });
             }
         }
     } else {
@@ -201,17 +199,19 @@ pub fn run(mut plan: Plan) -> Result<Outcome> {
         Ok(s) => s,
         Err(e) => {
             drop(guard);
-            finish(
-                &plan,
+            finish(Finish {
+                plan: &plan,
                 id,
                 writer,
                 file,
                 start,
-                (None, Some(Ending::Error), None),
-                &ctx,
-                None,
-                None,
-            )?;
+                status: None,
+                ending: Some(Ending::Error),
+                log_error: None,
+                ctx: &ctx,
+                audience: None,
+                syslog: None,
+            })?;
             let msg = format!("cannot start {}: {e}", plan.command[0]);
             return Err(match e.kind() {
                 std::io::ErrorKind::NotFound => Failure::not_found(msg),
@@ -271,42 +271,65 @@ pub fn run(mut plan: Plan) -> Result<Outcome> {
     }
     // The session is over: its fire id key goes now, before the log is closed.
     drop(fire);
-    finish(
-        &plan,
+    finish(Finish {
+        plan: &plan,
         id,
         writer,
         file,
         start,
-        (res.status, res.ending, res.log_error),
-        &ctx,
-        Some(res.audience),
-        syslog.as_ref(),
-    )
+        status: res.status,
+        ending: res.ending,
+        log_error: res.log_error,
+        ctx: &ctx,
+        audience: Some(res.audience),
+        syslog: syslog.as_ref(),
+    })
+}
+
+/// A session being closed: what [`finish`] needs, and how the session ended.
+struct Finish<'a> {
+    plan: &'a Plan,
+    id: String,
+    writer: crate::log::writer::LogWriter,
+    file: std::path::PathBuf,
+    start: Instant,
+    /// The child's exit status, if it exited.
+    status: Option<ExitStatus>,
+    /// Why breakglass ended the session, if it did.
+    ending: Option<Ending>,
+    /// Why the log could not be written, if it could not.
+    log_error: Option<String>,
+    ctx: &'a ServerCtx,
+    /// The watchers, to be told the end.
+    audience: Option<Audience>,
+    syslog: Option<&'a Syslog>,
 }
 
 /// Write the end record, close the ledger entry, tell the watchers.
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    plan: &Plan,
-    id: String,
-    mut writer: crate::log::writer::LogWriter,
-    file: std::path::PathBuf,
-    start: Instant,
-    (status, ending, log_error): (Option<ExitStatus>, Option<Ending>, Option<String>),
-    ctx: &ServerCtx,
-    audience: Option<Audience>,
-    syslog: Option<&Syslog>,
-) -> Result<Outcome> {
+fn finish(f: Finish) -> Result<Outcome> {
+    let Finish {
+        plan,
+        id,
+        mut writer,
+        file,
+        start,
+        status,
+        ending,
+        log_error,
+        ctx,
+        audience,
+        syslog,
+    } = f;
     let duration = start.elapsed();
     let (cause, exit, signal, mut code) = setup::conclusion(status, ending);
     let end = End {
-        cause: cause.into(),
+        cause: cause.as_str().into(),
         exit,
         signal,
         records: 0,
         bytes_in: 0,
         bytes_out: 0,
-        ended: now_rfc3339(),
+        ended: crate::time::now_rfc3339(),
         seal: None,
     };
     let mut log_error = log_error;
@@ -334,7 +357,7 @@ fn finish(
         }
     };
     if log_error.is_some() {
-        code = EXIT_TOOL;
+        code = Exit::Tool.code();
     }
     close_ledger(&plan.store, &id, head, writer.records(), writer.signer());
     if let (Some(s), Some(h)) = (syslog, head) {
@@ -354,7 +377,7 @@ fn finish(
     }
     if let Some(a) = audience {
         let ended = Ended {
-            cause: cause.into(),
+            cause: cause.as_str().into(),
             exit,
             head: to_hex(&writer.head()),
             records: writer.records(),
@@ -379,7 +402,7 @@ fn finish(
     Ok(Outcome {
         id,
         exit_code: code,
-        cause: cause.into(),
+        cause,
         records: writer.records(),
         head: writer.head(),
         duration,

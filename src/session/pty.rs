@@ -229,17 +229,17 @@ mod tests {
         assert!(resolve_program("sh").is_ok());
         assert_eq!(
             resolve_program("no-such-program-xyz").unwrap_err().code,
-            crate::error::EXIT_NOT_FOUND
+            crate::error::Exit::NotFound
         );
         let plain = tempfile::NamedTempFile::new().unwrap();
         let plain = plain.path().to_str().unwrap();
         assert_eq!(
             resolve_program(plain).unwrap_err().code,
-            crate::error::EXIT_CANNOT_EXEC
+            crate::error::Exit::CannotExec
         );
         assert_eq!(
             resolve_program("/no/such").unwrap_err().code,
-            crate::error::EXIT_NOT_FOUND
+            crate::error::Exit::NotFound
         );
     }
 

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::log::chain::to_hex;
+use crate::log::vocab::Cause;
 use crate::safe;
 
 use super::{Outcome, Plan, term};
@@ -20,13 +21,7 @@ fn label() -> &'static str {
 /// own ssh credentials.
 fn identity(plan: &Plan, fire: Option<&crate::fireid::session::Fire>) -> String {
     if let Some(f) = fire {
-        let until = jiff::Timestamp::from_second(f.until() as i64)
-            .map(|t| {
-                t.to_zoned(jiff::tz::TimeZone::system())
-                    .strftime("%H:%M")
-                    .to_string()
-            })
-            .unwrap_or_default();
+        let until = crate::time::local_hm(f.until());
         return format!(
             "  on {} as {} until {until} (fire id certificate {}, key id {})\n",
             safe::text(&plan.host),
@@ -107,13 +102,13 @@ fn log_failure(e: &str, o: &Outcome) -> String {
 
 /// The lines printed after a session.
 pub fn summary(o: &Outcome) -> String {
-    let status = match o.cause.as_str() {
-        "exit" => format!("exit {}", o.exit_code),
-        "signal" => format!("killed by signal (exit {})", o.exit_code),
-        "ttl" => format!("ended by its time limit (exit {})", o.exit_code),
-        "killed" => format!("ended by request (exit {})", o.exit_code),
-        "hangup" => format!("ended: the terminal went away (exit {})", o.exit_code),
-        _ => format!("ended by an error (exit {})", o.exit_code),
+    let status = match o.cause {
+        Cause::Exit => format!("exit {}", o.exit_code),
+        Cause::Signal => format!("killed by signal (exit {})", o.exit_code),
+        Cause::Ttl => format!("ended by its time limit (exit {})", o.exit_code),
+        Cause::Killed => format!("ended by request (exit {})", o.exit_code),
+        Cause::Hangup => format!("ended: the terminal went away (exit {})", o.exit_code),
+        Cause::Error => format!("ended by an error (exit {})", o.exit_code),
     };
     let mut s = format!(
         "{} session {} ended: {status} after {}\n\
@@ -121,7 +116,7 @@ pub fn summary(o: &Outcome) -> String {
          \x20 verify: breakglass verify {}\n",
         label(),
         o.id,
-        humantime::format_duration(Duration::from_secs(o.duration.as_secs().max(1))),
+        crate::time::elapsed(o.duration),
         o.records,
         to_hex(&o.head),
         o.id,

@@ -11,6 +11,8 @@
 
 use regex::Regex;
 
+use crate::escapes::strip_escapes;
+
 /// How much recent output is kept to look for a prompt. Prompts are short; this also
 /// bounds the work per output chunk.
 const PROMPT_TAIL: usize = 512;
@@ -165,38 +167,6 @@ impl SecretFilter {
         }
         out
     }
-}
-
-/// Drop escape sequences (CSI, OSC, two-byte ESC) and CRs, to match prompts as shown.
-pub fn strip_escapes(b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            0x1b if b.get(i + 1) == Some(&b'[') => {
-                i += 2;
-                while i < b.len() && !(0x40..=0x7e).contains(&b[i]) {
-                    i += 1;
-                }
-                i += 1;
-            }
-            0x1b if b.get(i + 1) == Some(&b']') => {
-                i += 2;
-                while i < b.len() && b[i] != 0x07 && !(b[i] == 0x1b && b.get(i + 1) == Some(&b'\\'))
-                {
-                    i += 1;
-                }
-                i += if b.get(i) == Some(&0x1b) { 2 } else { 1 };
-            }
-            0x1b => i += 2,
-            b'\r' => i += 1,
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

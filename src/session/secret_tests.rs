@@ -69,14 +69,6 @@ fn ordinary_output_does_not_mask_and_off_records_all() {
 }
 
 #[test]
-fn strips_csi_osc_and_cr() {
-    assert_eq!(
-        strip_escapes(b"a\x1b[31mb\x1b]0;t\x07c\x1b]2;x\x1b\\d\re"),
-        b"abcde"
-    );
-}
-
-#[test]
 fn terminal_modes_tell_secret_reads_from_line_editors() {
     let cooked = TtyFlags {
         icanon: true,

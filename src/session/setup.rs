@@ -7,12 +7,14 @@ use std::sync::{Arc, Mutex};
 
 use super::bell::Tx;
 use super::hub::Ending;
-use super::{Plan, hostname, login_name, now_rfc3339, pty};
-use crate::error::EXIT_TOOL;
+use super::{Plan, hostname, login_name, pty};
+use crate::error::Exit;
 use crate::live::LiveState;
 use crate::live::protocol::{self, State, Welcome};
 use crate::live::server::{self, ServerCtx, SocketGuard};
 use crate::log::chain::to_hex;
+use crate::log::vocab::Cause;
+use crate::time::now_rfc3339;
 use crate::witness::syslog::Syslog;
 
 /// Start listening for watchers. A session nobody can watch still runs (with a warning).
@@ -68,28 +70,28 @@ pub fn start_live(
 pub fn conclusion(
     status: Option<ExitStatus>,
     ending: Option<Ending>,
-) -> (&'static str, Option<i32>, Option<String>, i32) {
+) -> (Cause, Option<i32>, Option<String>, i32) {
     let Some(st) = status else {
         return (
             ending.unwrap_or(Ending::Error).cause(),
             None,
             None,
             if ending == Some(Ending::Error) || ending.is_none() {
-                EXIT_TOOL
+                Exit::Tool.code()
             } else {
-                1
+                Exit::Negative.code()
             },
         );
     };
     let (code, sig) = match (st.code(), st.signal()) {
         (Some(c), _) => (c, None),
         (None, Some(s)) => (128 + s, Some(s)),
-        (None, None) => (EXIT_TOOL, None),
+        (None, None) => (Exit::Tool.code(), None),
     };
     let cause = match (ending, sig) {
         (Some(e), _) => e.cause(),
-        (None, Some(_)) => "signal",
-        (None, None) => "exit",
+        (None, Some(_)) => Cause::Signal,
+        (None, None) => Cause::Exit,
     };
     (cause, st.code(), sig.map(pty::signal_name), code)
 }

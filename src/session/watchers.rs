@@ -16,6 +16,7 @@ use crate::live::pace::{CatchUp, Tracker};
 use crate::live::protocol::State;
 use crate::live::{FromWatcher, LiveState, ToWatcher, WatcherHandle, WatcherId};
 use crate::log::record::{Body, Participant};
+use crate::log::vocab::Event;
 use crate::safe;
 
 /// What the owner of a `require_operator` session is told when they type while no operator
@@ -154,9 +155,9 @@ fn joined_as(w: &WatcherHandle) -> Access {
     }
 }
 
-fn participant(event: &str, peer: &Peer, mode: Option<Access>) -> Body {
+fn participant(event: Event, peer: &Peer, mode: Option<Access>) -> Body {
     Body::Participant(Participant {
-        event: event.into(),
+        event: event.as_str().into(),
         who: peer.name.clone(),
         uid: Some(peer.uid),
         mode: mode.map(|m| m.as_str().to_string()),
@@ -199,7 +200,7 @@ impl Hub {
     }
 
     pub fn on_join(&mut self, h: WatcherHandle) {
-        let body = participant("join", &h.peer, Some(joined_as(&h)));
+        let body = participant(Event::Join, &h.peer, Some(joined_as(&h)));
         if !self.record_now(body) {
             return;
         }
@@ -226,12 +227,8 @@ impl Hub {
 
     pub fn on_denied(&mut self, peer: Peer, mode: &str) {
         // What was asked for, when it is a way of watching (`attach` and `extend` are not).
-        let access = match mode {
-            "operate" => Some(Access::Operate),
-            "attach" | "extend" => None,
-            _ => Some(Access::Watch),
-        };
-        self.record_now(participant("deny", &peer, access));
+        let access = mode.parse::<Access>().ok();
+        self.record_now(participant(Event::Deny, &peer, access));
         let Some(n) = self.audience.refusals.refused(peer.uid, Instant::now()) else {
             return;
         };
@@ -273,7 +270,7 @@ impl Hub {
         if self.audience.watchers.is_empty() {
             self.audience.tracker.set_watching(false);
         }
-        self.record_now(participant("leave", &w.peer, Some(joined_as(&w))));
+        self.record_now(participant(Event::Leave, &w.peer, Some(joined_as(&w))));
         self.announce(&format!("{} stopped watching", w.peer.name));
         if w.operate_now && self.audience.require_operator && !self.audience.operator_attached() {
             self.notice(DROPPED);
@@ -346,7 +343,7 @@ impl Hub {
             FromWatcher::Take if access == Access::Operate => self.take(id),
             FromWatcher::Return if self.audience.wheel == Some(id) => self.give_back(id),
             FromWatcher::Kill if access == Access::Operate => {
-                if self.record_now(participant("kill", &peer, None)) {
+                if self.record_now(participant(Event::Kill, &peer, None)) {
                     self.announce(&format!("{} ended the session", peer.name));
                 }
                 self.end(Ending::Killed);
@@ -370,7 +367,7 @@ impl Hub {
         };
         let peer = w.peer.clone();
         if self.audience.wheel == Some(id)
-            || !self.record_now(participant("take", &peer, Some(Access::Operate)))
+            || !self.record_now(participant(Event::Take, &peer, Some(Access::Operate)))
         {
             return;
         }
@@ -391,7 +388,7 @@ impl Hub {
             return;
         };
         let peer = w.peer.clone();
-        if self.record_now(participant("return", &peer, None)) {
+        if self.record_now(participant(Event::Return, &peer, None)) {
             self.audience.wheel = None;
             self.state_changed();
             self.announce(&format!(

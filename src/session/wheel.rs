@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use super::hub::Hub;
 use crate::live::{ToWatcher, WatcherId};
 use crate::log::record::{Body, Participant};
+use crate::log::vocab::Event;
 
 /// A watcher that holds the keyboard and has not read for this long loses it: far longer
 /// than any pause of a working terminal over a slow link, short enough that an owner
@@ -117,7 +118,11 @@ impl Hub {
             return false;
         }
         let owner = super::login_name();
-        self.lose_wheel(id, "reclaim", &format!("{owner} took the keyboard back"));
+        self.lose_wheel(
+            id,
+            Event::Reclaim,
+            &format!("{owner} took the keyboard back"),
+        );
         true
     }
 
@@ -126,7 +131,7 @@ impl Hub {
         let (name, owner) = (self.audience.driver(), super::login_name());
         self.lose_wheel(
             id,
-            "lost",
+            Event::Lost,
             &format!("{name}'s connection closed: the keyboard is back with {owner}"),
         );
     }
@@ -154,7 +159,7 @@ impl Hub {
             let (name, owner) = (w.peer.name.clone(), super::login_name());
             self.lose_wheel(
                 id,
-                "lost",
+                Event::Lost,
                 &format!(
                     "{name} has not read the session for {} s: the keyboard is back with {owner}",
                     STALL_LIMIT.as_secs()
@@ -164,12 +169,12 @@ impl Hub {
     }
 
     /// Record that watcher `id` no longer holds the keyboard (`event`), then tell everyone.
-    fn lose_wheel(&mut self, id: WatcherId, event: &str, text: &str) {
+    fn lose_wheel(&mut self, id: WatcherId, event: Event, text: &str) {
         let Some(w) = self.audience.watchers.iter().find(|w| w.id == id) else {
             return;
         };
         let body = Body::Participant(Participant {
-            event: event.into(),
+            event: event.as_str().into(),
             who: w.peer.name.clone(),
             uid: Some(w.peer.uid),
             mode: None,

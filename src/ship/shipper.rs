@@ -61,7 +61,7 @@ pub struct Shipper {
     store: Store,
     bucket: Bucket,
     logs: HashMap<String, Tracked>,
-    lock: Option<nix::fcntl::Flock<File>>,
+    lock: Option<File>,
     retry_at: Option<Instant>,
     backoff: Duration,
     /// The data dir's public signing key is in the store (or it has none).
@@ -97,10 +97,10 @@ impl Shipper {
         else {
             return false;
         };
-        match nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusiveNonblock) {
-            Ok(l) => {
+        match f.try_lock() {
+            Ok(()) => {
                 // Keep the file open; the lock goes with it (also when the process dies).
-                self.lock = Some(l);
+                self.lock = Some(f);
                 self.tally.elsewhere = false;
                 true
             }

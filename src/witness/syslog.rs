@@ -86,7 +86,7 @@ pub fn format(host: &str, pid: u32, msgid: &str, params: &[(&str, String)], text
         .iter()
         .map(|(k, v)| format!(" {k}=\"{}\"", sd_value(v)))
         .collect();
-    let ts = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S%.6fZ");
+    let ts = crate::time::now_rfc3339();
     format!("<{PRI}>1 {ts} {host} breakglass {pid} {msgid} [{SD_ID}{sd}] {text}")
 }
 
