@@ -155,7 +155,7 @@ _breakglass() {
 
     case "${cmd}" in
         breakglass)
-            opts="-h -V --dir --config --store --from-store --help --version shell ls ship verify replay watch mark extend export show grep init reveal ca completions man help"
+            opts="-h -V --dir --config --store --from-store --help --version shell ls ship verify replay watch attach mark extend export show grep init reveal ca completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -473,7 +473,7 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__help)
-            opts="shell ls ship verify replay watch mark extend export show grep init reveal ca completions man help"
+            opts="shell ls ship verify replay watch attach mark extend export show grep init reveal ca completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
