@@ -23,6 +23,7 @@ use crate::review::visible;
 use crate::safe;
 use crate::session::term;
 use crate::store::{Store, is_live};
+use crate::table;
 
 enum Msg {
     Frame(Frame),
@@ -64,6 +65,14 @@ fn ended(id: &str) -> Failure {
     ))
 }
 
+/// The live sessions to pick from, when there are several.
+const PICK_HEADER: [&str; 6] = ["ID", "USER", "HOST", "STARTED (UTC)", "WATCHERS", "REASON"];
+/// On a narrow terminal the reason is cut first, then the host.
+const PICK_FIT: table::Fit = table::Fit {
+    shrink: &[5, 2],
+    drop: &[4],
+};
+
 fn pick(store: &Store) -> Result<String, Failure> {
     let live = client::live_sessions(store);
     match live.len() {
@@ -73,24 +82,26 @@ fn pick(store: &Store) -> Result<String, Failure> {
         ))),
         1 => Ok(live[0].0.id.clone()),
         _ => {
-            println!(
-                "{:<14}{:<10}{:<16}{:<18}{:<9}REASON",
-                "ID", "USER", "HOST", "STARTED (UTC)", "WATCHERS"
-            );
-            for (s, info) in &live {
-                let g = s.genesis.clone().unwrap_or_default();
-                let watchers = info
-                    .as_ref()
-                    .map_or("?".into(), |w| w.state.watchers.len().to_string());
-                println!(
-                    "{:<14}{:<10}{:<16}{:<18}{:<9}{}",
-                    s.id,
-                    visible(&g.user),
-                    visible(&g.host),
-                    visible(&g.started.get(..16).unwrap_or("").replace('T', " ")),
-                    watchers,
-                    visible(&g.reason)
-                );
+            let rows: Vec<Vec<String>> = live
+                .iter()
+                .map(|(s, info)| {
+                    let g = s.genesis.clone().unwrap_or_default();
+                    let watchers = info
+                        .as_ref()
+                        .map_or("?".into(), |w| w.state.watchers.len().to_string());
+                    vec![
+                        visible(&s.id),
+                        visible(&g.user),
+                        visible(&g.host),
+                        visible(&g.started.get(..16).unwrap_or("").replace('T', " ")),
+                        watchers,
+                        visible(&g.reason),
+                    ]
+                })
+                .collect();
+            let width = term::window_size(1).map(|(c, _)| c as usize);
+            for line in table::render(&PICK_HEADER, &rows, width, PICK_FIT) {
+                println!("{line}");
             }
             Err(Failure::usage(
                 "several sessions are live: pick one with `breakglass watch ID`",
