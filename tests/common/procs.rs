@@ -112,6 +112,40 @@ pub fn descendants(pid: i32) -> Vec<(i32, u64)> {
     found
 }
 
+/// Whether `pid` runs the program `name` (it has exec'd it) in the foreground process
+/// group of its terminal.
+fn in_foreground_as(pid: i32, name: &str) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+        return false;
+    };
+    // After the name: state(3) ppid(4) pgrp(5) session(6) tty_nr(7) tpgid(8), as in proc(5).
+    let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
+    let pgrp = fields.get(2).and_then(|f| f.parse::<i32>().ok());
+    let tpgid = fields.get(5).and_then(|f| f.parse::<i32>().ok());
+    &stat[open + 1..close] == name && pgrp.is_some() && pgrp == tpgid
+}
+
+/// Wait until a process below `pid` runs `name` in the foreground of its terminal: only
+/// then does a Ctrl-C typed at it reach it with its own signal dispositions. Before, the
+/// shell that starts it may take the SIGINT and drop it (dash catches SIGINT under `-c`
+/// and ignores it in the child between its fork and exec).
+pub fn wait_foreground(pid: i32, name: &str) {
+    let start = Instant::now();
+    while !descendants(pid)
+        .iter()
+        .any(|&(p, _)| in_foreground_as(p, name))
+    {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "no {name} below {pid} in the foreground of its terminal"
+        );
+        std::thread::sleep(POLL);
+    }
+}
+
 /// Send `sig` to a process, unless its pid now belongs to another one.
 fn signal_if_same(pid: i32, start: u64, sig: i32) {
     if parent_and_start(pid).is_some_and(|(_, st)| st == start) {
