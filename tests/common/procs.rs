@@ -181,6 +181,47 @@ pub fn end_tree(child: &mut Child) {
     }
 }
 
+/// The processes whose real uid is `uid`.
+fn processes_of(uid: u32) -> Vec<i32> {
+    let uid = uid.to_string();
+    std::fs::read_dir("/proc")
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+                .filter(|p| {
+                    std::fs::read_to_string(format!("/proc/{p}/status")).is_ok_and(|s| {
+                        s.lines()
+                            .find_map(|l| l.strip_prefix("Uid:"))
+                            .and_then(|l| l.split_whitespace().next())
+                            == Some(uid.as_str())
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// End everything that runs as `uid` (SIGKILL, which also ends a stopped process) and
+/// wait until it is gone, zombies reaped too (for at most [`GRACE`]), before the user is
+/// removed: userdel refuses a user with processes, and a process that outlives its user
+/// keeps the uid for the next user made (it is reused), whose own removal it then
+/// blocks. For `Drop`: never panics.
+pub fn end_processes_of(uid: u32) {
+    let start = Instant::now();
+    loop {
+        let left = processes_of(uid);
+        if left.is_empty() || start.elapsed() > GRACE {
+            return;
+        }
+        for p in left.into_iter().filter(|&p| running(p)) {
+            // SAFETY: kill(2) on a process running as a user this test made; no memory
+            // is involved.
+            unsafe { libc::kill(p, libc::SIGKILL) };
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
 /// The threads a session runs for each attached client (src/live/server.rs): while one
 /// is alive, a client is still being served or let go.
 pub const CLIENT_THREADS: &[&str] = &["live-conn", "live-write"];

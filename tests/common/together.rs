@@ -33,6 +33,11 @@ impl Users {
 impl Drop for Users {
     fn drop(&mut self) {
         for u in &self.names {
+            // What a failed test left running as them (a stopped watcher, a background
+            // loop in a session) goes with them.
+            if let Ok(Some(user)) = nix::unistd::User::from_name(u) {
+                super::procs::end_processes_of(user.uid.as_raw());
+            }
             let _ = Command::new("userdel").args(["-f", u]).output();
         }
         let _ = Command::new("groupdel").arg(&self.group).output();
