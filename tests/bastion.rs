@@ -2,7 +2,8 @@
 //! (in the group, not listed) and carol (an operator) are all refused by their own
 //! clients, since any group member could have put a fake server in the shared live dir
 //! (installed mode is how a bastion shares sessions); several users record at once and
-//! `verify --all` passes.
+//! `verify --all` passes. The users made are removed afterwards, also when a test fails
+//! or leaves a process running as one of them.
 
 mod common;
 
@@ -196,4 +197,47 @@ fn users_made_for_a_test_are_removed_even_when_it_fails() {
     assert!(made.0.starts_with(common::users::PREFIX), "{made:?}");
     assert!(nix::unistd::User::from_name(&made.0).unwrap().is_none());
     assert!(nix::unistd::Group::from_name(&made.1).unwrap().is_none());
+}
+
+#[test]
+fn users_are_removed_even_with_a_process_left_running_as_them() {
+    if !as_root() {
+        return;
+    }
+    let users = Users::create(&["left"]);
+    let name = users.name("left").to_string();
+    // A stopped process, orphaned as a failed test leaves one.
+    let st = Command::new("runuser")
+        .args(["-u", &name, "--", "sh", "-c", "sleep 600 & kill -STOP $!"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let uid = nix::unistd::User::from_name(&name)
+        .unwrap()
+        .unwrap()
+        .uid
+        .as_raw();
+    let status_uid = |p: &std::fs::DirEntry| {
+        std::fs::read_to_string(p.path().join("status"))
+            .ok()?
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))?
+            .split_whitespace()
+            .next()?
+            .parse::<u32>()
+            .ok()
+    };
+    let left = || {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter(|p| status_uid(p) == Some(uid))
+            .count()
+    };
+    assert!(left() > 0, "nothing runs as {name}");
+    drop(users);
+    assert!(nix::unistd::User::from_name(&name).unwrap().is_none());
+    assert_eq!(left(), 0, "a process still runs with the uid of {name}");
 }

@@ -203,7 +203,12 @@ fn terminal_is_restored_on_exit_sigterm_and_sighup() {
         );
         match sig {
             Some(s) => pty.signal(s),
-            None => pty.send("\x03"),
+            None => {
+                // "ready" shows before sh has started sleep, and a Ctrl-C typed then
+                // may be taken and dropped by sh: type it once sleep runs in front.
+                common::procs::wait_foreground(pty.child.id() as i32, "sleep");
+                pty.send("\x03")
+            }
         }
         let st = pty.wait();
         assert!(

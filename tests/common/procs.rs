@@ -112,6 +112,40 @@ pub fn descendants(pid: i32) -> Vec<(i32, u64)> {
     found
 }
 
+/// Whether `pid` runs the program `name` (it has exec'd it) in the foreground process
+/// group of its terminal.
+fn in_foreground_as(pid: i32, name: &str) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+        return false;
+    };
+    // After the name: state(3) ppid(4) pgrp(5) session(6) tty_nr(7) tpgid(8), as in proc(5).
+    let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
+    let pgrp = fields.get(2).and_then(|f| f.parse::<i32>().ok());
+    let tpgid = fields.get(5).and_then(|f| f.parse::<i32>().ok());
+    &stat[open + 1..close] == name && pgrp.is_some() && pgrp == tpgid
+}
+
+/// Wait until a process below `pid` runs `name` in the foreground of its terminal: only
+/// then does a Ctrl-C typed at it reach it with its own signal dispositions. Before, the
+/// shell that starts it may take the SIGINT and drop it (dash catches SIGINT under `-c`
+/// and ignores it in the child between its fork and exec).
+pub fn wait_foreground(pid: i32, name: &str) {
+    let start = Instant::now();
+    while !descendants(pid)
+        .iter()
+        .any(|&(p, _)| in_foreground_as(p, name))
+    {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "no {name} below {pid} in the foreground of its terminal"
+        );
+        std::thread::sleep(POLL);
+    }
+}
+
 /// Send `sig` to a process, unless its pid now belongs to another one.
 fn signal_if_same(pid: i32, start: u64, sig: i32) {
     if parent_and_start(pid).is_some_and(|(_, st)| st == start) {
@@ -143,6 +177,47 @@ pub fn end_tree(child: &mut Child) {
     // A signal is delivered a moment later: return once they are gone.
     let start = Instant::now();
     while tree.iter().any(|&(p, _)| running(p)) && start.elapsed() < GRACE {
+        std::thread::sleep(POLL);
+    }
+}
+
+/// The processes whose real uid is `uid`.
+fn processes_of(uid: u32) -> Vec<i32> {
+    let uid = uid.to_string();
+    std::fs::read_dir("/proc")
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+                .filter(|p| {
+                    std::fs::read_to_string(format!("/proc/{p}/status")).is_ok_and(|s| {
+                        s.lines()
+                            .find_map(|l| l.strip_prefix("Uid:"))
+                            .and_then(|l| l.split_whitespace().next())
+                            == Some(uid.as_str())
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// End everything that runs as `uid` (SIGKILL, which also ends a stopped process) and
+/// wait until it is gone, zombies reaped too (for at most [`GRACE`]), before the user is
+/// removed: userdel refuses a user with processes, and a process that outlives its user
+/// keeps the uid for the next user made (it is reused), whose own removal it then
+/// blocks. For `Drop`: never panics.
+pub fn end_processes_of(uid: u32) {
+    let start = Instant::now();
+    loop {
+        let left = processes_of(uid);
+        if left.is_empty() || start.elapsed() > GRACE {
+            return;
+        }
+        for p in left.into_iter().filter(|&p| running(p)) {
+            // SAFETY: kill(2) on a process running as a user this test made; no memory
+            // is involved.
+            unsafe { libc::kill(p, libc::SIGKILL) };
+        }
         std::thread::sleep(POLL);
     }
 }

@@ -14,11 +14,24 @@ use super::{DEADLINE, Env};
 pub struct Users {
     pub names: Vec<String>,
     group: String,
+    /// Held until they are removed: the names are fixed, so a run of the same test in
+    /// another checkout on this machine waits its turn instead of deleting them (and the
+    /// bastion's service user, named after the group) under this one.
+    _turn: nix::fcntl::Flock<std::fs::File>,
 }
 
 impl Users {
     /// `users` in a new `group`; any left from an earlier run are made anew.
     pub fn new(group: &str, users: &[&str]) -> Users {
+        let lock = std::env::temp_dir().join(format!("breakglass-test-users-{group}.lock"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock)
+            .unwrap();
+        let turn = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+            .unwrap_or_else(|(_, e)| panic!("lock {}: {e}", lock.display()));
         for u in users {
             let _ = Command::new("userdel").args(["-f", u]).output();
             super::ensure_user(u, group);
@@ -26,6 +39,7 @@ impl Users {
         Users {
             names: users.iter().map(|u| u.to_string()).collect(),
             group: group.into(),
+            _turn: turn,
         }
     }
 }
@@ -33,6 +47,11 @@ impl Users {
 impl Drop for Users {
     fn drop(&mut self) {
         for u in &self.names {
+            // What a failed test left running as them (a stopped watcher, a background
+            // loop in a session) goes with them.
+            if let Ok(Some(user)) = nix::unistd::User::from_name(u) {
+                super::procs::end_processes_of(user.uid.as_raw());
+            }
             let _ = Command::new("userdel").args(["-f", u]).output();
         }
         let _ = Command::new("groupdel").arg(&self.group).output();

@@ -69,6 +69,11 @@ fn run(tool: &str, args: &[&str]) {
 impl Drop for Users {
     fn drop(&mut self) {
         for (_, name) in &self.users {
+            // Whatever runs with their uid, theirs or left by an earlier user of the
+            // same uid, would keep userdel from removing them.
+            if let Ok(Some(user)) = nix::unistd::User::from_name(name) {
+                super::procs::end_processes_of(user.uid.as_raw());
+            }
             let _ = Command::new("userdel").arg(name).output();
         }
         let _ = Command::new("groupdel").arg(&self.group).output();
