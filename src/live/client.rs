@@ -1,5 +1,6 @@
 //! The client side of the live socket, shared by `watch`, `mark`, `attach` and `ls`.
 
+use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -94,11 +95,16 @@ fn connect_sending(
         .map_err(|e| Failure::tool(format!("cannot tell who listens on the socket: {e}")))?;
     trust::check_peer(owner, peer.uid()).map_err(untrusted)?;
     let payload = serde_json::to_vec(hello).expect("hello serializes");
-    protocol::write_frame(&mut s, kind::HELLO, &payload)
+    // The hello and what follows it go in one write: a session that refuses after the
+    // hello closes the connection, and a second write would then fail (EPIPE) before the
+    // refusal could be read.
+    let mut out = Vec::new();
+    protocol::write_frame(&mut out, kind::HELLO, &payload)
         .and_then(|_| match then {
-            Some(f) => protocol::write_frame(&mut s, f.kind, &f.payload),
+            Some(f) => protocol::write_frame(&mut out, f.kind, &f.payload),
             None => Ok(()),
         })
+        .and_then(|_| s.write_all(&out))
         .map_err(|e| Failure::tool(format!("cannot talk to the session: {e}")))?;
     let _ = s.set_read_timeout(Some(ANSWER_TIMEOUT));
     let f: Frame = protocol::read_frame(&mut s)
