@@ -17,6 +17,7 @@ pub mod sealing;
 pub mod secret;
 pub mod setup;
 pub mod signing;
+pub mod statusrow;
 pub mod term;
 pub mod ttl;
 pub mod typeahead;
