@@ -76,6 +76,7 @@ struct Raw {
     require_operator: bool,
     #[serde(default)]
     operator_drives_alone: bool,
+    status_line: Option<bool>,
     escape_key: Option<Spanned<String>>,
     syslog: Option<Spanned<String>>,
     review_group: Option<String>,
@@ -118,6 +119,8 @@ pub struct Config {
     pub operator_drives_alone: bool,
     /// The watch escape key, as written (`ctrl-]`).
     pub escape_key: Option<String>,
+    /// The owner's terminal keeps its last row for breakglass's status and notices.
+    pub status_line: bool,
     /// Where session heads are sent as a witness (off when None).
     pub syslog: Option<crate::witness::syslog::Target>,
     /// Installed mode: the group whose members (and root) may review every session.
@@ -159,6 +162,7 @@ impl Default for Config {
             require_operator: false,
             operator_drives_alone: false,
             escape_key: None,
+            status_line: true,
             syslog: None,
             review_group: None,
             review_own: false,
@@ -258,6 +262,7 @@ impl Config {
         cfg.operators = raw.operators;
         cfg.require_operator = raw.require_operator;
         cfg.operator_drives_alone = raw.operator_drives_alone;
+        cfg.status_line = raw.status_line.unwrap_or(true);
         cfg.review_group = raw.review_group;
         cfg.review_own = raw.review_own;
         cfg.allow_user_dir = raw.allow_user_dir;

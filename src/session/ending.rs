@@ -55,9 +55,10 @@ impl Hub {
     }
 
     pub(super) fn on_resize(&mut self) {
-        let Some(size) = term::window_size(0).or_else(|| term::window_size(1)) else {
+        let Some(term) = term::window_size(0).or_else(|| term::window_size(1)) else {
             return;
         };
+        let size = self.row_resized(term);
         if size == self.size {
             return;
         }

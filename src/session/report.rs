@@ -52,7 +52,7 @@ pub fn banner(plan: &Plan, id: &str, fire: Option<&crate::fireid::session::Fire>
         .unwrap_or_default();
     format!(
         "{label} RECORDING session {id} on {host} ({cmd})\n\
-         \x20 reason: {reason}{ticket}  time limit: {ttl}\n\
+         \x20 reason: {reason}{ticket}  ends at {ends} ({ttl})\n\
          \x20 every keystroke and all output are recorded; watch it: breakglass watch {id}\n{who}{op}",
         label = label(),
         host = safe::text(&plan.host),
@@ -63,6 +63,7 @@ pub fn banner(plan: &Plan, id: &str, fire: Option<&crate::fireid::session::Fire>
         who = identity(plan, fire),
         reason = safe::text(&plan.reason),
         ttl = humantime::format_duration(plan.ttl),
+        ends = super::ownerrow::clock(std::time::SystemTime::now() + plan.ttl, "%H:%M"),
         op = if plan.require_operator {
             format!(
                 "  an operator must join (breakglass watch {id} --operate) before your input is sent; keys typed while none is there are dropped\n"

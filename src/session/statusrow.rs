@@ -33,9 +33,8 @@ const MAX_CSI: usize = 64;
 /// Colours of the bar: reverse video, which every terminal has.
 const BAR_SGR: &str = "\x1b[0;7m";
 
-/// What ends a session's use of the row: the whole screen scrolls again and the row is
-/// cleared, the cursor kept where it is.
-pub const LEAVE: &str = "\x1b7\x1b[r\x1b[999;1H\x1b[2K\x1b8";
+/// What ends a session's use of the row.
+pub use crate::termstate::LEAVE_STATUS_ROW as LEAVE;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum St {

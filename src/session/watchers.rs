@@ -180,18 +180,13 @@ impl Hub {
                 .map(|w| w.peer.name.clone())
                 .collect(),
         };
-        let n = state.watchers.len();
         self.audience
             .live
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .0 = state.clone();
         self.audience.broadcast(&ToWatcher::State(Arc::new(state)));
-        let title = match n {
-            0 => self.audience.title.clone(),
-            n => format!("{} \u{b7} {n} watching", self.audience.title),
-        };
-        self.set_title(&title);
+        self.status_changed();
     }
 
     pub fn on_join(&mut self, h: WatcherHandle) {
