@@ -17,6 +17,10 @@ use common::*;
 /// How long the time limit's one-minute notice may take to come (it is due 40 s in).
 const TTL_NOTICE_WAIT: Duration = Duration::from_secs(120);
 
+/// How long a notice is looked for on the row before it is looked for among the notices
+/// before (it shows there for 6 s).
+const NOTICE_LOOK: Duration = Duration::from_secs(3);
+
 /// A recorded bash in the `main` pane of `cols` x `rows`, with the test's user as operator.
 struct Owner {
     t: Tmux,
@@ -72,27 +76,40 @@ impl Owner {
         }
     }
 
-    /// The row shows `text` now, or (it came more than a few seconds ago and another
-    /// notice may have followed) in the notices before: the escape key, then `h` until it
-    /// does; any other key leaves them.
+    /// The owner was told `text` on the row, above a screen equal to the log's: it shows
+    /// there now or, as a notice shows for a few seconds and a loaded machine may take
+    /// longer to get here, among the notices before (the escape key, then `h` until it
+    /// does; any other key leaves them).
     fn told(&self, text: &str) {
-        let shown = |o: &Owner| o.pane().last().is_some_and(|l| l.contains(text));
-        if shown(self) {
-            return self.settles(text);
+        let start = Instant::now();
+        while start.elapsed() < NOTICE_LOOK {
+            if self.pane().last().is_some_and(|l| l.contains(text)) {
+                return self.settles("");
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
         self.t.keys_to("main", &["C-]", "h"]);
-        for _ in 0..20 {
-            self.t.wait_for("the notices before", |t| {
-                t.screen().contains("any key: back")
+        for n in 1.. {
+            // `[n/total]` starts the row while the notices before are shown.
+            let at = format!("[{n}/");
+            self.t.wait_for(&format!("notice {n} before"), |t| {
+                pane_rows(&t.screen(), self.rows)
+                    .last()
+                    .is_some_and(|l| l.starts_with(&at))
             });
-            if shown(self) {
+            let row = self.pane().last().cloned().unwrap_or_default();
+            if row.contains(text) {
                 self.settles(text);
                 self.t.keys_to("main", &["Escape"]);
                 return self.settles("REC");
             }
+            assert!(
+                !row.starts_with(&format!("[{n}/{n}]")),
+                "{text:?} is not among the notices:\n{}",
+                self.t.screen()
+            );
             self.t.keys_to("main", &["h"]);
         }
-        panic!("{text:?} is not among the notices:\n{}", self.t.screen());
     }
 
     fn watcher(&self, env: &Env) {
@@ -116,15 +133,14 @@ fn text_file(dir: &Path) -> PathBuf {
 /// full-screen program's screen untouched above it.
 fn watched_and_told(env: &Env, o: &Owner) {
     o.watcher(env);
-    o.settles("is now watching this session");
+    o.told("is now watching this session");
     o.t.keys_to("wat", &["C-]", "t"]);
-    o.settles("has taken the keyboard");
+    o.told("has taken the keyboard");
     o.t.keys_to("wat", &["C-]", "r"]);
-    o.settles("handed the keyboard back");
+    o.told("handed the keyboard back");
     let out = env.run(&["mark", &o.id, "status-row-checked"]);
     assert!(out.status.success(), "{out:?}");
-    o.settles("marker by");
-    o.settles("status-row-checked");
+    o.told("status-row-checked");
 }
 
 #[test]

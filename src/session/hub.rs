@@ -226,13 +226,7 @@ impl Hub {
         if self.record(|w, t| w.output(t, &bytes), at) {
             self.witness_output(bytes.len());
             self.secrets.on_output(&bytes);
-            match self.owner.row.as_mut() {
-                Some(row) => {
-                    let shown = row.feed(&bytes);
-                    self.show(&shown);
-                }
-                None => self.show(&bytes),
-            }
+            self.show_output(&bytes);
             self.audience.output(bytes, Instant::now());
         }
     }

@@ -137,6 +137,17 @@ impl Hub {
         self.status_changed();
     }
 
+    /// Show the child's output, through the status row's filter when there is a row.
+    pub(super) fn show_output(&mut self, bytes: &[u8]) {
+        match self.owner.row.as_mut() {
+            Some(row) => {
+                let shown = row.feed(bytes);
+                self.show(&shown);
+            }
+            None => self.show(bytes),
+        }
+    }
+
     /// What the row says now.
     fn row_text(&self) -> String {
         let o = &self.owner;
