@@ -252,7 +252,8 @@ impl Hub {
     }
 
     pub fn on_left(&mut self, id: WatcherId) {
-        if self.audience.wheel == Some(id) {
+        let held = self.audience.wheel == Some(id);
+        if held {
             self.holder_gone(id);
         }
         let Some(pos) = self.audience.watchers.iter().position(|w| w.id == id) else {
@@ -264,7 +265,15 @@ impl Hub {
             self.audience.tracker.set_watching(false);
         }
         self.record_now(participant("leave", &w.peer, Some(joined_as(&w))));
-        self.announce(&format!("{} stopped watching", w.peer.name));
+        let left = format!("{} stopped watching", w.peer.name);
+        if held {
+            // The owner was just told the holder's connection closed: that notice stays
+            // on their status row rather than give way to this one at once.
+            self.audience
+                .broadcast(&ToWatcher::Notice(Arc::from(&*safe::text(&left))));
+        } else {
+            self.announce(&left);
+        }
         if w.operate_now && self.audience.require_operator && !self.audience.operator_attached() {
             self.notice(DROPPED);
         }
