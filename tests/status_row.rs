@@ -202,6 +202,12 @@ fn a_shell_scrolls_clears_resets_and_resizes_under_the_row() {
 
     o.t.tmux(&["resize-window", "-t", "main", "-x", "90", "-y", "20"]);
     let o = Owner { rows: 20, ..o };
+    wait_record(&o.log, "resize", |b| {
+        matches!(
+            b,
+            breakglass::log::record::Body::Resize { cols: 90, rows: 19 }
+        )
+    });
     o.t.send("clear; stty size");
     o.t.wait_in("main", "19 90");
     o.settles("REC");
