@@ -947,7 +947,7 @@ _breakglass() {
             return 0
             ;;
         breakglass__subcmd__shell)
-            opts="-r -t -h --reason --ticket --ttl --record-secrets --watchers --operators --require-operator --dir --config --store --from-store --help"
+            opts="-r -t -h --reason --ticket --ttl --record-secrets --watchers --operators --require-operator --no-status-line --dir --config --store --from-store --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -58,6 +58,7 @@ complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l config -
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l store -d 'Review from an S3 store (s3://BUCKET/PREFIX) instead of the data dir, across every bastion that ships there (ls, verify, show, export, grep, replay)' -r
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l record-secrets -d 'Also record what is typed at password prompts (masked by default; refused when the config sets require_seal)'
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l require-operator -d 'Send your input only while an operator watches (joined with `watch --operate`); keys typed while none does are dropped (also per host in the config)'
+complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l no-status-line -d 'Give the last row of your terminal back to the session: breakglass\'s notices go to the title instead (also `status_line = false` in the config)'
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -l from-store -d 'Review from the store of the config\'s [store] instead of the data dir'
 complete -c breakglass -n "__fish_breakglass_using_subcommand shell" -s h -l help -d 'Print help'
 complete -c breakglass -n "__fish_breakglass_using_subcommand ls" -l dir -d 'Data dir holding sessions/, ledger.jsonl and live/' -r -F

@@ -301,6 +301,11 @@ pub struct ShellArgs {
     #[arg(long)]
     pub require_operator: bool,
 
+    /// Give the last row of your terminal back to the session: breakglass's notices go to
+    /// the title instead (also `status_line = false` in the config)
+    #[arg(long)]
+    pub no_status_line: bool,
+
     /// Command to run instead of ssh or your shell
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<String>,

@@ -79,6 +79,7 @@ struct Raw {
     operator_drives_alone: bool,
     #[serde(default)]
     extend_requires_operator: bool,
+    status_line: Option<bool>,
     escape_key: Option<Spanned<String>>,
     syslog: Option<Spanned<String>>,
     review_group: Option<String>,
@@ -125,6 +126,8 @@ pub struct Config {
     pub extend_requires_operator: bool,
     /// The watch escape key, as written (`ctrl-]`).
     pub escape_key: Option<String>,
+    /// The owner's terminal keeps its last row for breakglass's status and notices.
+    pub status_line: bool,
     /// Where session heads are sent as a witness (off when None).
     pub syslog: Option<crate::witness::syslog::Target>,
     /// Installed mode: the group whose members (and root) may review every session.
@@ -168,6 +171,7 @@ impl Default for Config {
             operator_drives_alone: false,
             extend_requires_operator: false,
             escape_key: None,
+            status_line: true,
             syslog: None,
             review_group: None,
             review_own: false,
@@ -269,6 +273,7 @@ impl Config {
         cfg.require_operator = raw.require_operator;
         cfg.operator_drives_alone = raw.operator_drives_alone;
         cfg.extend_requires_operator = raw.extend_requires_operator;
+        cfg.status_line = raw.status_line.unwrap_or(true);
         cfg.review_group = raw.review_group;
         cfg.review_own = raw.review_own;
         cfg.allow_user_dir = raw.allow_user_dir;

@@ -8,6 +8,11 @@
 /// auto-wrap on, insert mode off, ASCII character set.
 pub const RESTORE: &str = "\x1b7\x1b[r\x1b8\x1b[0m\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1004l\x1b[?1005l\x1b[?1006l\x1b[?1015l\x1b[?2004l\x1b[?1l\x1b>\x1b[?7h\x1b[4l\x1b(B";
 
+/// Gives back the last row that the owner's terminal kept for breakglass's status row
+/// (session/statusrow.rs): the whole screen scrolls again, and the row is cleared, the
+/// cursor kept where it is. Written after [`RESTORE`] on the owner's terminal only.
+pub const LEAVE_STATUS_ROW: &str = "\x1b7\x1b[r\x1b[999;1H\x1b[2K\x1b8";
+
 /// Leaves the alternate screen (restoring the cursor saved on entering it); written
 /// before [`RESTORE`] only when the output left the terminal there, as leaving it
 /// elsewhere may move the cursor to a stale saved place.

@@ -21,11 +21,11 @@ fn rows_of(screen: &str, n: usize) -> Vec<String> {
     v
 }
 
-/// Whether the status line (row 31 of the replay pane) shows who typed last (`i`):
+/// Whether the status line (row 30 of the replay pane) shows who typed last (`i`):
 /// `root typed ls^M at 00:03`, or `nothing typed yet` (an event reads `Enter typed by
 /// root`, with no time).
 fn shows_who(screen: &str) -> bool {
-    screen.lines().nth(30).is_some_and(|l| {
+    screen.lines().nth(29).is_some_and(|l| {
         l.contains("nothing typed yet") || (l.contains(" typed ") && l.contains(" at "))
     })
 }
@@ -75,13 +75,14 @@ fn replay_end_screen_seek_to_marker_search_and_quit() {
     t.send("echo one-$((1+1))");
     t.wait_in("main", "one-2");
     t.send("seq 1 500 | less");
-    // Drawn whole: its prompt on the last row comes after the lines.
+    // Drawn whole: its prompt on the session's last row (the pane's last is the status
+    // row) comes after the lines.
     t.wait_for("less to draw its screen", |t| {
         let rows = rows_of(&t.screen_of("main"), 30);
-        rows.len() == 30 && rows[28] == "29" && rows[29] == ":"
+        rows.len() == 30 && rows[27] == "28" && rows[28] == ":"
     });
     let id = session_id(&env);
-    let at_marker = rows_of(&t.screen_of("main"), 30);
+    let at_marker = rows_of(&t.screen_of("main"), 29);
     let out = env
         .cmd()
         .args(["mark", &id, "reading", "the", "list"])
@@ -98,7 +99,7 @@ fn replay_end_screen_seek_to_marker_search_and_quit() {
 
     // Replay it whole, fast: the last screen is the session's last screen.
     let cmd = Tmux::shell_cmd(&pane);
-    t.new_window_sized("rep", &cmd, 100, 31);
+    t.new_window_sized("rep", &cmd, 100, 30);
     let stty = env.tmp.path().join("stty");
     t.send_to(
         "rep",
@@ -110,7 +111,7 @@ fn replay_end_screen_seek_to_marker_search_and_quit() {
     );
     t.wait_in("rep", "the session ended");
     assert_eq!(
-        rows_of(&t.screen_of("rep"), 30),
+        rows_of(&t.screen_of("rep"), 29),
         final_screen(&log),
         "end screen"
     );
@@ -133,7 +134,7 @@ fn replay_end_screen_seek_to_marker_search_and_quit() {
     t.keys_to("rep", &vec!["["; after_marker + 1]);
     t.wait_in("rep", "marker by");
     assert_eq!(
-        rows_of(&t.screen_of("rep"), 30),
+        rows_of(&t.screen_of("rep"), 29),
         at_marker,
         "the screen at the marker"
     );
@@ -141,7 +142,7 @@ fn replay_end_screen_seek_to_marker_search_and_quit() {
     // Step back a frame at a time until the screen changes (some frames only move the
     // cursor), then forward again to the same screen.
     let mut back = 0;
-    while rows_of(&t.screen_of("rep"), 30) == at_marker {
+    while rows_of(&t.screen_of("rep"), 29) == at_marker {
         back += 1;
         assert!(back <= 10, "ten steps back did not change the screen");
         press(&t, &[","]);
@@ -151,7 +152,7 @@ fn replay_end_screen_seek_to_marker_search_and_quit() {
         press(&t, &[]);
     }
     assert_eq!(
-        rows_of(&t.screen_of("rep"), 30),
+        rows_of(&t.screen_of("rep"), 29),
         at_marker,
         "stepping forward again"
     );

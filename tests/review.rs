@@ -166,7 +166,8 @@ fn asciicast_is_v2_with_every_event_and_asciinema_plays_the_same_output() {
     assert_eq!(header["version"], 2);
     assert_eq!(
         (header["width"].as_u64(), header["height"].as_u64()),
-        (Some(100), Some(30))
+        // The session's size: the terminal's but its status row.
+        (Some(100), Some(29))
     );
     let started: jiff::Timestamp = g.started.parse().unwrap();
     assert_eq!(header["timestamp"].as_i64(), Some(started.as_second()));
@@ -186,7 +187,7 @@ fn asciicast_is_v2_with_every_event_and_asciinema_plays_the_same_output() {
             .push(ev[2].as_str().unwrap().into());
     }
     assert_eq!(kinds.keys().collect::<Vec<_>>(), ["i", "m", "o", "r"]);
-    assert_eq!(kinds["r"], ["132x43"]);
+    assert_eq!(kinds["r"], ["132x42"]);
     assert_eq!(
         kinds["m"],
         ["check point", breakglass::review::asciicast::END_MARKER]

@@ -359,16 +359,17 @@ fn watchers_learn_when_the_owner_resizes() {
     );
     owner.resize(120, 40);
     owner.signal(libc::SIGWINCH);
+    // The session is the owner's terminal but its last row, the status row.
     wait_record(&env.log(), "resize", |b| {
         matches!(
             b,
             Body::Resize {
                 cols: 120,
-                rows: 40
+                rows: 39
             }
         )
     });
-    watcher.expect("the session is 120x40");
+    watcher.expect("the session is 120x39");
     owner.send("done\r");
     assert_eq!(owner.wait().code(), Some(0));
     watcher.wait();
@@ -717,7 +718,8 @@ fn an_unauthorised_user_is_refused_and_the_refusal_is_recorded() {
             "-c",
             "echo re''ady; read x",
         ]),
-        100,
+        // Wide enough for the refusal's notice, hostile name and all, on the status row.
+        160,
         30,
     );
     owner.expect("ready");

@@ -259,6 +259,7 @@ pub fn run(args: &ShellArgs, cfg: &Config, store_dir: std::path::PathBuf) -> Res
             .as_deref()
             .and_then(crate::live::keys::parse_escape)
             .unwrap_or(crate::live::keys::DEFAULT_ESCAPE),
+        status_line: cfg.status_line && !args.no_status_line,
         fire,
     };
     tell_detached(&plan.store);

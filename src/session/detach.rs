@@ -137,6 +137,11 @@ impl Hub {
             .checked_add(jiff::SignedDuration::try_from(grace).unwrap_or_default())
             .unwrap_or_else(|_| jiff::Timestamp::now());
         self.audience.owner.set(Presence::Detached { until });
+        // The status row was the gone terminal's: an attached terminal is the session's
+        // whole size, and breakglass's words reach it in its title.
+        self.owner.row = None;
+        self.owner.place = super::ownerrow::Place::Title;
+        super::term::status_row(false);
         self.announce(&gone_words(&super::login_name(), until));
     }
 

@@ -65,9 +65,10 @@ impl Hub {
         if !self.audience.owner.here() {
             return; // the terminal breakglass started on is not the session's any more
         }
-        let Some(size) = term::window_size(0).or_else(|| term::window_size(1)) else {
+        let Some(term) = term::window_size(0).or_else(|| term::window_size(1)) else {
             return;
         };
+        let size = self.row_resized(term);
         self.resize_to(size);
     }
 

@@ -12,6 +12,7 @@ use super::bell::{self, Bell, Woke};
 pub use super::ending::Ending;
 use super::events::{DISPLAY_QUEUE, Event, Outlet, PTY_QUEUE};
 use super::extend::Rules;
+use super::ownerrow::OwnerView;
 use super::sealing::Masking;
 use super::secret::SecretFilter;
 use super::term;
@@ -110,6 +111,8 @@ pub struct Hub {
     pub(super) witness_bytes: u64,
     /// Syslog messages lost, as last recorded in the log.
     pub(super) syslog_missed: u64,
+    /// What breakglass tells the owner, and the status row.
+    pub(super) owner: OwnerView,
 }
 
 /// What a hub is made of.
@@ -129,6 +132,7 @@ pub struct HubParts {
     pub audience: Audience,
     pub syslog: Option<Syslog>,
     pub session_id: String,
+    pub owner: OwnerView,
 }
 
 impl Hub {
@@ -163,6 +167,7 @@ impl Hub {
             witnessed_at: p.start,
             witness_bytes: 0,
             syslog_missed: 0,
+            owner: p.owner,
         }
     }
 
@@ -221,20 +226,13 @@ impl Hub {
         self.to_attached(bytes);
     }
 
-    /// A line from breakglass itself on the user's terminal (never sent to the child).
-    pub(super) fn notice(&mut self, text: &str) {
-        let text = crate::safe::text(text);
-        let line = format!("\r\n\x1b[1;7m breakglass \x1b[0m {text}\r\n");
-        self.show(line.as_bytes());
-    }
-
     fn on_output(&mut self, bytes: Vec<u8>, at: Instant) {
         self.last_output = Instant::now();
         self.echo_watch = None;
         if self.record(|w, t| w.output(t, &bytes), at) {
             self.witness_output(bytes.len());
             self.secrets.on_output(&bytes);
-            self.show(&bytes);
+            self.show_output(&bytes);
             self.audience.output(bytes, Instant::now());
         }
     }
@@ -242,10 +240,18 @@ impl Hub {
     /// The owner typed: send it unless a watcher holds the keyboard or an operator is
     /// required and absent.
     pub(super) fn on_owner_input(&mut self, bytes: Vec<u8>, at: Instant) {
-        if self.owner_reclaims(&bytes) {
-            return;
-        }
-        if self.owner_may_type() {
+        // Piped input is read for the escape key only while a watcher holds the keyboard,
+        // as the owner's keys are not sent then anyway.
+        let bytes = if self.interactive || self.audience.wheel.is_some() {
+            let keys = self.audience.wheel_watch.keys.read(&bytes);
+            for c in keys.commands {
+                self.owner_command(c);
+            }
+            keys.pass
+        } else {
+            bytes
+        };
+        if !bytes.is_empty() && self.owner_may_type() {
             self.on_input("owner", bytes, at);
         }
     }
@@ -294,6 +300,9 @@ impl Hub {
         }
         if let Some(o) = self.owner_due() {
             wait = wait.min(o.saturating_duration_since(now));
+        }
+        if let Some(t) = self.owner.until() {
+            wait = wait.min(t.saturating_duration_since(now));
         }
         if let Some(x) = self.exited_at {
             let quiet = (self.last_output.max(x) + DRAIN_QUIET).saturating_duration_since(now);
@@ -415,6 +424,7 @@ impl Hub {
 
     /// Run until the session is over, after acting on `earlier` events.
     pub fn run(mut self, earlier: Vec<Event>, mut rx: Inputs) -> (HubResult, LogWriter) {
+        self.start_row(term::user_size());
         for ev in earlier {
             self.handle(ev);
         }
@@ -428,6 +438,7 @@ impl Hub {
             self.grant_resyncs();
             self.watch_wheel(Instant::now());
             self.on_ttl();
+            self.status_tick(Instant::now());
             self.sign_if_due();
             if let Some(k) = self.kill_at
                 && self.status.is_none()

@@ -14,6 +14,8 @@ pub mod extend;
 pub mod gate;
 pub mod hub;
 pub mod logfile;
+pub mod ownerkeys;
+pub mod ownerrow;
 pub mod pty;
 pub mod refusals;
 pub mod report;
@@ -21,6 +23,7 @@ pub mod sealing;
 pub mod secret;
 pub mod setup;
 pub mod signing;
+pub mod statusrow;
 pub mod term;
 pub mod ttl;
 pub mod typeahead;
@@ -85,6 +88,9 @@ pub struct Plan {
     pub escape: u8,
     /// Whether it may (config `operator_drives_alone` off).
     pub owner_takes_back: bool,
+    /// Keep the last row of the owner's terminal for breakglass's own words (config
+    /// `status_line`, `--no-status-line`).
+    pub status_line: bool,
     /// The host's fire id: the session runs breakglass's own ssh as the service user with
     /// a certificate issued for it (src/fireid/).
     pub fire: Option<crate::fireid::Target>,
@@ -133,7 +139,14 @@ pub fn login_name() -> String {
 pub fn run(mut plan: Plan) -> Result<Outcome> {
     pty::resolve_program(&plan.command[0])?;
     let interactive = term::is_tty(0);
-    let size = term::user_size();
+    let place = if !term::is_tty(1) {
+        ownerrow::Place::Stderr
+    } else if plan.status_line && interactive {
+        ownerrow::Place::Row
+    } else {
+        ownerrow::Place::Title
+    };
+    let size = ownerrow::session_size(place, term::user_size());
     let id = store::new_id().context("cannot read /dev/urandom for a session id")?;
     // A fire id: the certificate is issued before the log exists, so the genesis binds it;
     // dropping `fire` (at any return below) destroys the key.
@@ -185,7 +198,7 @@ pub fn run(mut plan: Plan) -> Result<Outcome> {
     } else {
         Vec::new()
     };
-    let size = term::user_size();
+    let size = ownerrow::session_size(place, term::user_size());
     let fire_env: Vec<(&str, &str)> = fire
         .iter()
         .flat_map(|f| f.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -255,6 +268,7 @@ pub fn run(mut plan: Plan) -> Result<Outcome> {
         audience,
         syslog: syslog.clone(),
         session_id: id.clone(),
+        owner: ownerrow::OwnerView::new(place, &id, &plan.host),
     });
     let (res, writer) = hub.run(
         earlier,

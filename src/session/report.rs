@@ -1,7 +1,5 @@
 //! What the owner reads before and after a session: the banner and the summary.
 
-use std::time::Duration;
-
 use crate::log::chain::to_hex;
 use crate::log::vocab::Cause;
 use crate::safe;
@@ -39,16 +37,6 @@ fn identity(plan: &Plan, fire: Option<&crate::fireid::session::Fire>) -> String 
     String::new()
 }
 
-/// "1h (ends at 14:32)": the limit and its end on the clock, for the banner.
-fn time_limit(ttl: Duration) -> String {
-    let end = crate::clock::after(jiff::Timestamp::now(), ttl);
-    format!(
-        "{} (ends at {})",
-        crate::clock::short(ttl),
-        crate::clock::hhmm(end, &crate::clock::local())
-    )
-}
-
 pub fn banner(plan: &Plan, id: &str, fire: Option<&crate::fireid::session::Fire>) -> String {
     let ticket = plan
         .ticket
@@ -57,7 +45,7 @@ pub fn banner(plan: &Plan, id: &str, fire: Option<&crate::fireid::session::Fire>
         .unwrap_or_default();
     format!(
         "{label} RECORDING session {id} on {host} ({cmd})\n\
-         \x20 reason: {reason}{ticket}  time limit: {ttl}\n\
+         \x20 reason: {reason}{ticket}  ends at {ends} ({ttl})\n\
          \x20 every keystroke and all output are recorded; watch it: breakglass watch {id}\n{who}{op}",
         label = label(),
         host = safe::text(&plan.host),
@@ -67,7 +55,11 @@ pub fn banner(plan: &Plan, id: &str, fire: Option<&crate::fireid::session::Fire>
         },
         who = identity(plan, fire),
         reason = safe::text(&plan.reason),
-        ttl = time_limit(plan.ttl),
+        ttl = crate::clock::short(plan.ttl),
+        ends = crate::clock::hhmm(
+            crate::clock::after(jiff::Timestamp::now(), plan.ttl),
+            &crate::clock::local()
+        ),
         op = if plan.require_operator {
             format!(
                 "  an operator must join (breakglass watch {id} --operate) before your input is sent; keys typed while none is there are dropped\n"

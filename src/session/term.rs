@@ -4,11 +4,13 @@
 //! [`RawMode`] guard's drop, the panic hook, and the session's end on SIGTERM or SIGHUP.
 //! What the session's programs switched on (alternate screen, mouse reports, hidden
 //! cursor, keypad, scroll region, attributes) is followed from what is [`shown`] and
-//! switched off again by [`restore`], however the session or the watch ends.
+//! switched off again by [`restore`], however the session or the watch ends, and the
+//! owner's status row is given back.
 
 use std::io::Write;
 use std::os::fd::{BorrowedFd, RawFd};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::sys::termios::{self, SetArg, Termios};
 
@@ -24,6 +26,15 @@ struct Saved {
 }
 
 static SAVED: Mutex<Option<Saved>> = Mutex::new(None);
+
+/// The owner's terminal keeps its last row for the status row (session/statusrow.rs):
+/// the restore gives it back.
+static STATUS_ROW: AtomicBool = AtomicBool::new(false);
+
+/// Whether the owner's terminal keeps a status row now.
+pub fn status_row(on: bool) {
+    STATUS_ROW.store(on, Ordering::Release);
+}
 
 /// What the output shown on stdout left the terminal in.
 static SHOWN: Mutex<Option<Modes>> = Mutex::new(None);
@@ -139,6 +150,9 @@ pub fn restore() {
             let modes = SHOWN.lock().unwrap_or_else(|p| p.into_inner()).take();
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(modes.unwrap_or_default().restore().as_bytes());
+            if STATUS_ROW.swap(false, Ordering::AcqRel) {
+                let _ = out.write_all(crate::termstate::LEAVE_STATUS_ROW.as_bytes());
+            }
             let _ = out.flush();
         }
         if let Some(t) = &s.termios {

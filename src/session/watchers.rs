@@ -185,18 +185,13 @@ impl Hub {
                 .map(|w| w.peer.name.clone())
                 .collect(),
         };
-        let n = state.watchers.len();
         self.audience
             .live
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .0 = state.clone();
         self.audience.broadcast(&ToWatcher::State(Arc::new(state)));
-        let title = match n {
-            0 => self.audience.title.clone(),
-            n => format!("{} \u{b7} {n} watching", self.audience.title),
-        };
-        self.set_title(&title);
+        self.status_changed();
     }
 
     pub fn on_join(&mut self, h: WatcherHandle) {
@@ -259,7 +254,8 @@ impl Hub {
     }
 
     pub fn on_left(&mut self, id: WatcherId) {
-        if self.audience.wheel == Some(id) {
+        let held = self.audience.wheel == Some(id);
+        if held {
             self.holder_gone(id);
         }
         let Some(pos) = self.audience.watchers.iter().position(|w| w.id == id) else {
@@ -271,7 +267,15 @@ impl Hub {
             self.audience.tracker.set_watching(false);
         }
         self.record_now(participant(Event::Leave, &w.peer, Some(joined_as(&w))));
-        self.announce(&format!("{} stopped watching", w.peer.name));
+        let left = format!("{} stopped watching", w.peer.name);
+        if held {
+            // The owner was just told the holder's connection closed: that notice stays
+            // on their status row rather than give way to this one at once.
+            self.audience
+                .broadcast(&ToWatcher::Notice(Arc::from(&*safe::text(&left))));
+        } else {
+            self.announce(&left);
+        }
         if w.operate_now && self.audience.require_operator && !self.audience.operator_attached() {
             self.notice(DROPPED);
         }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::hub::Hub;
+use super::ownerkeys::OwnerKeys;
 use crate::live::{ToWatcher, WatcherId};
 use crate::log::record::{Body, Participant};
 use crate::log::vocab::Event;
@@ -44,11 +45,11 @@ impl Stall {
 /// The owner's side of the keyboard: their escape key, and the watch on the holder.
 #[derive(Debug)]
 pub struct Wheel {
-    /// The last byte the owner typed while a watcher drove was the escape key.
-    escaped: bool,
-    escape: u8,
+    /// The owner's keys, read for their commands (session/ownerkeys.rs).
+    pub keys: OwnerKeys,
+    pub(super) escape: u8,
     /// The owner may take the keyboard back (policy `operator_drives_alone` off).
-    allowed: bool,
+    pub(super) allowed: bool,
     stall: Stall,
     next_sample: Option<Instant>,
 }
@@ -56,22 +57,12 @@ pub struct Wheel {
 impl Wheel {
     pub fn new(escape: u8, allowed: bool) -> Wheel {
         Wheel {
-            escaped: false,
+            keys: OwnerKeys::new(escape),
             escape,
             allowed,
             stall: Stall::default(),
             next_sample: None,
         }
-    }
-
-    /// Whether the owner's typed `bytes` ask for the keyboard back (escape key, then `t`).
-    pub fn asks_back(&mut self, bytes: &[u8]) -> bool {
-        let mut asked = false;
-        for &b in bytes {
-            asked |= self.escaped && b == b't';
-            self.escaped = b == self.escape && !self.escaped;
-        }
-        self.allowed && asked
     }
 
     /// How the owner gets the keyboard back, for notices.
@@ -88,7 +79,7 @@ impl Wheel {
 
     /// A new holder (or none): start watching afresh.
     fn reset(&mut self) {
-        self.escaped = false;
+        self.keys.reset();
         self.stall = Stall::default();
         self.next_sample = None;
     }
@@ -109,13 +100,15 @@ fn unread(stream: &std::os::unix::net::UnixStream) -> usize {
 }
 
 impl Hub {
-    /// The owner typed while a watcher holds the keyboard: true if they took it back.
-    pub(super) fn owner_reclaims(&mut self, bytes: &[u8]) -> bool {
+    /// The owner asked for the keyboard back (escape key, then `t`).
+    pub(super) fn owner_reclaims(&mut self) {
         let Some(id) = self.audience.wheel else {
-            return false;
+            return;
         };
-        if !self.audience.wheel_watch.asks_back(bytes) {
-            return false;
+        if !self.audience.wheel_watch.allowed {
+            let how = self.audience.wheel_watch.how();
+            self.notice(&how);
+            return;
         }
         let owner = super::login_name();
         self.lose_wheel(
@@ -123,7 +116,6 @@ impl Hub {
             Event::Reclaim,
             &format!("{owner} took the keyboard back"),
         );
-        true
     }
 
     /// The holder's connection closed while it held the keyboard.
@@ -244,26 +236,9 @@ mod tests {
     }
 
     #[test]
-    fn the_owner_asks_back_with_their_own_escape_key() {
-        let mut w = Wheel::new(0x07, true);
-        assert!(!w.asks_back(b"\x1dt"), "the default key is not theirs");
-        assert!(!w.asks_back(b"ls\r\x07"));
-        assert!(w.asks_back(b"t"), "escape and t split across reads");
-        assert!(
-            !w.asks_back(b"\x07\x07t"),
-            "the escape key twice is the key itself"
-        );
-        assert!(
-            w.asks_back(b"\x07mx\x07t"),
-            "any other key after it is just typed"
-        );
-        assert_eq!(w.how(), "Take it back with Ctrl-g t");
-    }
-
-    #[test]
-    fn policy_can_leave_the_keyboard_with_the_operator() {
-        let mut w = Wheel::new(0x1d, false);
-        assert!(!w.asks_back(b"\x1dt"));
+    fn the_owner_is_told_how_to_take_the_keyboard_back() {
+        assert_eq!(Wheel::new(0x07, true).how(), "Take it back with Ctrl-g t");
+        let w = Wheel::new(0x1d, false);
         assert!(w.how().contains("operator_drives_alone"), "{}", w.how());
     }
 }
