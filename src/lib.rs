@@ -5,7 +5,6 @@
 
 pub mod audit;
 pub mod cli;
-pub mod clock;
 pub mod cmd;
 pub mod config;
 pub mod error;
@@ -27,6 +26,7 @@ pub mod size;
 pub mod store;
 pub mod suggest;
 pub mod table;
+pub mod term;
 pub mod termstate;
 pub mod time;
 pub mod trust;

@@ -7,7 +7,7 @@ use breakglass::cli::{Cli, Command};
 use breakglass::config::Config;
 use breakglass::error::{Exit, Failure, exit_code};
 use breakglass::store::{self, Store};
-use breakglass::{cmd, installed, lenient, mode, session};
+use breakglass::{cmd, installed, lenient, mode, term};
 
 /// The config and data dir: the user's own, or (installed) the policy's.
 fn setup(cli: &Cli) -> Result<(Config, std::path::PathBuf), Failure> {
@@ -92,7 +92,7 @@ fn main() {
             std::process::exit(Exit::Tool.code());
         }
     }
-    session::term::install_panic_hook();
+    term::install_panic_hook();
     let cli = Cli::parse();
     if !matches!(
         cli.command,
@@ -106,7 +106,7 @@ fn main() {
     let code = match run(&cli) {
         Ok(code) => code,
         Err(e) => {
-            session::term::restore();
+            term::restore();
             eprintln!("breakglass: {e:#}");
             let default = if matches!(cli.command, Command::Shell(_)) {
                 Exit::Tool

@@ -10,9 +10,9 @@ use crate::error::Failure;
 use crate::log::record::End;
 use crate::log::vocab::Cause;
 use crate::review::visible;
-use crate::session::term;
 use crate::store::Store;
 use crate::table::{self, clip};
+use crate::term;
 use crate::verdict::Judge;
 
 /// Widest reason shown when the output is not a terminal; `--json` has it whole.
@@ -161,7 +161,10 @@ pub fn run(args: &LsArgs, store: &Store) -> Result<i32> {
             r.end.as_ref().map_or_else(|| "-".into(), ended),
             r.masked.short(),
             match until {
-                Some(t) => format!("detached until {}", crate::session::detach::clock(t)),
+                Some(t) => format!(
+                    "detached until {}",
+                    crate::time::clock::hhmm(t, &crate::time::clock::local())
+                ),
                 None => state.to_string(),
             },
         ]);

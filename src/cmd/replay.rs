@@ -14,8 +14,8 @@ use crate::log::verify::Verdict;
 use crate::replay::index::Index;
 use crate::replay::keys::Keys;
 use crate::replay::player::{MESSAGE_FOR, Replay, ScreenGuard, spawn_inputs};
-use crate::session::term;
 use crate::store::Store;
+use crate::term;
 use crate::verdict::Judge;
 
 pub fn run(args: &ReplayArgs, store: &Store) -> Result<i32> {

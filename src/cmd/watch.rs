@@ -21,9 +21,9 @@ use crate::live::words;
 use crate::log::chain::{Hash, line_hash, to_hex};
 use crate::review::visible;
 use crate::safe;
-use crate::session::term;
 use crate::store::{Store, is_live};
 use crate::table;
+use crate::term;
 
 enum Msg {
     Frame(Frame),

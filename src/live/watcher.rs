@@ -18,7 +18,7 @@ use crate::log::utf8::Utf8Carry;
 use crate::replay::view::Viewport;
 use crate::review::who;
 use crate::safe;
-use crate::session::term;
+use crate::term;
 
 /// The least time between two redraws (~60 a second): smooth to the eye, and a burst of
 /// output costs one redraw, not one per frame.

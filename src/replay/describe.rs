@@ -21,12 +21,12 @@ pub fn event(user: &str, started: &str, rec: &Record) -> Option<String> {
             format!("{} attached again", name(&p.who))
         }
         Body::Participant(p) => match p.extension {
-            Some(x) => crate::clock::extended(
+            Some(x) => crate::time::clock::extended(
                 &name(&p.who),
                 started,
                 x.ttl_s,
                 x.by_s,
-                &crate::clock::local(),
+                &crate::time::clock::local(),
             ),
             None => format!("{} {}", name(&p.who), safe::text(&p.event)),
         },
@@ -131,8 +131,9 @@ mod tests {
             }),
         }));
         let said = event(user, STARTED, &extend).unwrap();
-        let end = crate::clock::end_of(STARTED, std::time::Duration::from_secs(5400)).unwrap();
-        let at = crate::clock::hhmm(end, &crate::clock::local());
+        let end =
+            crate::time::clock::end_of(STARTED, std::time::Duration::from_secs(5400)).unwrap();
+        let at = crate::time::clock::hhmm(end, &crate::time::clock::local());
         assert_eq!(said, format!("ops extended the session to {at} (+30m)"));
         let owner = |e: &str| {
             rec(Body::Participant(Participant {

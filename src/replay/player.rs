@@ -21,7 +21,7 @@ use super::view::{self, Viewport};
 use crate::live::screen::Player;
 use crate::log::parse::decode;
 use crate::log::record::Body;
-use crate::session::term;
+use crate::term;
 use crate::time::{parse_position, position};
 use crate::{review, safe};
 

@@ -83,12 +83,12 @@ impl Timeline {
                 format!("marker by {}: {}", visible(who(by, &user)), code(text))
             }
             Body::Participant(p) => match (p.extension, &self.genesis) {
-                (Some(x), Some(g)) => visible(&crate::clock::extended(
+                (Some(x), Some(g)) => visible(&crate::time::clock::extended(
                     &p.who,
                     &g.started,
                     x.ttl_s,
                     x.by_s,
-                    &crate::clock::local(),
+                    &crate::time::clock::local(),
                 )),
                 _ => participant(p, &user),
             },

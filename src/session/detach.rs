@@ -19,21 +19,15 @@ use super::hub::{Ending, Hub, Inputs};
 use super::watchers::{RESYNC_QUIET, send};
 use crate::live::{FromWatcher, ToWatcher, WatcherHandle, WatcherId};
 use crate::log::record::{Body, Participant};
+use crate::time::clock;
 
 pub use crate::live::presence::{Presence, Refused, Slot, claim, detached_until, release};
-
-/// A time as people read it here: hours and minutes on this machine's clock.
-pub fn clock(t: jiff::Timestamp) -> String {
-    t.to_zoned(jiff::tz::TimeZone::system())
-        .strftime("%H:%M")
-        .to_string()
-}
 
 /// What the watchers are told when the owner's terminal goes.
 pub fn gone_words(user: &str, until: jiff::Timestamp) -> String {
     format!(
         "{user}'s terminal is gone; the session is held until {} for `breakglass attach`",
-        clock(until)
+        clock::hhmm(until, &clock::local())
     )
 }
 
@@ -288,6 +282,6 @@ mod tests {
         let words = gone_words("alice", until);
         assert!(words.starts_with("alice's terminal is gone; the session is held until "));
         assert!(words.ends_with(" for `breakglass attach`"));
-        assert_eq!(clock(until).len(), 5);
+        assert_eq!(clock::hhmm(until, &clock::local()).len(), 5);
     }
 }

@@ -11,10 +11,10 @@ use std::time::Instant;
 use super::hub::Hub;
 use super::ttl::{self, Due};
 use super::{pty, term};
-use crate::clock;
 use crate::live::ToWatcher;
 use crate::log::record::Body;
 use crate::log::vocab::Cause;
+use crate::time::clock;
 
 /// Why the session ended, when breakglass ended it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

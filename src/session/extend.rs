@@ -9,8 +9,8 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use super::hub::Hub;
-use crate::clock;
 use crate::log::record::{Body, Extension, Participant};
+use crate::time::clock;
 
 pub use crate::live::extend::{ANSWER_WAIT, REPLY_WAIT, Request, ask};
 

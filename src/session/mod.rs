@@ -24,7 +24,7 @@ pub mod secret;
 pub mod setup;
 pub mod signing;
 pub mod statusrow;
-pub mod term;
+pub use crate::term;
 pub mod ttl;
 pub mod typeahead;
 pub mod watchers;

@@ -5,11 +5,12 @@
 //! came, and on the owner's command (session/ownerkeys.rs) the notices before, or help.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use super::hub::Hub;
 use super::ownerkeys::{self, Command};
 use super::statusrow::{self, RowFilter};
+use crate::time::clock;
 
 /// A notice stays on the row this long, then the row shows the session's state again:
 /// long enough to read a line, short enough that the state is back soon.
@@ -65,17 +66,6 @@ pub fn session_size(place: Place, term: (u16, u16)) -> (u16, u16) {
     }
 }
 
-/// The wall clock at `at` in the local time zone, as `fmt` (strftime).
-pub fn clock(at: SystemTime, fmt: &str) -> String {
-    jiff::Timestamp::try_from(at)
-        .map(|t| {
-            t.to_zoned(jiff::tz::TimeZone::system())
-                .strftime(fmt)
-                .to_string()
-        })
-        .unwrap_or_default()
-}
-
 /// The row in the session's ordinary state (all text already safe).
 pub fn state_text(
     short_id: &str,
@@ -125,7 +115,7 @@ impl Hub {
         }
         let o = &mut self.owner;
         o.history
-            .push_back((clock(SystemTime::now(), "%H:%M:%S"), text));
+            .push_back((clock::hhmmss(jiff::Timestamp::now(), &clock::local()), text));
         if o.history.len() > HISTORY {
             o.history.pop_front();
         }
@@ -160,7 +150,7 @@ impl Hub {
         match o.view {
             View::State => {
                 let left = self.ttl_limit().saturating_sub(self.start.elapsed());
-                let ends = clock(SystemTime::now() + left, "%H:%M");
+                let ends = clock::hhmm(clock::after(jiff::Timestamp::now(), left), &clock::local());
                 let watchers: Vec<String> = self
                     .audience
                     .watchers

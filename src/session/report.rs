@@ -55,10 +55,10 @@ pub fn banner(plan: &Plan, id: &str, fire: Option<&crate::fireid::session::Fire>
         },
         who = identity(plan, fire),
         reason = safe::text(&plan.reason),
-        ttl = crate::clock::short(plan.ttl),
-        ends = crate::clock::hhmm(
-            crate::clock::after(jiff::Timestamp::now(), plan.ttl),
-            &crate::clock::local()
+        ttl = crate::time::clock::short(plan.ttl),
+        ends = crate::time::clock::hhmm(
+            crate::time::clock::after(jiff::Timestamp::now(), plan.ttl),
+            &crate::time::clock::local()
         ),
         op = if plan.require_operator {
             format!(

@@ -105,7 +105,7 @@ impl Ttl {
 pub const NOTICE_SLACK: Duration = Duration::from_secs(5);
 
 /// The time left a notice says: its own (5 minutes, 1 minute) when it is given within
-/// [`NOTICE_SLACK`] of it, else the truth (rounded by [`crate::clock::left`]).
+/// [`NOTICE_SLACK`] of it, else the truth (rounded by [`crate::time::clock::left`]).
 pub fn told(left: Duration) -> Duration {
     NOTICES
         .into_iter()
@@ -199,6 +199,9 @@ mod tests {
         assert_eq!(told(MIN - Duration::from_millis(1600)), MIN);
         assert_eq!(told(5 * MIN - Duration::from_secs(4)), 5 * MIN);
         assert_eq!(told(Duration::from_secs(30)), Duration::from_secs(30));
-        assert_eq!(crate::clock::left(told(MIN - Duration::from_secs(3))), "1m");
+        assert_eq!(
+            crate::time::clock::left(told(MIN - Duration::from_secs(3))),
+            "1m"
+        );
     }
 }

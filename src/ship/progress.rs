@@ -98,7 +98,7 @@ pub fn print(target: &Target, store: &Store, as_json: bool) -> Result<()> {
         if rows.iter().all(|r| r[NOTE].is_empty()) {
             header[NOTE] = "";
         }
-        let width = crate::session::term::window_size(1).map(|(c, _)| c as usize);
+        let width = crate::term::window_size(1).map(|(c, _)| c as usize);
         for line in crate::table::render(&header, &rows, width, FIT) {
             println!("{line}");
         }

@@ -64,6 +64,11 @@ pub fn hhmm(at: Timestamp, tz: &TimeZone) -> String {
     at.to_zoned(tz.clone()).strftime("%H:%M").to_string()
 }
 
+/// The clock time of `at` in `tz` to the second: `14:32:05`.
+pub fn hhmmss(at: Timestamp, tz: &TimeZone) -> String {
+    at.to_zoned(tz.clone()).strftime("%H:%M:%S").to_string()
+}
+
 /// `at` plus `d` (saturating at the largest time jiff knows).
 pub fn after(at: Timestamp, d: Duration) -> Timestamp {
     at.checked_add(d).unwrap_or(Timestamp::MAX)

@@ -4,6 +4,8 @@
 //! (`--ttl 1h30m`, `--at 12:30`, `g 1:02:03`, `--since 2h`), plus the one spelling of
 //! RFC 3339 UTC the log format allows, checked against the calendar.
 
+pub mod clock;
+
 use std::time::Duration;
 
 /// Microseconds in a second, the unit of a record's `t`.
@@ -103,11 +105,7 @@ pub fn local_hm(secs: u64) -> String {
     i64::try_from(secs)
         .ok()
         .and_then(|s| jiff::Timestamp::from_second(s).ok())
-        .map(|t| {
-            t.to_zoned(jiff::tz::TimeZone::system())
-                .strftime("%H:%M")
-                .to_string()
-        })
+        .map(|t| clock::hhmm(t, &clock::local()))
         .unwrap_or_default()
 }
 
