@@ -45,7 +45,7 @@ pub fn banner(plan: &Plan, id: &str, fire: Option<&crate::fireid::session::Fire>
         .unwrap_or_default();
     format!(
         "{label} RECORDING session {id} on {host} ({cmd})\n\
-         \x20 reason: {reason}{ticket}  ends at {ends} ({ttl})\n\
+         \x20 reason: {reason}{ticket}  time limit: {ttl} (ends at {ends})\n\
          \x20 every keystroke and all output are recorded; watch it: breakglass watch {id}\n{who}{op}",
         label = label(),
         host = safe::text(&plan.host),
