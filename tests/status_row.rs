@@ -158,12 +158,12 @@ fn vim_keeps_its_screen_and_every_notice_goes_to_the_row() {
     // The one-minute notice comes 40 s in; the steps above may have taken longer.
     let start = Instant::now();
     while !records(&o.log).iter().any(|r| {
-        matches!(&r.body, breakglass::log::record::Body::Marker { text, .. } if text.contains("ends in"))
+        matches!(&r.body, breakglass::log::record::Body::Marker { text, .. } if text.contains("this session ends at"))
     }) {
         assert!(start.elapsed() < TTL_NOTICE_WAIT, "no time limit notice");
         std::thread::sleep(Duration::from_millis(100));
     }
-    o.told("this session ends in 1 minute");
+    o.told("this session ends at");
     o.t.keys_to("main", &["Escape", ":", "q", "!", "Enter"]);
     o.t.send("exit");
     o.t.wait_in("main", "verify: breakglass verify");
