@@ -8,6 +8,10 @@ use std::process::Command;
 
 use common::*;
 
+/// Columns of the owner's terminal: the notices here are longer than 100 columns, and the
+/// status row shows a notice cut to the terminal's width.
+const WIDE: u16 = 250;
+
 #[test]
 fn vim_keeps_unsaved_text_in_its_swap_file_when_the_time_limit_ends_it() {
     if Command::new("vim").arg("--version").output().is_err() {
@@ -16,25 +20,30 @@ fn vim_keeps_unsaved_text_in_its_swap_file_when_the_time_limit_ends_it() {
     }
     let env = Env::new();
     let file = env.tmp.path().join("notes.txt");
-    let mut pty = env.spawn(&[
-        "shell",
-        "-r",
-        "vim at the limit",
-        "--ttl",
-        "15s",
-        "--",
-        "vim",
-        "-N",
-        "-u",
-        "NONE",
-        "-i",
-        "NONE",
-        // No sync of the swap file while typing or idle: only vim's own handling of the
-        // hangup writes the text there, so finding it proves vim had the time to.
-        "-c",
-        "set updatecount=10000 updatetime=3600000",
-        file.to_str().unwrap(),
-    ]);
+    // Wide enough that the whole notice fits on the status row.
+    let mut pty = Pty::spawn(
+        env.cmd().args([
+            "shell",
+            "-r",
+            "vim at the limit",
+            "--ttl",
+            "15s",
+            "--",
+            "vim",
+            "-N",
+            "-u",
+            "NONE",
+            "-i",
+            "NONE",
+            // No sync of the swap file while typing or idle: only vim's own handling of the
+            // hangup writes the text there, so finding it proves vim had the time to.
+            "-c",
+            "set updatecount=10000 updatetime=3600000",
+            file.to_str().unwrap(),
+        ]),
+        WIDE,
+        30,
+    );
     pty.expect("[New");
     pty.send("ihello-unsaved-4242");
     pty.expect("hello-unsaved-4242");
@@ -63,7 +72,12 @@ fn vim_keeps_unsaved_text_in_its_swap_file_when_the_time_limit_ends_it() {
 fn the_last_warning_rings_the_bell_and_sets_the_title() {
     let env = Env::new();
     // 62 s: the one-minute notice is due 2 s in.
-    let mut pty = env.spawn(&["shell", "-r", "bell", "--ttl", "62s", "--", "sh"]);
+    let mut pty = Pty::spawn(
+        env.cmd()
+            .args(["shell", "-r", "bell", "--ttl", "62s", "--", "sh"]),
+        WIDE,
+        30,
+    );
     pty.expect("Save your work now; for more time: breakglass extend ");
     pty.expect("ENDS AT ");
     let screen = pty.screen();
