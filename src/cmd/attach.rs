@@ -4,7 +4,7 @@
 //! ends (then the summary the shell prints, and the session's exit status) or this
 //! terminal goes too (the session is held again for another attach).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -67,8 +67,8 @@ pub fn run(args: &AttachArgs, store: &Store) -> Result<i32> {
         visible(&w.reason)
     );
     let (tx, rx) = mpsc::channel();
-    spawn_socket_reader(stream.try_clone()?, tx.clone());
-    spawn_stdin_reader(tx.clone());
+    client::spawn_frame_reader(stream.try_clone()?, tx.clone(), Msg::Frame, Msg::Closed);
+    client::spawn_key_reader(tx.clone(), Msg::Keys, Msg::StdinEnd);
     let mut signals = signal_hook::iterator::Signals::new([
         libc::SIGTERM,
         libc::SIGHUP,
@@ -151,36 +151,4 @@ fn outcome(id: &str, w: &Welcome, e: &Ended, store: &Store) -> Outcome {
         ended_in_log: true,
         file: store.dir.join(Store::relative_file(id)),
     }
-}
-
-fn spawn_socket_reader(mut s: UnixStream, tx: mpsc::Sender<Msg>) {
-    std::thread::spawn(move || {
-        while let Ok(Some(f)) = protocol::read_frame(&mut s) {
-            if tx.send(Msg::Frame(f)).is_err() {
-                return;
-            }
-        }
-        let _ = tx.send(Msg::Closed);
-    });
-}
-
-/// Keys as they are typed, straight from fd 0; its end (or an error: the terminal went
-/// away) ends the attach.
-fn spawn_stdin_reader(tx: mpsc::Sender<Msg>) {
-    std::thread::spawn(move || {
-        let mut stdin = std::io::stdin();
-        let mut buf = [0u8; 4096];
-        loop {
-            match stdin.read(&mut buf) {
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if tx.send(Msg::Keys(buf[..n].to_vec())).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-        let _ = tx.send(Msg::StdinEnd);
-    });
 }

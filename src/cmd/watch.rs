@@ -3,9 +3,8 @@
 //! log.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::net::UnixStream;
 use std::sync::mpsc;
 
 use anyhow::Result;
@@ -15,7 +14,7 @@ use crate::config::Config;
 use crate::error::Failure;
 use crate::live::client::{self, Answer};
 use crate::live::keys;
-use crate::live::protocol::{self, Ended, Frame, kind};
+use crate::live::protocol::{Ended, Frame, kind};
 use crate::live::watcher::{Ui, Who};
 use crate::live::words;
 use crate::log::chain::{Hash, line_hash, to_hex};
@@ -184,8 +183,8 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
     eprintln!("  {}\r", words::help_line(escape, operator));
 
     let (tx, rx) = mpsc::channel();
-    spawn_socket_reader(stream.try_clone()?, tx.clone());
-    spawn_stdin_reader(tx.clone());
+    client::spawn_frame_reader(stream.try_clone()?, tx.clone(), Msg::Frame, Msg::Closed);
+    client::spawn_key_reader(tx.clone(), Msg::Keys, Msg::StdinEnd);
     let mut signals = signal_hook::iterator::Signals::new([
         libc::SIGTERM,
         libc::SIGHUP,
@@ -283,34 +282,4 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
         );
     }
     Ok(0)
-}
-
-fn spawn_socket_reader(mut s: UnixStream, tx: mpsc::Sender<Msg>) {
-    std::thread::spawn(move || {
-        while let Ok(Some(f)) = protocol::read_frame(&mut s) {
-            if tx.send(Msg::Frame(f)).is_err() {
-                return;
-            }
-        }
-        let _ = tx.send(Msg::Closed);
-    });
-}
-
-fn spawn_stdin_reader(tx: mpsc::Sender<Msg>) {
-    std::thread::spawn(move || {
-        let mut stdin = std::io::stdin();
-        let mut buf = [0u8; 4096];
-        loop {
-            match stdin.read(&mut buf) {
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if tx.send(Msg::Keys(buf[..n].to_vec())).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-        let _ = tx.send(Msg::StdinEnd);
-    });
 }

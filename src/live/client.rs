@@ -173,3 +173,47 @@ pub fn live_sessions(store: &Store) -> Vec<(SessionFile, Option<Welcome>)> {
         })
         .collect()
 }
+
+/// A thread that passes every frame from the session on as `frame(f)`, then `closed`
+/// when the connection ends (the watch and attach clients' socket side).
+pub fn spawn_frame_reader<M: Send + 'static>(
+    mut s: UnixStream,
+    tx: std::sync::mpsc::Sender<M>,
+    frame: fn(Frame) -> M,
+    closed: M,
+) {
+    std::thread::spawn(move || {
+        while let Ok(Some(f)) = protocol::read_frame(&mut s) {
+            if tx.send(frame(f)).is_err() {
+                return;
+            }
+        }
+        let _ = tx.send(closed);
+    });
+}
+
+/// A thread that passes keys as they are typed, straight from fd 0, as `keys(bytes)`,
+/// then `end` when stdin ends or fails (the terminal went away).
+pub fn spawn_key_reader<M: Send + 'static>(
+    tx: std::sync::mpsc::Sender<M>,
+    keys: fn(Vec<u8>) -> M,
+    end: M,
+) {
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut stdin = std::io::stdin();
+        let mut buf = [0u8; 4096];
+        loop {
+            match stdin.read(&mut buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if tx.send(keys(buf[..n].to_vec())).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        let _ = tx.send(end);
+    });
+}
