@@ -148,6 +148,11 @@ pub fn run(mut plan: Plan) -> Result<Outcome> {
     };
     let size = ownerrow::session_size(place, term::user_size());
     let id = store::new_id().context("cannot read /dev/urandom for a session id")?;
+    // Signals are caught before the log exists: a hangup or kill from then on is an
+    // event the hub ends the session on, never a death that leaves the log unfinished
+    // (or, under an inherited SIG_IGN, a signal lost before the handler was there).
+    let inbound = events::Inbound::new()?;
+    events::signal_forwarder(inbound.control.0.clone())?;
     // A fire id: the certificate is issued before the log exists, so the genesis binds it;
     // dropping `fire` (at any return below) destroys the key.
     let fire = setup::issue_fire(&mut plan, &id)?;
@@ -159,11 +164,9 @@ pub fn run(mut plan: Plan) -> Result<Outcome> {
         .start_syncer()
         .map_err(|e| Failure::tool(format!("cannot start the log syncer: {e}")))?;
 
-    let inbound = events::Inbound::new()?;
     let bell = inbound.bell;
     let (control, control_rx) = inbound.control;
     let (ctx, live, _socket) = setup::start_live(&plan, &id, size, &file, &control);
-    events::signal_forwarder(control.clone())?;
     let title = format!("\u{25cf} REC breakglass {} ({id})", plan.host);
     let guard = if interactive {
         term::RawMode::enter(&title)?
