@@ -3,7 +3,8 @@
 //! log's screen (the truth for owner and watchers alike, whatever the owner's pane looks
 //! like) through a viewport; a smaller watcher sees the part around the cursor and says
 //! which; a larger one sees the whole session and its edge; notices go on the status row
-//! at the bottom, and the escape key then `h` shows the past ones.
+//! at the bottom (a join, a take, a return, a marker, the time limit's warning and an
+//! extension), and the escape key then `h` shows the past ones.
 
 mod common;
 
@@ -24,7 +25,7 @@ struct Room {
 }
 
 impl Room {
-    fn new(env: &Env, tag: &str, others: &[&str]) -> Room {
+    fn new(env: &Env, tag: &str, others: &[&str], ttl: &str) -> Room {
         let dev = format!("bgv-dev{tag}");
         let ops = format!("bgv-ops{tag}");
         let mut names = vec![dev.clone(), ops.clone()];
@@ -40,7 +41,7 @@ impl Room {
             &shared,
             &dev,
             &format!(
-                "shell -r watch-view --operators {ops} --watchers {} -- sh",
+                "shell -r watch-view --ttl {ttl} --operators {ops} --watchers {} -- sh",
                 if watchers.is_empty() {
                     ops.clone()
                 } else {
@@ -206,8 +207,9 @@ fn wait_view(room: &Room, pane: &str, (cols, rows): (usize, usize), min_left: us
 }
 
 /// Join, take and return, a marker: after each, the operator's pane (one row taller
-/// than the session) shows the log's screen and the notice on its last row.
-fn notices_over_the_screen(env: &Env, room: &Room, tag: &str) {
+/// than the session) shows the log's screen and the notice on its last row. `between`
+/// runs after the join, before the take.
+fn notices_over_the_screen(env: &Env, room: &Room, tag: &str, between: impl FnOnce()) {
     let ops = format!("bgv-ops{tag}");
     room.watch(env, "wat", &ops, 100, 31);
     let t = &room.t;
@@ -218,6 +220,7 @@ fn notices_over_the_screen(env: &Env, room: &Room, tag: &str) {
         &format!("{ops} is now watching this session"),
     );
     wait_whole_screen(room, "wat");
+    between();
     t.keys_to("wat", &["C-]", "t"]);
     wait_status(room, "wat", 31, "you have the keyboard");
     wait_whole_screen(room, "wat");
@@ -241,6 +244,50 @@ fn notices_over_the_screen(env: &Env, room: &Room, tag: &str) {
     });
 }
 
+/// The time limit of the session watched during top: its one-minute warning comes a
+/// minute in, time enough for the operator to have joined on a loaded machine.
+const TTL: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// The one-minute warning reaches the watcher on its status row with the screen whole,
+/// then the owner's `breakglass extend` does too, so the session outlives the test.
+fn time_limit_over_the_screen(env: &Env, room: &Room) {
+    let log = room.log();
+    let warning = |b: &Body| matches!(b, Body::Marker { text, .. } if text.contains("(in 1m)"));
+    let deadline = TTL + DEADLINE;
+    let start = std::time::Instant::now();
+    while !records(&log).iter().any(|r| warning(&r.body)) {
+        assert!(start.elapsed() < deadline, "no one-minute warning");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let order: Vec<bool> = records(&log)
+        .into_iter()
+        .filter_map(|r| match r.body {
+            Body::Participant(p) if p.event == "join" => Some(false),
+            b if warning(&b) => Some(true),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        order.first(),
+        Some(&false),
+        "the warning came before the join"
+    );
+    wait_status(room, "wat", 31, "this session ends at");
+    wait_whole_screen(room, "wat");
+    let id = shared_session_id(&room.shared);
+    let line = as_user(env, &room.shared, &room.dev, &format!("extend {id} 10m"));
+    let out = procs::output_within(
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(line)
+            .stdin(std::process::Stdio::null()),
+        DEADLINE,
+    );
+    assert!(out.status.success(), "{out:?}");
+    wait_status(room, "wat", 31, "extended the session to ");
+    wait_whole_screen(room, "wat");
+}
+
 #[test]
 fn watchers_of_every_size_see_the_logs_screen_during_vim() {
     if !as_root() {
@@ -253,14 +300,14 @@ fn watchers_of_every_size_see_the_logs_screen_during_vim() {
         .map(|i| format!("{i:03} {}\n", "abcdefghij".repeat(9)))
         .collect();
     std::fs::write(&file, text).unwrap();
-    let room = Room::new(&env, tag, &["small", "big"]);
+    let room = Room::new(&env, tag, &["small", "big"], "30m");
     let t = &room.t;
     t.send(&format!("vim -u NONE -N -n -R {}", file.display()));
     let log = room.log();
     wait_until("vim", || {
         log_screen(&log).iter().any(|l| l.starts_with("001 "))
     });
-    notices_over_the_screen(&env, &room, tag);
+    notices_over_the_screen(&env, &room, tag, || {});
 
     // History: the escape key then h, each h older, any other key back to the state.
     t.keys_to("wat", &["C-]", "h"]);
@@ -318,12 +365,12 @@ fn watchers_one_row_taller_and_of_the_sessions_size_see_the_logs_screen_during_t
     }
     let env = Env::new();
     let tag = "t";
-    let room = Room::new(&env, tag, &["same"]);
+    let room = Room::new(&env, tag, &["same"], &format!("{}s", TTL.as_secs()));
     let t = &room.t;
     t.send("top -d 5");
     let log = room.log();
     wait_until("top", || log_screen(&log).iter().any(|l| l.contains("PID")));
-    notices_over_the_screen(&env, &room, tag);
+    notices_over_the_screen(&env, &room, tag, || time_limit_over_the_screen(&env, &room));
     // Exactly the session's size: the view follows the cursor over all rows but one, and
     // says so.
     let (cols, rows) = session_size(&log);
