@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Keystroke echo latency through `breakglass shell`, script(1) and a bare PTY, in the
-same rounds.
+"""Keystroke echo latency through `breakglass shell` (with its status row and without),
+script(1) and a bare PTY, in the same rounds.
 
 Each variant runs `sh -c 'stty raw -echo; exec cat'` on a PTY of the harness. Once `cat`
 runs and the harness's PTY has echo off (breakglass and script put it in raw mode; bare,
@@ -38,7 +38,8 @@ KEY_TIMEOUT_S = 5.0
 INNER = "stty raw -echo; exec cat"
 TARGET_OVER_SCRIPT_US = 50.0  # breakglass median <= script's median + this
 
-VARIANTS = ("breakglass", "script", "bare")
+# "no-row" is breakglass with --no-status-line: the status row's own cost, same rounds.
+VARIANTS = ("breakglass", "no-row", "script", "bare")
 KEYCHARS = b"abcdefghijklmnopqrstuvwxyz"
 
 
@@ -84,8 +85,10 @@ class Bench:
 
     def run_one(self, variant: str) -> dict:
         tmp = tempfile.mkdtemp(prefix=f"{variant}-", dir=self.workdir)
-        if variant == "breakglass":
-            argv = [self.bin, "shell", "--dir", tmp, "-r", "bench", "--", self.sh, "-c", INNER]
+        if variant in ("breakglass", "no-row"):
+            row = ["--no-status-line"] if variant == "no-row" else []
+            argv = [self.bin, "shell", "--dir", tmp, "-r", "bench", *row, "--", self.sh, "-c",
+                    INNER]
         elif variant == "script":
             argv = [self.script, "-q", "-c", f"{shlex.quote(self.sh)} -c {shlex.quote(INNER)}",
                     os.path.join(tmp, "typescript")]
@@ -130,7 +133,7 @@ class Bench:
         r = {"variant": variant, "lat_us": lat_us, "median": statistics.median(lat_us),
              "p90": percentile(lat_us, 90), "mean": statistics.fmean(lat_us),
              "min": min(lat_us), "max": max(lat_us), "status": status, "ok": True}
-        if variant == "breakglass":
+        if variant in ("breakglass", "no-row"):
             logs = session_logs(tmp)
             v = verify_log(self.bin, tmp, logs[0], self.env) if len(logs) == 1 else \
                 {"exit": None, "out": f"{len(logs)} session logs"}
@@ -197,6 +200,9 @@ def report(results: list[dict], facts: dict, runs: int) -> tuple[str, list[dict]
                                 f"{TARGET_OVER_SCRIPT_US:.0f} us",
                                 f"{med['breakglass']:.1f} us vs {med['script']:.1f} us "
                                 f"({d:+.1f})", d <= TARGET_OVER_SCRIPT_US))
+    if "breakglass" in med and "no-row" in med:
+        out.append(f"\nThe status row's own cost (breakglass minus breakglass --no-status-line, "
+                   f"median of run medians): {med['breakglass'] - med['no-row']:+.1f} us.")
     bad = [r for r in results if not r["ok"]]
     n = len(by["breakglass"])
     out.append(f"\nLog check: {n - len(bad)} of {n} breakglass runs verify (exit 0).")
