@@ -12,6 +12,7 @@ pub mod admission;
 pub mod attach;
 pub mod client;
 pub mod extend;
+pub mod feed;
 pub mod inlet;
 pub mod keys;
 pub mod pace;

@@ -1,35 +1,27 @@
 //! The session side of the live socket: accept, identify the peer by `SO_PEERCRED`, check
-//! what it may do, and run one reader and one writer thread per admitted watcher.
+//! what it may do, and run one reader and one writer thread per admitted watcher. This
+//! file accepts and admits, and reads each watcher's frames for the hub; what a watcher's
+//! writer thread sends it is in `feed.rs`.
 
-use std::fs::File;
-use std::io::{self, Write};
-use std::os::unix::fs::{FileExt, PermissionsExt};
+use std::io;
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 
 use super::acl::{Access, Acl, Peer};
 use super::admission::{self, Pending};
+use super::feed;
 use super::inlet::{Inlet, ToHub};
 use super::pace::Pace;
 use super::presence::{self, Slot};
-use super::protocol::{self, Ended, Frame, Hello, MAX_MARKER, VERSION, Welcome, kind};
+use super::protocol::{self, Frame, Hello, MAX_MARKER, VERSION, Welcome, kind};
 use super::screen::ScreenService;
-use super::{
-    FromWatcher, LiveState, MAX_WATCHERS, ToWatcher, WATCHER_QUEUE, WatcherHandle, WatcherId,
-};
-
-/// How often a `--save` watcher's writer looks for new log lines, and how soon a watcher
-/// that fell behind asks for a fresh screen once it has drained its queue.
-const TAIL_EVERY: Duration = Duration::from_millis(100);
-
-/// Most log bytes in one `LOG` frame (whole lines; a line is far smaller).
-const LOG_CHUNK: usize = 768 * 1024;
+use super::{FromWatcher, LiveState, MAX_WATCHERS, WATCHER_QUEUE, WatcherHandle, WatcherId};
 
 /// The longest path a Unix socket can have (`sun_path` is 108 bytes with its NUL).
 pub const MAX_SOCKET_PATH: usize = 107;
@@ -73,7 +65,7 @@ impl ServerCtx {
     }
 
     /// The emulator, started on first use.
-    fn screen(&self) -> Option<ScreenService> {
+    pub(super) fn screen(&self) -> Option<ScreenService> {
         let mut s = self.screen.lock().unwrap_or_else(|p| p.into_inner());
         if s.is_none() {
             *s = ScreenService::start(self.log_path.clone(), self.welcome.cols, self.welcome.rows)
@@ -285,7 +277,7 @@ pub(super) fn admit(
     let wbehind = Arc::clone(&behind);
     if std::thread::Builder::new()
         .name("live-write".into())
-        .spawn(move || writer(w, rx, id, wbehind, save, wctx))
+        .spawn(move || feed::writer(w, rx, id, wbehind, save, wctx))
         .is_err()
     {
         return false;
@@ -355,100 +347,4 @@ pub fn to_message(f: &Frame) -> Option<FromWatcher> {
         }
         _ => return None,
     })
-}
-
-/// Feed one watcher's socket from its queue; with `save`, also the log as it grows.
-fn writer(
-    mut stream: UnixStream,
-    rx: Receiver<ToWatcher>,
-    id: WatcherId,
-    behind: Arc<AtomicBool>,
-    save: bool,
-    ctx: Arc<ServerCtx>,
-) {
-    let log = if save {
-        File::open(&ctx.log_path).ok()
-    } else {
-        None
-    };
-    let mut log_off = 0u64;
-    let mut asked = false;
-    loop {
-        let res = match rx.recv_timeout(TAIL_EVERY) {
-            Ok(ToWatcher::Snapshot(upto)) => {
-                asked = false;
-                match ctx.screen().and_then(|s| s.snapshot(upto)) {
-                    Some(snap) => send_resize(&mut stream, snap.cols, snap.rows).and_then(|_| {
-                        protocol::write_frame(&mut stream, kind::SCREEN, snap.dump.as_bytes())
-                    }),
-                    None => Ok(()),
-                }
-            }
-            Ok(ToWatcher::Output(b)) => protocol::write_frame(&mut stream, kind::OUTPUT, &b),
-            Ok(ToWatcher::Resize(c, r)) => send_resize(&mut stream, c, r),
-            Ok(ToWatcher::Notice(t)) => {
-                protocol::write_frame(&mut stream, kind::NOTICE, t.as_bytes())
-            }
-            Ok(ToWatcher::State(s)) => protocol::write_frame(
-                &mut stream,
-                kind::STATE,
-                &serde_json::to_vec(&*s).unwrap_or_default(),
-            ),
-            Ok(ToWatcher::End(e)) => {
-                if let Some(f) = &log {
-                    let _ = tail_log(f, &mut log_off, &mut stream);
-                }
-                let _ = send_end(&mut stream, &e);
-                break;
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                if behind.load(Ordering::Acquire) && !asked {
-                    asked = true;
-                    let _ = ctx.events.send(ToHub::Resync(id));
-                }
-                Ok(())
-            }
-            Err(RecvTimeoutError::Disconnected) => break,
-        };
-        let res = res.and_then(|_| match &log {
-            Some(f) => tail_log(f, &mut log_off, &mut stream),
-            None => Ok(()),
-        });
-        if res.is_err() {
-            break;
-        }
-    }
-    let _ = stream.shutdown(std::net::Shutdown::Both);
-}
-
-fn send_resize(stream: &mut UnixStream, cols: u16, rows: u16) -> io::Result<()> {
-    let mut p = Vec::with_capacity(4);
-    p.extend_from_slice(&cols.to_be_bytes());
-    p.extend_from_slice(&rows.to_be_bytes());
-    protocol::write_frame(stream, kind::RESIZE, &p)
-}
-
-fn send_end(stream: &mut UnixStream, e: &Ended) -> io::Result<()> {
-    protocol::write_frame(
-        stream,
-        kind::END,
-        &serde_json::to_vec(e).unwrap_or_default(),
-    )?;
-    stream.flush()
-}
-
-/// Send the whole log lines written since `off`.
-fn tail_log(f: &File, off: &mut u64, stream: &mut UnixStream) -> io::Result<()> {
-    let mut buf = vec![0u8; LOG_CHUNK];
-    loop {
-        let n = f.read_at(&mut buf, *off)?;
-        let Some(last) = buf[..n].iter().rposition(|&b| b == b'\n') else {
-            return Ok(());
-        };
-        protocol::write_frame(stream, kind::LOG, &buf[..=last])?;
-        *off += last as u64 + 1;
-        if n < LOG_CHUNK {
-            return Ok(());
-        }
-    }
 }

@@ -10,14 +10,14 @@
 //! The [`Presence`] (src/live/presence.rs) is shared with the live socket, which claims it for an attach so that
 //! only a detached session is attached, and by one client at a time; the hub holds the
 //! attached client itself ([`Owner::client`]) and sends it what the owner's terminal
-//! would show.
+//! would show. [`Owner`] keeps the presence, the grace deadline and the client; the hub
+//! (session/hub/owner.rs) records `detach` and `attach` and tells everyone.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::hub::{Ending, Hub, Inputs};
 use super::watchers::{RESYNC_QUIET, send};
-use crate::live::{FromWatcher, ToWatcher, WatcherHandle, WatcherId};
+use crate::live::{ToWatcher, WatcherHandle, WatcherId};
 use crate::log::record::{Body, Participant};
 use crate::time::clock;
 
@@ -61,7 +61,7 @@ impl Owner {
         self.presence() == Presence::Here
     }
 
-    fn presence(&self) -> Presence {
+    pub fn presence(&self) -> Presence {
         *self.slot.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -72,6 +72,84 @@ impl Owner {
     /// Whether `id` is the attached client.
     pub fn is(&self, id: WatcherId) -> bool {
         self.client.as_ref().is_some_and(|c| c.id == id)
+    }
+
+    /// The owner's terminal went away: held from now for the grace period, until the
+    /// wall-clock time returned.
+    pub fn detach(&mut self) -> jiff::Timestamp {
+        let grace = self.grace;
+        self.deadline = Some(Instant::now() + grace);
+        let until = jiff::Timestamp::now()
+            .checked_add(jiff::SignedDuration::try_from(grace).unwrap_or_default())
+            .unwrap_or_else(|_| jiff::Timestamp::now());
+        self.set(Presence::Detached { until });
+        until
+    }
+
+    /// An attach was recorded: the session is no longer waiting for one.
+    pub fn attach(&mut self) {
+        self.deadline = None;
+        self.set(Presence::Attached);
+    }
+
+    /// The attaching client, `h`, becomes the owner's terminal, from a snapshot of the
+    /// log `upto` its length now.
+    pub fn attached(&mut self, h: WatcherHandle, upto: u64) {
+        send(&h, ToWatcher::Snapshot(upto));
+        self.client = Some(h);
+        self.resync = false;
+    }
+
+    /// The attached client is gone (or goes now).
+    pub fn left(&mut self) {
+        if let Some(c) = self.client.take() {
+            let _ = c.stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    /// The attached client drained its queue after falling behind.
+    pub fn want_resync(&mut self) {
+        self.resync = true;
+    }
+
+    /// Show `bytes` on the attached client, if there is one.
+    pub fn show(&self, bytes: &[u8]) {
+        if let Some(c) = &self.client {
+            send(c, ToWatcher::Output(Arc::new(bytes.to_vec())));
+        }
+    }
+
+    /// Whether a failed write to the owner's terminal was seen since last asked.
+    pub fn take_lost(&mut self) -> bool {
+        std::mem::take(&mut self.lost)
+    }
+
+    /// A fresh screen for an attached client that waits for one, once the output (last
+    /// at `last_output`) has paused: a snapshot of the log `upto` its length now.
+    pub fn resync_if_quiet(&mut self, last_output: Instant, upto: u64) {
+        if self.resync
+            && last_output.elapsed() >= RESYNC_QUIET
+            && let Some(c) = &self.client
+            && c.tx.try_send(ToWatcher::Snapshot(upto)).is_ok()
+        {
+            self.resync = false;
+            c.behind.store(false, std::sync::atomic::Ordering::Release);
+        }
+    }
+
+    /// Whether the grace period ran out by `now` with nobody attached (asked once).
+    pub fn expired(&mut self, now: Instant) -> bool {
+        if self.deadline.is_some_and(|d| now >= d) {
+            self.deadline = None;
+            return true;
+        }
+        false
+    }
+
+    /// When the loop must wake for the owner's terminal at the latest.
+    pub fn due(&self, last_output: Instant) -> Option<Instant> {
+        let resync = self.resync.then(|| last_output + RESYNC_QUIET);
+        [self.deadline, resync].into_iter().flatten().min()
     }
 
     /// Send the attached client the session's last frame.
@@ -85,7 +163,8 @@ impl Owner {
     }
 }
 
-fn owner_event(event: &str) -> Body {
+/// The owner's own participant record (`detach`, `attach`).
+pub fn owner_event(event: &str) -> Body {
     Body::Participant(Participant {
         event: event.into(),
         who: super::login_name(),
@@ -97,148 +176,10 @@ fn owner_event(event: &str) -> Body {
 
 /// Keep a terminal that hung up from stopping or killing breakglass: terminal writes and
 /// settings from a process the terminal no longer knows must fail, not stop it.
-fn ignore_terminal_signals() {
+pub fn ignore_terminal_signals() {
     for sig in [libc::SIGTTOU, libc::SIGTTIN, libc::SIGPIPE] {
         // SAFETY: setting a signal disposition to SIG_IGN involves no handler code.
         unsafe { libc::signal(sig, libc::SIG_IGN) };
-    }
-}
-
-impl Hub {
-    /// The owner's terminal went away: detach, or end the session as before when it is
-    /// not interactive or has no grace period.
-    pub(super) fn terminal_gone(&mut self) {
-        self.show = false;
-        if !self.interactive || self.audience.owner.grace.is_zero() {
-            self.end(Ending::Hangup);
-            return;
-        }
-        if self.ending.is_some() || self.audience.owner.presence() != Presence::Here {
-            return;
-        }
-        ignore_terminal_signals();
-        self.detach();
-    }
-
-    /// Record the detach and hold the session for the grace period.
-    fn detach(&mut self) {
-        if !self.record_now(owner_event("detach")) {
-            return;
-        }
-        let grace = self.audience.owner.grace;
-        self.audience.owner.deadline = Some(Instant::now() + grace);
-        let until = jiff::Timestamp::now()
-            .checked_add(jiff::SignedDuration::try_from(grace).unwrap_or_default())
-            .unwrap_or_else(|_| jiff::Timestamp::now());
-        self.audience.owner.set(Presence::Detached { until });
-        // The status row was the gone terminal's: an attached terminal is the session's
-        // whole size, and breakglass's words reach it in its title.
-        self.owner.row = None;
-        self.owner.place = super::ownerrow::Place::Title;
-        super::term::status_row(false);
-        self.announce(&gone_words(&super::login_name(), until));
-    }
-
-    /// `breakglass attach`: the client becomes the owner's terminal.
-    pub(super) fn on_attach(&mut self, h: WatcherHandle) {
-        let size = h.attach.unwrap_or(self.size);
-        if self.ending.is_some() || !self.record_now(owner_event("attach")) {
-            let _ = h.stream.shutdown(std::net::Shutdown::Both);
-            return;
-        }
-        self.audience.owner.deadline = None;
-        self.audience.owner.set(Presence::Attached);
-        self.resize_to(crate::size::clamp(size.0, size.1));
-        send(&h, ToWatcher::Snapshot(self.writer.len()));
-        self.audience.owner.client = Some(h);
-        self.audience.owner.resync = false;
-        self.announce(&format!(
-            "{} attached to the session again from another terminal",
-            super::login_name()
-        ));
-    }
-
-    /// What the attached client sends.
-    pub(super) fn on_attached(&mut self, msg: FromWatcher) {
-        match msg {
-            FromWatcher::Input(b) if self.pty_has_room() => self.on_owner_input(b, Instant::now()),
-            FromWatcher::Input(_) => {
-                self.notice("the session is not reading its input: your keys were not sent")
-            }
-            FromWatcher::Resize(c, r) => self.resize_to(crate::size::clamp(c, r)),
-            FromWatcher::Mark(text) => self.on_mark(&super::login_name(), &text),
-            _ => {}
-        }
-    }
-
-    /// The attached client is gone: detached again, with a new grace period.
-    pub(super) fn attached_left(&mut self) {
-        if let Some(c) = self.audience.owner.client.take() {
-            let _ = c.stream.shutdown(std::net::Shutdown::Both);
-        }
-        if self.ending.is_none() {
-            self.detach();
-        }
-    }
-
-    /// The attached client drained its queue after falling behind.
-    pub(super) fn attached_resync(&mut self) {
-        self.audience.owner.resync = true;
-    }
-
-    /// Show `bytes` on the attached client, if there is one.
-    pub(super) fn to_attached(&self, bytes: &[u8]) {
-        if let Some(c) = &self.audience.owner.client {
-            send(c, ToWatcher::Output(Arc::new(bytes.to_vec())));
-        }
-    }
-
-    /// Once per turn of the loop: stop reading a terminal that is gone, give the attached
-    /// client its fresh screen, end the session when the grace period is over.
-    pub(super) fn tend_owner(&mut self, rx: &mut Inputs) {
-        // A failed write alone ends nothing (as before: the output is still recorded); it
-        // detaches only where a terminal that goes away does.
-        let owner = &mut self.audience.owner;
-        if std::mem::take(&mut owner.lost) && self.interactive && !owner.grace.is_zero() {
-            self.terminal_gone();
-        }
-        let owner = &mut self.audience.owner;
-        if owner.presence() != Presence::Here {
-            rx.stdin_open = false;
-        }
-        if owner.resync && self.last_output.elapsed() >= RESYNC_QUIET {
-            let upto = self.writer.len();
-            if let Some(c) = &owner.client
-                && c.tx.try_send(ToWatcher::Snapshot(upto)).is_ok()
-            {
-                owner.resync = false;
-                c.behind.store(false, std::sync::atomic::Ordering::Release);
-            }
-        }
-        if let Some(d) = owner.deadline
-            && Instant::now() >= d
-            && self.ending.is_none()
-        {
-            owner.deadline = None;
-            let text = format!(
-                "nobody attached within {}: ending the session",
-                humantime::format_duration(owner.grace)
-            );
-            self.announce(&text);
-            let marker = Body::Marker {
-                by: "breakglass".into(),
-                text,
-            };
-            self.record_now(marker);
-            self.end(Ending::Hangup);
-        }
-    }
-
-    /// When the loop must wake for the owner's terminal at the latest.
-    pub(super) fn owner_due(&self) -> Option<Instant> {
-        let o = &self.audience.owner;
-        let resync = o.resync.then(|| self.last_output + RESYNC_QUIET);
-        [o.deadline, resync].into_iter().flatten().min()
     }
 }
 

@@ -1,14 +1,16 @@
-//! `breakglass extend`: the session's side. Who may move the time limit later and how far
-//! (pure: [`decide`]), and the hub recording the extension, re-arming its notices and
-//! telling everyone. The limit lives in one place, the hub's [`Ttl`](super::ttl::Ttl);
-//! [`Hub::ttl_limit`] and [`Hub::ends_at`] read it for anything that shows the end.
+//! The session's time limit and `breakglass extend`, the session's side. [`Limit`] keeps
+//! the limit in one place (a [`Ttl`]): the notices before the end and their words, when
+//! it ends on the wall clock ([`Limit::ends_at`], for anything that shows the end), and
+//! an extension judged (pure: who may, [`allowed`], and how far, [`new_limit`]) and made,
+//! re-arming the notices. The hub records the `extend` event and tells everyone.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
-use super::hub::Hub;
+use super::term;
+use super::ttl::{self, Due, Ttl};
 use crate::log::record::{Body, Extension, Participant};
 use crate::time::clock;
 
@@ -76,9 +78,72 @@ pub fn new_limit(by: Duration, rules: Rules, now: Now, tz: &TimeZone) -> Result<
     Ok(limit)
 }
 
-impl Hub {
+/// The record of an extension to `limit` (from the start), as `req` asked.
+pub fn extend_record(req: &Request, limit: Duration) -> Body {
+    Body::Participant(Participant {
+        event: "extend".into(),
+        who: req.peer.name.clone(),
+        uid: Some(req.peer.uid),
+        mode: None,
+        extension: Some(Extension {
+            ttl_s: limit.as_secs(),
+            by_s: req.by.as_secs(),
+        }),
+    })
+}
+
+/// "14:32 (in 5m)", with what is left as `left` says (a notice says its own time).
+pub fn end_words(left: Duration) -> String {
+    let end = clock::after(Timestamp::now(), left);
+    format!(
+        "{} (in {})",
+        clock::hhmm(end, &clock::local()),
+        clock::left(left)
+    )
+}
+
+/// What a request to extend comes to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Judged {
+    /// Move the limit to this, from the start (once recorded).
+    Extend(Duration),
+    /// Refused: the session is ending, too busy, or past `max_ttl`.
+    Refuse(String),
+    /// Refused because of who asked: a `deny` to record as well.
+    Deny(String),
+}
+
+/// A time-limit notice or the end, due now.
+#[derive(Debug)]
+pub struct Notice {
+    /// What everyone is told (and the marker says).
+    pub text: String,
+    /// The last notice before the end: the owner is warned as well, this long before.
+    pub last: Option<Duration>,
+    /// The time is up: the session ends.
+    pub expire: bool,
+}
+
+/// The session's time limit, the one place it is kept, and what may move it.
+pub struct Limit {
+    ttl: Ttl,
+    rules: Rules,
+    start: Instant,
+    session_id: String,
+}
+
+impl Limit {
+    pub fn new(limit: Duration, rules: Rules, start: Instant, session_id: String) -> Limit {
+        Limit {
+            ttl: Ttl::new(limit),
+            rules,
+            start,
+            session_id,
+        }
+    }
+
     /// The current time limit, counted from the start.
-    pub fn ttl_limit(&self) -> Duration {
+    pub fn limit(&self) -> Duration {
         self.ttl.limit()
     }
 
@@ -88,65 +153,87 @@ impl Hub {
         clock::after(Timestamp::now(), left)
     }
 
-    /// "14:32 (in 5m)", with what is left as `left` says (a notice says its own time).
-    pub(super) fn end_words(&self, left: Duration) -> String {
-        let end = clock::after(Timestamp::now(), left);
-        format!(
-            "{} (in {})",
-            clock::hhmm(end, &clock::local()),
-            clock::left(left)
-        )
+    /// How long until the next notice or the end.
+    pub fn until_next(&self) -> Option<Duration> {
+        self.ttl.until_next(self.start.elapsed())
     }
 
-    pub(super) fn on_extend(&mut self, req: Request) {
-        let answer = self.extend(&req);
-        let _ = req.reply.try_send(answer);
+    /// The next notice (or the end) due at `elapsed`; call until it returns None.
+    pub fn due(&mut self, elapsed: Duration) -> Option<Notice> {
+        let due = self.ttl.due(elapsed)?;
+        let limit = clock::short(self.ttl.limit());
+        let text = match due {
+            Due::Notice(left) if self.ttl.last_given() => format!(
+                "time limit {limit}: this session ends at {}. Save your work now; for more time: breakglass extend {} DURATION",
+                end_words(ttl::told(left)),
+                self.session_id
+            ),
+            Due::Notice(left) => format!(
+                "time limit {limit}: this session ends at {}; for more time: breakglass extend {} DURATION",
+                end_words(ttl::told(left)),
+                self.session_id
+            ),
+            Due::Expire if term::on_alternate_screen() => format!(
+                "time limit of {limit} reached at {}: ending the session; the full-screen program is told to hang up and has {} to save before it is killed",
+                clock::hhmm(Timestamp::now(), &clock::local()),
+                clock::short(ttl::ALT_SCREEN_GRACE)
+            ),
+            Due::Expire => format!(
+                "time limit of {limit} reached at {}: ending the session",
+                clock::hhmm(Timestamp::now(), &clock::local())
+            ),
+        };
+        let last = match due {
+            Due::Notice(left) if self.ttl.last_given() => Some(left),
+            _ => None,
+        };
+        Some(Notice {
+            text,
+            last,
+            expire: due == Due::Expire,
+        })
     }
 
-    fn extend(&mut self, req: &Request) -> Result<String, String> {
-        if self.ending.is_some() || self.status.is_some() {
-            return Err("the session is ending; it can no longer be extended".into());
+    /// Judge `req`; `over`: the session is already ending.
+    pub fn judge(&self, req: &Request, over: bool) -> Judged {
+        if over {
+            return Judged::Refuse("the session is ending; it can no longer be extended".into());
         }
         if req.asked.elapsed() > ANSWER_WAIT {
-            return Err("the session was too busy to answer in time; nothing was changed".into());
+            return Judged::Refuse(
+                "the session was too busy to answer in time; nothing was changed".into(),
+            );
         }
         let now = Now {
             limit: self.ttl.limit(),
             elapsed: self.start.elapsed(),
             wall: Timestamp::now(),
         };
-        if let Err(why) = allowed(req.owner, req.operator, self.extend_rules) {
-            self.on_denied(req.peer.clone(), "extend");
-            return Err(why);
+        if let Err(why) = allowed(req.owner, req.operator, self.rules) {
+            return Judged::Deny(why);
         }
-        let limit = new_limit(req.by, self.extend_rules, now, &clock::local())?;
-        let body = Body::Participant(Participant {
-            event: "extend".into(),
-            who: req.peer.name.clone(),
-            uid: Some(req.peer.uid),
-            mode: None,
-            extension: Some(Extension {
-                ttl_s: limit.as_secs(),
-                by_s: req.by.as_secs(),
-            }),
-        });
-        if !self.record_now(body) {
-            return Err("the session could not record the extension, so it was not made".into());
+        match new_limit(req.by, self.rules, now, &clock::local()) {
+            Ok(limit) => Judged::Extend(limit),
+            Err(why) => Judged::Refuse(why),
         }
+    }
+
+    /// Move the limit to `limit` as recorded for `req`: what everyone is told, and the
+    /// reply to the asker.
+    pub fn extend(&mut self, limit: Duration, req: &Request) -> (String, String) {
         self.ttl.extend(limit, self.start.elapsed());
-        let ends = self.end_words(limit.saturating_sub(self.start.elapsed()));
+        let ends = end_words(limit.saturating_sub(self.start.elapsed()));
         let to = clock::hhmm(self.ends_at(), &clock::local());
-        self.announce(&format!(
+        let told = format!(
             "{} extended the session to {to} (+{}): it now ends at {ends}",
             req.peer.name,
             clock::short(req.by)
-        ));
-        // The final warning's title goes: the end is no longer a minute away.
-        self.state_changed();
-        Ok(format!(
+        );
+        let reply = format!(
             "extended by {}: the session now ends at {ends}",
             clock::short(req.by)
-        ))
+        );
+        (told, reply)
     }
 }
 

@@ -3,11 +3,15 @@
 //! has one; else in the terminal's title; else (stdout is not a terminal) as a line on
 //! stderr. The row shows the session's state, each notice for [`NOTICE_SHOW`] after it
 //! came, and on the owner's command (session/ownerkeys.rs) the notices before, or help.
+//!
+//! [`OwnerView`] keeps the row, the notices and the title; what it says about the rest of
+//! the session comes in as [`Facts`], and what is to be shown goes back to the hub as
+//! bytes and a title ([`Paint`]).
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::hub::Hub;
 use super::ownerkeys::{self, Command};
 use super::statusrow::{self, RowFilter};
 use crate::time::clock;
@@ -106,63 +110,76 @@ impl OwnerView {
     }
 }
 
-impl Hub {
-    /// A line from breakglass itself for the owner (never sent to the child).
-    pub(super) fn notice(&mut self, text: &str) {
+/// What the row and the title say about the rest of the session, gathered by the hub.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    /// When the session ends, HH:MM.
+    pub ends: String,
+    /// Who watches, by name (safe).
+    pub watchers: Vec<String>,
+    /// Who holds the keyboard when a watcher does (safe).
+    pub driver: Option<String>,
+    /// The owner's escape key, and whether they may take the keyboard back (for help).
+    pub escape: u8,
+    pub takes_back: bool,
+    /// The terminal title without the watcher count.
+    pub title: String,
+}
+
+/// What to put on the owner's terminal after a change.
+#[derive(Debug, Default)]
+pub struct Paint {
+    /// The row repainted.
+    pub row: Option<Vec<u8>>,
+    /// A new title.
+    pub title: Option<String>,
+}
+
+impl OwnerView {
+    /// A line from breakglass itself for the owner: kept, and shown by the next
+    /// [`OwnerView::refresh`].
+    pub fn notice(&mut self, text: &str) {
         let text = crate::safe::text(text).into_owned();
-        if self.owner.place == Place::Stderr {
+        if self.place == Place::Stderr {
             eprint!("\r\n\x1b[1;7m breakglass \x1b[0m {text}\r\n");
         }
-        let o = &mut self.owner;
-        o.history
+        self.history
             .push_back((clock::hhmmss(jiff::Timestamp::now(), &clock::local()), text));
-        if o.history.len() > HISTORY {
-            o.history.pop_front();
+        if self.history.len() > HISTORY {
+            self.history.pop_front();
         }
-        match o.view {
-            View::History(i) => o.view = View::History((i + 1).min(o.history.len() - 1)),
+        match self.view {
+            View::History(i) => self.view = View::History((i + 1).min(self.history.len() - 1)),
             View::Help => {}
-            _ => o.view = View::Notice(Instant::now() + NOTICE_SHOW),
+            _ => self.view = View::Notice(Instant::now() + NOTICE_SHOW),
         }
-        self.status_changed();
     }
 
-    /// Show the child's output, through the status row's filter when there is a row.
-    pub(super) fn show_output(&mut self, bytes: &[u8]) {
-        match self.owner.row.as_mut() {
-            Some(row) => {
-                let shown = row.feed(bytes);
-                self.show(&shown);
-            }
-            None => self.show(bytes),
+    /// The child's output as the owner's terminal is to get it: through the status row's
+    /// filter when there is a row.
+    pub fn filter<'a>(&mut self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
+        match self.row.as_mut() {
+            Some(row) => row.feed(bytes),
+            None => Cow::Borrowed(bytes),
         }
     }
 
     /// What the row says now.
-    fn row_text(&self) -> String {
-        let o = &self.owner;
+    fn row_text(&self, f: &Facts) -> String {
         let newest = |back: usize| {
-            o.history
+            self.history
                 .len()
                 .checked_sub(back + 1)
-                .and_then(|i| o.history.get(i))
+                .and_then(|i| self.history.get(i))
         };
-        match o.view {
-            View::State => {
-                let left = self.ttl_limit().saturating_sub(self.start.elapsed());
-                let ends = clock::hhmm(clock::after(jiff::Timestamp::now(), left), &clock::local());
-                let watchers: Vec<String> = self
-                    .audience
-                    .watchers
-                    .iter()
-                    .map(|w| crate::safe::text(&w.peer.name).into_owned())
-                    .collect();
-                let driver = self
-                    .audience
-                    .wheel
-                    .map(|_| crate::safe::text(&self.audience.driver()).into_owned());
-                state_text(&o.short_id, &o.host, &ends, &watchers, driver.as_deref())
-            }
+        match self.view {
+            View::State => state_text(
+                &self.short_id,
+                &self.host,
+                &f.ends,
+                &f.watchers,
+                f.driver.as_deref(),
+            ),
             View::Notice(_) => newest(0)
                 .map(|(t, n)| format!("\u{25cf} {t} {n}"))
                 .unwrap_or_default(),
@@ -170,110 +187,110 @@ impl Hub {
                 Some((t, n)) => format!(
                     "[{}/{}] {t} {n}  (h: before, any key: back)",
                     i + 1,
-                    o.history.len()
+                    self.history.len()
                 ),
                 None => "no notices yet (any key: back)".into(),
             },
-            View::Help => ownerkeys::help_line(
-                self.audience.wheel_watch.escape,
-                self.audience.wheel_watch.allowed,
-            ),
+            View::Help => ownerkeys::help_line(f.escape, f.takes_back),
         }
     }
 
     /// The session's title when nothing else is shown there.
-    fn state_title(&self) -> String {
-        match self.audience.watchers.len() {
-            0 => self.audience.title.clone(),
-            n => format!("{} \u{b7} {n} watching", self.audience.title),
+    fn state_title(f: &Facts) -> String {
+        match f.watchers.len() {
+            0 => f.title.clone(),
+            n => format!("{} \u{b7} {n} watching", f.title),
         }
     }
 
-    /// Show the owner what is to be shown now: repaint the row (its end time from the
-    /// current time limit), set the title.
-    pub fn status_changed(&mut self) {
-        let text = self.row_text();
-        let on_row = self.owner.row.is_some();
-        if let Some(row) = self.owner.row.as_mut() {
+    /// What is to be shown now: the row repainted (its end time from the current time
+    /// limit), the title when it changes.
+    pub fn refresh(&mut self, f: &Facts) -> Paint {
+        let text = self.row_text(f);
+        let on_row = self.row.is_some();
+        let mut paint = Paint::default();
+        if let Some(row) = self.row.as_mut() {
             row.set_text(&text);
-            if let Some(bytes) = row.paint() {
-                self.show(&bytes);
-            }
+            paint.row = row.paint();
         }
-        let title = if on_row || self.owner.view == View::State {
-            self.state_title()
+        let title = if on_row || self.view == View::State {
+            Self::state_title(f)
         } else {
             format!("breakglass: {text}")
         };
-        if title != self.owner.title {
-            self.set_title(&title);
-            self.owner.title = title;
+        if title != self.title {
+            paint.title = Some(title.clone());
+            self.title = title;
         }
+        paint
     }
 
-    /// Act on what the owner asked for with their escape key.
-    pub(super) fn owner_command(&mut self, c: Command) {
-        let o = &mut self.owner;
-        o.view = match (c, o.view) {
-            (Command::Take, _) => {
-                self.owner_reclaims();
-                return;
-            }
+    /// Act on what the owner asked for with their escape key (all but taking the
+    /// keyboard, which is the hub's); then [`OwnerView::refresh`].
+    pub fn command(&mut self, c: Command, f: &Facts) {
+        self.view = match (c, self.view) {
+            (Command::Take, v) => v,
             (Command::History, View::History(i)) => {
-                View::History((i + 1).min(o.history.len().saturating_sub(1)))
+                View::History((i + 1).min(self.history.len().saturating_sub(1)))
             }
             (Command::History, _) => View::History(0),
             (Command::Help, _) => View::Help,
             (Command::Leave, _) => View::State,
         };
-        if self.owner.place == Place::Stderr && self.owner.view != View::State {
-            eprint!("\r\n{}\r\n", self.row_text());
+        if self.place == Place::Stderr && self.view != View::State {
+            eprint!("\r\n{}\r\n", self.row_text(f));
         }
-        self.status_changed();
     }
 
-    /// The shown notice has had its time.
-    pub(super) fn status_tick(&mut self, now: Instant) {
-        if self.owner.until().is_some_and(|t| now >= t) {
-            self.owner.view = View::State;
-            self.status_changed();
+    /// Whether the shown notice has had its time (the state shows again: refresh).
+    pub fn tick(&mut self, now: Instant) -> bool {
+        if self.until().is_some_and(|t| now >= t) {
+            self.view = View::State;
+            return true;
         }
+        false
     }
 
     /// The first bytes on the owner's terminal, of `term` size: the status row, when it
     /// has one.
-    pub(super) fn start_row(&mut self, term: (u16, u16)) {
-        let size = session_size(self.owner.place, term);
+    pub fn start_row(&mut self, term: (u16, u16), f: &Facts) -> Option<Vec<u8>> {
+        let size = session_size(self.place, term);
         if size == term {
-            return;
+            return None;
         }
         let mut row = RowFilter::new(size.0, size.1);
-        row.set_text(&self.row_text());
+        row.set_text(&self.row_text(f));
         let bytes = row.start();
-        self.owner.row = Some(row);
+        self.row = Some(row);
         super::term::status_row(true);
-        self.show(&bytes);
+        Some(bytes)
     }
 
     /// The owner's terminal is now `term` in size: the session's size, with the row
-    /// kept, dropped (too small) or made again.
-    pub(super) fn row_resized(&mut self, term: (u16, u16)) -> (u16, u16) {
-        let size = session_size(self.owner.place, term);
-        match self.owner.row.as_mut() {
+    /// kept, dropped (too small) or made again, and the bytes that show it.
+    pub fn resized(&mut self, term: (u16, u16), f: &Facts) -> ((u16, u16), Option<Vec<u8>>) {
+        let size = session_size(self.place, term);
+        let bytes = match self.row.as_mut() {
             Some(row) if size != term => {
                 row.resize(size.0, size.1);
-                if let Some(bytes) = row.paint() {
-                    self.show(&bytes);
-                }
+                row.paint()
             }
             Some(_) => {
-                self.owner.row = None;
+                self.row = None;
                 super::term::status_row(false);
-                self.show(statusrow::LEAVE.as_bytes());
+                Some(statusrow::LEAVE.as_bytes().to_vec())
             }
-            None => self.start_row(term),
-        }
-        size
+            None => self.start_row(term, f),
+        };
+        (size, bytes)
+    }
+
+    /// The terminal the row was on is gone: an attached terminal is the session's whole
+    /// size, and breakglass's words reach it in its title.
+    pub fn to_title(&mut self) {
+        self.row = None;
+        self.place = Place::Title;
+        super::term::status_row(false);
     }
 }
 

@@ -1,5 +1,5 @@
 //! Masked input as records: dropped to its length (`redacted`), or, with `seal_to`, sealed
-//! to the auditors' keys; and the hub's side, which records input through it.
+//! to the auditors' keys. The hub's log (session/recorder.rs) records input through it.
 //!
 //! Without `seal_to`, each masked piece is recorded at once as its byte count, as it
 //! reaches the session. With it, masked bytes are kept in memory until their line ends (the
@@ -12,9 +12,7 @@
 use crate::log::record::Data;
 use crate::seal::{SEAL_MAX, Sealer};
 
-use super::hub::{Ending, Hub};
-use super::pty;
-use super::secret::{Piece, TtyMode};
+use super::secret::Piece;
 
 /// Turns classified input into the records to write.
 #[derive(Debug, Default)]
@@ -92,47 +90,6 @@ impl Masking {
             len: bytes.len() as u64,
             blob: sealer.seal(&bytes)?,
         })
-    }
-}
-
-/// The hub's side: input recorded through the masking.
-impl Hub {
-    /// Record input `by` typed, masked as the PTY's modes and the output say; false if the
-    /// log could not take it (the session is ending).
-    pub(super) fn record_input(&mut self, by: &str, bytes: &[u8], at: std::time::Instant) -> bool {
-        let mode = if self.secrets.enabled() {
-            pty::tty_mode(&self.master)
-        } else {
-            TtyMode::Open
-        };
-        let pieces = self.secrets.on_input(bytes, mode);
-        let records = match self.masking.records(by, pieces) {
-            Ok(r) => r,
-            Err(e) => {
-                self.fail_masking(e);
-                return false;
-            }
-        };
-        records
-            .into_iter()
-            .all(|(who, data)| self.record(|w, t| w.input(t, &who, data), at))
-    }
-
-    /// Record masked input still waiting to be sealed (the session is over).
-    pub(super) fn flush_sealed(&mut self) {
-        match self.masking.flush() {
-            Ok(Some((who, data))) => {
-                self.record(|w, t| w.input(t, &who, data), std::time::Instant::now());
-            }
-            Ok(None) => {}
-            Err(e) => self.fail_masking(e),
-        }
-    }
-
-    /// Sealing failed: the input cannot be recorded, so the session ends.
-    fn fail_masking(&mut self, e: std::io::Error) {
-        self.log_error = Some(format!("cannot seal masked input: {e}"));
-        self.end(Ending::Error);
     }
 }
 

@@ -5,12 +5,11 @@
 //! the session asks for a secret (a prompt is shown, or the PTY turns echo off), then
 //! passed on through the masking, or, if nothing asks within [`TYPEAHEAD_GRACE`], passed on
 //! as it is. A paste of many commands is thus delayed once, by at most the grace.
+//!
+//! [`Typeahead`] keeps what is held; the hub decides when to hold (masking is on and no
+//! secret is asked for) and passes on what it returns.
 
 use std::time::{Duration, Instant};
-
-use super::hub::Hub;
-use super::pty;
-use super::secret::TtyMode;
 
 /// How long input after a line end waits for a password prompt. sudo, ssh and su prompt
 /// within tens of milliseconds; a busy machine gets ten times that.
@@ -52,55 +51,43 @@ pub fn cut_after_line(bytes: &[u8]) -> Option<usize> {
     (end < bytes.len()).then_some(end)
 }
 
-impl Hub {
-    /// Input that reached breakglass: passed on now, or partly held (see the module).
-    pub(super) fn on_input(&mut self, by: &str, bytes: Vec<u8>, at: Instant) {
-        if let Some(h) = &mut self.held {
-            h.push(by, &bytes);
-            if h.bytes > HELD_MAX {
-                self.release_typeahead(false);
-            }
-            return;
-        }
-        if self.secrets.enabled()
-            && !self.secrets.expecting_secret()
-            && let Some(cut) = cut_after_line(&bytes)
-        {
-            self.pass_input(by, bytes[..cut].to_vec(), at);
-            let mut held = Held {
-                since: Instant::now(),
-                parts: Vec::new(),
-                bytes: 0,
-            };
-            held.push(by, &bytes[cut..]);
-            self.held = Some(held);
-            return;
-        }
-        self.pass_input(by, bytes, at);
+/// Input held back, if any: the hub's typeahead.
+#[derive(Debug, Default)]
+pub struct Typeahead {
+    held: Option<Held>,
+}
+
+impl Typeahead {
+    /// When the grace of the held input ends (None: nothing is held).
+    pub fn due(&self) -> Option<Instant> {
+        self.held.as_ref().map(Held::due)
     }
 
-    /// Pass held input on once the session asks for a secret or the grace is over.
-    pub(super) fn check_held(&mut self) {
-        let Some(h) = &self.held else { return };
-        let asked = self.secrets.expecting_secret() || pty::tty_mode(&self.master) != TtyMode::Open;
-        if asked {
-            self.release_typeahead(true);
-        } else if Instant::now() >= h.due() {
-            self.release_typeahead(false);
+    /// Input `by` typed while some is held: held after it. When too much is held, all of
+    /// it is to be passed on now, in order.
+    pub fn hold_more(&mut self, by: &str, bytes: &[u8]) -> Option<Vec<(String, Vec<u8>)>> {
+        let h = self.held.as_mut()?;
+        h.push(by, bytes);
+        if h.bytes > HELD_MAX {
+            return Some(self.release());
         }
+        Some(Vec::new())
     }
 
-    /// Pass the held input on: through the hold again when a secret was asked for (its
-    /// first line is the secret, what follows may answer the next prompt), else all of it.
-    fn release_typeahead(&mut self, asked: bool) {
-        let Some(h) = self.held.take() else { return };
-        for (by, bytes) in h.parts {
-            if asked {
-                self.on_input(&by, bytes, Instant::now());
-            } else {
-                self.pass_input(&by, bytes, Instant::now());
-            }
-        }
+    /// Start holding `rest`, typed by `by` after the line just passed on.
+    pub fn hold(&mut self, by: &str, rest: &[u8]) {
+        let mut held = Held {
+            since: Instant::now(),
+            parts: Vec::new(),
+            bytes: 0,
+        };
+        held.push(by, rest);
+        self.held = Some(held);
+    }
+
+    /// All the held input, by typist in order; nothing is held after.
+    pub fn release(&mut self) -> Vec<(String, Vec<u8>)> {
+        self.held.take().map(|h| h.parts).unwrap_or_default()
     }
 }
 

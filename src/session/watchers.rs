@@ -1,23 +1,22 @@
-//! The hub's side of watching: who is attached, who holds the keyboard, and the
-//! participant records and notices for every join, leave, take, return, kill, refusal
-//! and marker. Sending to a watcher never blocks: a full queue marks it behind.
+//! Everyone attached to the session ([`Audience`]): the watchers, who holds the keyboard
+//! (with the owner's way back, session/wheel.rs), the owner's terminal (session/detach.rs),
+//! catch-up frames and fresh screens for watchers that fell behind, and who the owner's
+//! keys are dropped for. Sending to a watcher never blocks: a full queue marks it behind.
+//! The hub (session/hub/socket.rs) records the participant events and says the notices.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::TrySendError;
 use std::time::{Duration, Instant};
 
-use super::hub::{Ending, Hub};
-use super::pty;
 use super::refusals::Refusals;
 use super::wheel::Wheel;
 use crate::live::acl::{Access, Peer};
 use crate::live::pace::{CatchUp, Tracker};
 use crate::live::protocol::State;
-use crate::live::{FromWatcher, LiveState, ToWatcher, WatcherHandle, WatcherId};
+use crate::live::{LiveState, ToWatcher, WatcherHandle, WatcherId};
 use crate::log::record::{Body, Participant};
 use crate::log::vocab::Event;
-use crate::safe;
 
 /// What the owner of a `require_operator` session is told when they type while no operator
 /// watches: one rule, before the start and after an operator leaves.
@@ -127,6 +126,157 @@ impl Audience {
         }
     }
 
+    /// Tell every watcher who holds the keyboard and who watches; the socket answers new
+    /// clients with it too.
+    pub fn publish(&self) {
+        let state = State {
+            wheel: self.driver(),
+            watchers: self.watchers.iter().map(|w| w.peer.name.clone()).collect(),
+        };
+        self.live.lock().unwrap_or_else(|p| p.into_inner()).0 = state.clone();
+        self.broadcast(&ToWatcher::State(Arc::new(state)));
+    }
+
+    /// A watcher whose join is recorded: its snapshot of the log `upto` its length now,
+    /// and it is one of the audience.
+    pub fn join(&mut self, h: WatcherHandle, upto: u64) {
+        send(&h, ToWatcher::Snapshot(upto));
+        self.tracker.set_watching(true);
+        self.watchers.push(h);
+    }
+
+    /// Watcher `id` left: no longer one of the audience, its connection closed.
+    pub fn leave(&mut self, id: WatcherId) -> Option<WatcherHandle> {
+        let pos = self.watchers.iter().position(|w| w.id == id)?;
+        let w = self.watchers.remove(pos);
+        let _ = w.stream.shutdown(std::net::Shutdown::Both);
+        if self.watchers.is_empty() {
+            self.tracker.set_watching(false);
+        }
+        Some(w)
+    }
+
+    /// Whether watcher `id` holds the keyboard.
+    pub fn drives(&self, id: WatcherId) -> bool {
+        self.wheel == Some(id)
+    }
+
+    /// Who watcher `id` is and what it may do.
+    pub fn peer(&self, id: WatcherId) -> Option<(Peer, Access)> {
+        self.get(id).map(|w| (w.peer.clone(), w.access))
+    }
+
+    /// A notice for watcher `id` alone.
+    pub fn tell(&self, id: WatcherId, text: &str) {
+        if let Some(w) = self.get(id) {
+            send(w, ToWatcher::Notice(Arc::from(text)));
+        }
+    }
+
+    /// A notice for every watcher but `except`, who is told in its own words by its
+    /// client when the keyboard comes to it.
+    pub fn tell_others(&self, except: WatcherId, text: &str) {
+        let item = ToWatcher::Notice(Arc::from(text));
+        for w in self.watchers.iter().filter(|w| w.id != except) {
+            send(w, item.clone());
+        }
+    }
+
+    /// Watcher `id` asks for a fresh screen: a snapshot of the log `upto` its length
+    /// now, once the output (last at `last_output`) has paused.
+    pub fn resync(&mut self, id: WatcherId, last_output: Instant, upto: u64) {
+        if last_output.elapsed() < RESYNC_QUIET {
+            if !self.resync_wanted.contains(&id) {
+                self.resync_wanted.push(id);
+                let why =
+                    "the output is too fast to show here: your screen catches up when it pauses";
+                if let Some(w) = self.get(id) {
+                    let _ = w.tx.try_send(ToWatcher::Notice(Arc::from(why)));
+                }
+            }
+            return;
+        }
+        if let Some(w) = self.watchers.iter_mut().find(|w| w.id == id)
+            && w.behind.load(Ordering::Acquire)
+            && w.tx.try_send(ToWatcher::Snapshot(upto)).is_ok()
+        {
+            w.pace.reset();
+            w.behind.store(false, Ordering::Release);
+        }
+    }
+
+    /// Fresh screens for the watchers that waited for the output to pause.
+    pub fn grant_resyncs(&mut self, last_output: Instant, upto: u64) {
+        if !self.resync_wanted.is_empty() && last_output.elapsed() >= RESYNC_QUIET {
+            for id in std::mem::take(&mut self.resync_wanted) {
+                self.resync(id, last_output, upto);
+            }
+        }
+    }
+
+    /// The session is over, so its output has paused for good: a watcher still behind (a
+    /// loaded machine may never have paused long enough) gets the last screen now.
+    pub fn grant_resyncs_at_end(&mut self, upto: u64) {
+        self.resync_wanted.clear();
+        for w in &mut self.watchers {
+            if w.behind.load(Ordering::Acquire) && w.tx.try_send(ToWatcher::Snapshot(upto)).is_ok()
+            {
+                w.pace.reset();
+                w.behind.store(false, Ordering::Release);
+            }
+        }
+    }
+
+    /// Whether the owner's keystrokes may go to the session now; if not, they are dropped
+    /// and the owner is to be told why (at most every [`REMIND_EVERY`]).
+    pub fn owner_may_type(&mut self) -> Result<(), Option<String>> {
+        let remind = self.reminded.is_none_or(|t| t.elapsed() >= REMIND_EVERY);
+        if self.wheel.is_some() {
+            if remind {
+                self.reminded = Some(Instant::now());
+                let who = self.driver();
+                let how = self.wheel_watch.how();
+                return Err(Some(format!(
+                    "{who} holds the keyboard; your keys are not sent. {how}"
+                )));
+            }
+            return Err(None);
+        }
+        if self.require_operator && !self.operator_attached() {
+            if remind {
+                self.reminded = Some(Instant::now());
+                return Err(Some(DROPPED.into()));
+            }
+            return Err(None);
+        }
+        Ok(())
+    }
+
+    /// The keyboard holder, when a look at it is due and it has not read for
+    /// [`STALL_LIMIT`](super::wheel::STALL_LIMIT): its id and name.
+    pub fn stalled_holder(&mut self, now: Instant) -> Option<(WatcherId, String)> {
+        let id = self.wheel?;
+        if !self.wheel_watch.sample_due(now) {
+            return None;
+        }
+        let w = self.watchers.iter().find(|w| w.id == id)?;
+        self.wheel_watch
+            .stalled(&w.stream, now)
+            .then(|| (id, w.peer.name.clone()))
+    }
+
+    /// Watcher `id` holds the keyboard now (its `take` is recorded).
+    pub fn give_wheel(&mut self, id: WatcherId) {
+        self.wheel = Some(id);
+        self.wheel_watch.taken(Instant::now());
+    }
+
+    /// The keyboard is back with the owner (a `return`, `reclaim` or `lost` is recorded).
+    pub fn drop_wheel(&mut self) {
+        self.wheel = None;
+        self.wheel_watch.reset();
+    }
+
     /// When the next catch-up frame is due.
     pub fn next_frame(&self) -> Option<Instant> {
         self.watchers
@@ -147,7 +297,7 @@ pub(super) fn send(w: &WatcherHandle, item: ToWatcher) {
 
 /// The mode a watcher joined in (`watch --operate` or plain `watch`), as its join and
 /// leave records say; it is what counts for `require_operator`, not what it may do.
-fn joined_as(w: &WatcherHandle) -> Access {
+pub fn joined_as(w: &WatcherHandle) -> Access {
     if w.operate_now {
         Access::Operate
     } else {
@@ -155,7 +305,8 @@ fn joined_as(w: &WatcherHandle) -> Access {
     }
 }
 
-fn participant(event: Event, peer: &Peer, mode: Option<Access>) -> Body {
+/// A watcher's participant record.
+pub fn participant(event: Event, peer: &Peer, mode: Option<Access>) -> Body {
     Body::Participant(Participant {
         event: event.as_str().into(),
         who: peer.name.clone(),
@@ -163,275 +314,4 @@ fn participant(event: Event, peer: &Peer, mode: Option<Access>) -> Body {
         mode: mode.map(|m| m.as_str().to_string()),
         extension: None,
     })
-}
-
-impl Hub {
-    /// A line for the owner and every watcher.
-    pub fn announce(&mut self, text: &str) {
-        self.notice(text);
-        let text = safe::text(text);
-        self.audience
-            .broadcast(&ToWatcher::Notice(Arc::from(&*text)));
-    }
-
-    /// Tell everyone who holds the keyboard and who watches; update the title.
-    pub fn state_changed(&mut self) {
-        let state = State {
-            wheel: self.audience.driver(),
-            watchers: self
-                .audience
-                .watchers
-                .iter()
-                .map(|w| w.peer.name.clone())
-                .collect(),
-        };
-        self.audience
-            .live
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .0 = state.clone();
-        self.audience.broadcast(&ToWatcher::State(Arc::new(state)));
-        self.status_changed();
-    }
-
-    pub fn on_join(&mut self, h: WatcherHandle) {
-        let body = participant(Event::Join, &h.peer, Some(joined_as(&h)));
-        if !self.record_now(body) {
-            return;
-        }
-        let upto = self.writer.len();
-        send(&h, ToWatcher::Snapshot(upto));
-        self.audience.tracker.set_watching(true);
-        let (id, name, operate_now) = (h.id, h.peer.name.clone(), h.operate_now);
-        let what = if h.access == Access::Operate {
-            "operator"
-        } else {
-            "watcher"
-        };
-        self.audience.watchers.push(h);
-        self.announce(&format!("{name} is now watching this session ({what})"));
-        self.state_changed();
-        if operate_now {
-            self.take(id);
-        } else if self.audience.require_operator && !self.audience.operator_attached() {
-            self.notice(&format!(
-                "{name} watches but did not join to operate: your keys are still dropped until an operator joins (breakglass watch --operate)"
-            ));
-        }
-    }
-
-    pub fn on_denied(&mut self, peer: Peer, mode: &str) {
-        // What was asked for, when it is a way of watching (`attach` and `extend` are not).
-        let access = mode.parse::<Access>().ok();
-        self.record_now(participant(Event::Deny, &peer, access));
-        let Some(n) = self.audience.refusals.refused(peer.uid, Instant::now()) else {
-            return;
-        };
-        let times = match n {
-            1 => String::new(),
-            n => format!(" ({n} times since the last notice)"),
-        };
-        self.announce(&format!(
-            "{} (uid {}) tried to {} this session and was refused{times}",
-            safe::text(&peer.name),
-            peer.uid,
-            safe::text(mode)
-        ));
-    }
-
-    pub fn on_mark(&mut self, who: &str, text: &str) {
-        let body = Body::Marker {
-            by: who.to_string(),
-            text: text.to_string(),
-        };
-        if self.record_now(body) {
-            self.announce(&format!(
-                "marker by {}: {}",
-                safe::text(who),
-                safe::text(text)
-            ));
-        }
-    }
-
-    pub fn on_left(&mut self, id: WatcherId) {
-        let held = self.audience.wheel == Some(id);
-        if held {
-            self.holder_gone(id);
-        }
-        let Some(pos) = self.audience.watchers.iter().position(|w| w.id == id) else {
-            return;
-        };
-        let w = self.audience.watchers.remove(pos);
-        let _ = w.stream.shutdown(std::net::Shutdown::Both);
-        if self.audience.watchers.is_empty() {
-            self.audience.tracker.set_watching(false);
-        }
-        self.record_now(participant(Event::Leave, &w.peer, Some(joined_as(&w))));
-        let left = format!("{} stopped watching", w.peer.name);
-        if held {
-            // The owner was just told the holder's connection closed: that notice stays
-            // on their status row rather than give way to this one at once.
-            self.audience
-                .broadcast(&ToWatcher::Notice(Arc::from(&*safe::text(&left))));
-        } else {
-            self.announce(&left);
-        }
-        if w.operate_now && self.audience.require_operator && !self.audience.operator_attached() {
-            self.notice(DROPPED);
-        }
-        self.state_changed();
-    }
-
-    pub fn on_resync(&mut self, id: WatcherId) {
-        if self.last_output.elapsed() < RESYNC_QUIET {
-            if !self.audience.resync_wanted.contains(&id) {
-                self.audience.resync_wanted.push(id);
-                let why =
-                    "the output is too fast to show here: your screen catches up when it pauses";
-                if let Some(w) = self.audience.get(id) {
-                    let _ = w.tx.try_send(ToWatcher::Notice(Arc::from(why)));
-                }
-            }
-            return;
-        }
-        let upto = self.writer.len();
-        if let Some(w) = self.audience.watchers.iter_mut().find(|w| w.id == id)
-            && w.behind.load(Ordering::Acquire)
-            && w.tx.try_send(ToWatcher::Snapshot(upto)).is_ok()
-        {
-            w.pace.reset();
-            w.behind.store(false, Ordering::Release);
-        }
-    }
-
-    /// Fresh screens for the watchers that waited for the output to pause.
-    pub fn grant_resyncs(&mut self) {
-        if !self.audience.resync_wanted.is_empty() && self.last_output.elapsed() >= RESYNC_QUIET {
-            for id in std::mem::take(&mut self.audience.resync_wanted) {
-                self.on_resync(id);
-            }
-        }
-    }
-
-    /// The session is over, so its output has paused for good: a watcher still behind (a
-    /// loaded machine may never have paused long enough) gets the last screen now.
-    pub fn grant_resyncs_at_end(&mut self) {
-        self.audience.resync_wanted.clear();
-        let upto = self.writer.len();
-        for w in &mut self.audience.watchers {
-            if w.behind.load(Ordering::Acquire) && w.tx.try_send(ToWatcher::Snapshot(upto)).is_ok()
-            {
-                w.pace.reset();
-                w.behind.store(false, Ordering::Release);
-            }
-        }
-    }
-
-    pub fn on_watcher(&mut self, id: WatcherId, msg: FromWatcher) {
-        let Some(w) = self.audience.get(id) else {
-            return;
-        };
-        let (peer, access) = (w.peer.clone(), w.access);
-        match msg {
-            FromWatcher::Input(bytes) if self.audience.wheel == Some(id) && self.pty_has_room() => {
-                self.on_input(&peer.name, bytes, Instant::now())
-            }
-            FromWatcher::Input(_) if self.audience.wheel == Some(id) => {
-                let busy = "the session is not reading its input: your keys were not sent";
-                let _ = self
-                    .audience
-                    .get(id)
-                    .map(|w| send(w, ToWatcher::Notice(Arc::from(busy))));
-            }
-            FromWatcher::Input(_) | FromWatcher::Detach | FromWatcher::Resize(..) => {}
-            FromWatcher::Take if access == Access::Operate => self.take(id),
-            FromWatcher::Return if self.audience.wheel == Some(id) => self.give_back(id),
-            FromWatcher::Kill if access == Access::Operate => {
-                if self.record_now(participant(Event::Kill, &peer, None)) {
-                    self.announce(&format!("{} ended the session", peer.name));
-                }
-                self.end(Ending::Killed);
-            }
-            FromWatcher::Take | FromWatcher::Kill => {
-                let _ = self.audience.get(id).map(|w| {
-                    send(
-                        w,
-                        ToWatcher::Notice(Arc::from("only root and the operators may do that")),
-                    )
-                });
-            }
-            FromWatcher::Return => {}
-            FromWatcher::Mark(text) => self.on_mark(&peer.name, &text),
-        }
-    }
-
-    fn take(&mut self, id: WatcherId) {
-        let Some(w) = self.audience.get(id) else {
-            return;
-        };
-        let peer = w.peer.clone();
-        if self.audience.wheel == Some(id)
-            || !self.record_now(participant(Event::Take, &peer, Some(Access::Operate)))
-        {
-            return;
-        }
-        self.audience.wheel = Some(id);
-        self.wheel_taken();
-        // The new state first: a client that shows the notice knows who drives, so keys
-        // its user types on reading it are sent.
-        self.state_changed();
-        self.notice(&format!(
-            "{} has taken the keyboard: your keys are not sent until they hand it back",
-            peer.name
-        ));
-        self.tell_others(id, &format!("{} has taken the keyboard", peer.name));
-    }
-
-    fn give_back(&mut self, id: WatcherId) {
-        let Some(w) = self.audience.get(id) else {
-            return;
-        };
-        let peer = w.peer.clone();
-        if self.record_now(participant(Event::Return, &peer, None)) {
-            self.audience.wheel = None;
-            self.state_changed();
-            self.announce(&format!(
-                "{} handed the keyboard back to {}",
-                peer.name,
-                super::login_name()
-            ));
-        }
-    }
-
-    /// Whether the owner's keystrokes may go to the session now; if not, they are dropped and the owner is told why.
-    pub fn owner_may_type(&mut self) -> bool {
-        let remind = self
-            .audience
-            .reminded
-            .is_none_or(|t| t.elapsed() >= REMIND_EVERY);
-        if self.audience.wheel.is_some() {
-            if remind {
-                self.audience.reminded = Some(Instant::now());
-                let who = self.audience.driver();
-                let how = self.audience.wheel_watch.how();
-                self.notice(&format!(
-                    "{who} holds the keyboard; your keys are not sent. {how}"
-                ));
-            }
-            return false;
-        }
-        if self.audience.require_operator && !self.audience.operator_attached() {
-            if remind {
-                self.audience.reminded = Some(Instant::now());
-                self.notice(DROPPED);
-            }
-            return false;
-        }
-        true
-    }
-
-    /// Kill the child's session if the hub gave up on it (used by `end`).
-    pub fn hard_kill(&self) {
-        pty::signal_session(&self.master, self.pid, libc::SIGKILL);
-    }
 }

@@ -2,16 +2,14 @@
 //! (then `t`) whenever a watcher holds it, and a watcher that holds it loses it when its
 //! connection closes or when it has not read what it was sent for [`STALL_LIMIT`]. Each is
 //! a participant record: `reclaim` (by the owner, naming the watcher) and `lost`.
+//!
+//! [`Wheel`] is the owner's side of it: their escape key and the watch on the holder;
+//! the hub records and tells everyone when the keyboard changes hands.
 
 use std::os::fd::AsRawFd;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::hub::Hub;
 use super::ownerkeys::OwnerKeys;
-use crate::live::{ToWatcher, WatcherId};
-use crate::log::record::{Body, Participant};
-use crate::log::vocab::Event;
 
 /// A watcher that holds the keyboard and has not read for this long loses it: far longer
 /// than any pause of a working terminal over a slow link, short enough that an owner
@@ -77,11 +75,31 @@ impl Wheel {
         }
     }
 
-    /// A new holder (or none): start watching afresh.
-    fn reset(&mut self) {
+    /// No holder any more: start watching afresh.
+    pub fn reset(&mut self) {
         self.keys.reset();
         self.stall = Stall::default();
         self.next_sample = None;
+    }
+
+    /// A new holder: the owner's escape state and the stall watch start afresh.
+    pub fn taken(&mut self, now: Instant) {
+        self.reset();
+        self.next_sample = Some(now + STALL_SAMPLE);
+    }
+
+    /// Whether the holder is to be looked at now; the next look is then due later.
+    pub fn sample_due(&mut self, now: Instant) -> bool {
+        if self.next_sample.is_some_and(|t| now < t) {
+            return false;
+        }
+        self.next_sample = Some(now + STALL_SAMPLE);
+        true
+    }
+
+    /// Whether the holder, on `stream`, has not read for [`STALL_LIMIT`].
+    pub fn stalled(&mut self, stream: &std::os::unix::net::UnixStream, now: Instant) -> bool {
+        self.stall.sample(unread(stream), now)
     }
 
     /// When the hub must wake to look at the holder again.
@@ -97,104 +115,6 @@ fn unread(stream: &std::os::unix::net::UnixStream) -> usize {
     // for as long as `stream` is borrowed.
     let r = unsafe { libc::ioctl(stream.as_raw_fd(), libc::TIOCOUTQ, &mut n) };
     if r == 0 { n.max(0) as usize } else { 0 }
-}
-
-impl Hub {
-    /// The owner asked for the keyboard back (escape key, then `t`).
-    pub(super) fn owner_reclaims(&mut self) {
-        let Some(id) = self.audience.wheel else {
-            return;
-        };
-        if !self.audience.wheel_watch.allowed {
-            let how = self.audience.wheel_watch.how();
-            self.notice(&how);
-            return;
-        }
-        let owner = super::login_name();
-        self.lose_wheel(
-            id,
-            Event::Reclaim,
-            &format!("{owner} took the keyboard back"),
-        );
-    }
-
-    /// The holder's connection closed while it held the keyboard.
-    pub(super) fn holder_gone(&mut self, id: WatcherId) {
-        let (name, owner) = (self.audience.driver(), super::login_name());
-        self.lose_wheel(
-            id,
-            Event::Lost,
-            &format!("{name}'s connection closed: the keyboard is back with {owner}"),
-        );
-    }
-
-    /// Look at the holder's unread bytes when a sample is due; take the keyboard from a
-    /// holder that has not read for [`STALL_LIMIT`].
-    pub(super) fn watch_wheel(&mut self, now: Instant) {
-        let Some(id) = self.audience.wheel else {
-            return;
-        };
-        if self
-            .audience
-            .wheel_watch
-            .next_sample
-            .is_some_and(|t| now < t)
-        {
-            return;
-        }
-        self.audience.wheel_watch.next_sample = Some(now + STALL_SAMPLE);
-        let Some(w) = self.audience.watchers.iter().find(|w| w.id == id) else {
-            return;
-        };
-        let unread = unread(&w.stream);
-        if self.audience.wheel_watch.stall.sample(unread, now) {
-            let (name, owner) = (w.peer.name.clone(), super::login_name());
-            self.lose_wheel(
-                id,
-                Event::Lost,
-                &format!(
-                    "{name} has not read the session for {} s: the keyboard is back with {owner}",
-                    STALL_LIMIT.as_secs()
-                ),
-            );
-        }
-    }
-
-    /// Record that watcher `id` no longer holds the keyboard (`event`), then tell everyone.
-    fn lose_wheel(&mut self, id: WatcherId, event: Event, text: &str) {
-        let Some(w) = self.audience.watchers.iter().find(|w| w.id == id) else {
-            return;
-        };
-        let body = Body::Participant(Participant {
-            event: event.as_str().into(),
-            who: w.peer.name.clone(),
-            uid: Some(w.peer.uid),
-            mode: None,
-            extension: None,
-        });
-        if !self.record_now(body) {
-            return;
-        }
-        self.audience.wheel = None;
-        self.audience.wheel_watch.reset();
-        self.announce(text);
-        self.state_changed();
-    }
-
-    /// A notice for every watcher but `except`, who is told in its own words by its
-    /// client when the keyboard comes to it.
-    pub(super) fn tell_others(&self, except: WatcherId, text: &str) {
-        let item = ToWatcher::Notice(Arc::from(text));
-        for w in self.audience.watchers.iter().filter(|w| w.id != except) {
-            super::watchers::send(w, item.clone());
-        }
-    }
-
-    /// A new holder: the owner's escape state and the stall watch start afresh.
-    pub(super) fn wheel_taken(&mut self) {
-        self.audience.wheel_watch.reset();
-        self.audience.wheel_watch.next_sample = Some(Instant::now() + STALL_SAMPLE);
-    }
 }
 
 #[cfg(test)]
