@@ -8,6 +8,9 @@ use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
+use crossterm::style::{Attribute, SetAttribute};
+use crossterm::terminal::{Clear, ClearType, EnterAlternateScreen};
+
 use super::keys::{Action, Keys};
 use super::protocol::{self, Frame, State, kind};
 use super::render::{self, Picture};
@@ -15,7 +18,7 @@ use super::status::{Facts, Overlay, Status};
 use super::words;
 use crate::log::record::Data;
 use crate::log::utf8::Utf8Carry;
-use crate::replay::view::Viewport;
+use crate::replay::view::{Viewport, put};
 use crate::review::who;
 use crate::safe;
 use crate::term;
@@ -27,8 +30,25 @@ pub const FRAME: Duration = Duration::from_millis(16);
 /// The longest the loop sleeps with nothing to do.
 pub const IDLE: Duration = Duration::from_secs(1);
 
-/// Enter the alternate screen, auto-wrap off (a row never scrolls the terminal), cleared.
-const ENTER: &str = "\x1b[?1049h\x1b[?7l\x1b[0m\x1b[2J";
+/// Auto-wrap (DECAWM) off, so a row never scrolls the terminal: crossterm has no command
+/// for it (the terminal's restore turns it back on).
+const WRAP_OFF: &str = "\x1b[?7l";
+
+/// Attributes off and the screen cleared (crossterm's commands).
+fn cleared() -> String {
+    let mut s = String::new();
+    put(&mut s, SetAttribute(Attribute::Reset));
+    put(&mut s, Clear(ClearType::All));
+    s
+}
+
+/// Enter the alternate screen, auto-wrap off, cleared.
+fn enter_bytes() -> String {
+    let mut s = String::new();
+    put(&mut s, EnterAlternateScreen);
+    s.push_str(WRAP_OFF);
+    s + &cleared()
+}
 
 /// Who the watcher is and what the session is, from the welcome.
 pub struct Who {
@@ -94,8 +114,9 @@ impl Ui {
     /// Switch the watcher's terminal to the alternate screen (left by the terminal's
     /// restore, however the watch ends) and say what is cut, if anything.
     pub fn enter(&mut self) {
-        term::shown(ENTER.as_bytes());
-        self.write(ENTER.as_bytes());
+        let enter = enter_bytes();
+        term::shown(enter.as_bytes());
+        self.write(enter.as_bytes());
         if let Some(n) = words::size_note(self.mine, self.session, false) {
             self.say(&n);
         }
@@ -132,7 +153,7 @@ impl Ui {
     pub fn resized(&mut self) {
         let was = std::mem::replace(&mut self.mine, term::user_size());
         self.drawn = Picture::default();
-        self.write(b"\x1b[0m\x1b[2J");
+        self.write(cleared().as_bytes());
         self.dirty = true;
         if was != self.mine
             && let Some(n) = words::size_note(self.mine, self.session, false)
