@@ -17,14 +17,14 @@ use crossterm::terminal::{self as ct, SetTitle};
 
 use crate::termstate::Modes;
 
-/// What was changed and must be put back (crossterm keeps the saved terminal settings).
+/// What was changed and must be put back besides raw mode (crossterm keeps the saved
+/// terminal settings itself).
 struct Saved {
-    /// Raw mode is on.
-    raw: bool,
     title_pushed: bool,
     /// stdout is a terminal that session output is shown on: its modes are reset.
     modes: bool,
 }
+
 static SAVED: Mutex<Option<Saved>> = Mutex::new(None);
 
 /// The owner's terminal keeps its last row for the status row (session/statusrow.rs):
@@ -132,7 +132,6 @@ impl RawMode {
         let title_pushed = is_tty(1);
         ct::enable_raw_mode()?;
         *SAVED.lock().unwrap_or_else(|p| p.into_inner()) = Some(Saved {
-            raw: true,
             title_pushed,
             modes: title_pushed,
         });
@@ -146,7 +145,6 @@ impl RawMode {
     pub fn title_only(title: &str) -> RawMode {
         if is_tty(1) {
             *SAVED.lock().unwrap_or_else(|p| p.into_inner()) = Some(Saved {
-                raw: false,
                 title_pushed: true,
                 modes: true,
             });
@@ -165,25 +163,24 @@ impl Drop for RawMode {
 /// Put the terminal back exactly as it was. Safe to call more than once, from anywhere.
 pub fn restore() {
     let saved = SAVED.lock().unwrap_or_else(|p| p.into_inner()).take();
-    if let Some(s) = saved {
-        if s.modes {
-            let modes = SHOWN.lock().unwrap_or_else(|p| p.into_inner()).take();
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(modes.unwrap_or_default().restore().as_bytes());
-            if STATUS_ROW.swap(false, Ordering::AcqRel) {
-                let _ = out.write_all(crate::termstate::LEAVE_STATUS_ROW.as_bytes());
-            }
-            let _ = out.flush();
+    let (modes, title_pushed) = saved.map_or((false, false), |s| (s.modes, s.title_pushed));
+    if modes {
+        let shown = SHOWN.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(shown.unwrap_or_default().restore().as_bytes());
+        if STATUS_ROW.swap(false, Ordering::AcqRel) {
+            let _ = out.write_all(crate::termstate::LEAVE_STATUS_ROW.as_bytes());
         }
-        if s.raw {
-            let _ = ct::disable_raw_mode();
-        }
-        if s.title_pushed {
-            // Pop the title pushed on entering (XTWINOPS 23; crossterm has no command).
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(b"\x1b[23;0t");
-            let _ = out.flush();
-        }
+        let _ = out.flush();
+    }
+    if ct::is_raw_mode_enabled().unwrap_or(true) {
+        let _ = ct::disable_raw_mode();
+    }
+    if title_pushed {
+        // Pop the title pushed on entering (XTWINOPS 23; crossterm has no command).
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(b"\x1b[23;0t");
+        let _ = out.flush();
     }
 }
 

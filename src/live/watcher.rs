@@ -1,8 +1,10 @@
 //! The watcher's side of `breakglass watch`: the session's output played into an emulator
 //! of the session's size and drawn on the watcher's terminal (alternate screen) through a
 //! viewport, with breakglass's status row at the bottom; redraws coalesced to at most
-//! [`FRAME`] apart and only changed rows sent; the watcher's keys turned into what it
-//! asked for. The pure parts are `render.rs`, `status.rs`, `keys.rs` and `words.rs`.
+//! [`FRAME`] apart and only changed rows sent; the watcher's keys (raw bytes, see
+//! `keys.rs`) turned into what it asked for. The terminal is driven through crossterm's
+//! commands and `term.rs`. The pure parts are `render.rs`, `status.rs`, `keys.rs` and
+//! `words.rs`.
 
 use std::io::Write;
 use std::os::unix::net::UnixStream;
