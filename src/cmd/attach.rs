@@ -15,6 +15,7 @@ use crate::cli::AttachArgs;
 use crate::error::{Exit, Failure};
 use crate::live::client::{self, Answer};
 use crate::live::protocol::{self, Ended, Frame, Welcome, kind};
+use crate::replay::view::put;
 use crate::review::visible;
 use crate::session::{self, Outcome, term};
 use crate::store::Store;
@@ -103,6 +104,18 @@ pub fn run(args: &AttachArgs, store: &Store) -> Result<i32> {
     Ok(outcome.exit_code)
 }
 
+/// Attributes off, the cursor home and the screen cleared, before a late-join screen is
+/// drawn (crossterm's commands).
+fn home_cleared() -> String {
+    use crossterm::style::{Attribute, SetAttribute};
+    use crossterm::terminal::{Clear, ClearType};
+    let mut s = String::new();
+    put(&mut s, SetAttribute(Attribute::Reset));
+    put(&mut s, crossterm::cursor::MoveTo(0, 0));
+    put(&mut s, Clear(ClearType::All));
+    s
+}
+
 /// Frames to the terminal and keys to the session until the session ends (its end frame)
 /// or either side goes away (None).
 fn passthrough(mut sock: UnixStream, rx: &mpsc::Receiver<Msg>) -> Option<Ended> {
@@ -115,7 +128,7 @@ fn passthrough(mut sock: UnixStream, rx: &mpsc::Receiver<Msg>) -> Option<Ended> 
     for msg in rx {
         let ok = match msg {
             Msg::Frame(f) => match f.kind {
-                kind::SCREEN => show(b"\x1b[0m\x1b[H\x1b[2J") && show(&f.payload),
+                kind::SCREEN => show(home_cleared().as_bytes()) && show(&f.payload),
                 kind::OUTPUT => show(&f.payload),
                 kind::END => return f.parse().ok(),
                 _ => true, // notices reach this terminal as output, as the owner's

@@ -185,6 +185,8 @@ pub fn run(args: &WatchArgs, store: &Store, cfg: &Config) -> Result<i32> {
     let (tx, rx) = mpsc::channel();
     client::spawn_frame_reader(stream.try_clone()?, tx.clone(), Msg::Frame, Msg::Closed);
     client::spawn_key_reader(tx.clone(), Msg::Keys, Msg::StdinEnd);
+    // The keyboard is read as raw bytes (typed keys go to the session as typed), not by
+    // crossterm's event reader, so the terminal's resizes come as SIGWINCH here.
     let mut signals = signal_hook::iterator::Signals::new([
         libc::SIGTERM,
         libc::SIGHUP,

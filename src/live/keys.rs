@@ -1,6 +1,8 @@
 //! The watcher's keys: an escape key (Ctrl-] by default) followed by one command key,
 //! everything else passed through (when the watcher holds the keyboard). Pure: bytes in,
-//! actions out.
+//! actions out. These stay raw bytes, not crossterm's key events: what a driving watcher
+//! types goes to the session exactly as typed (a parser would re-encode it), and the
+//! escape key and the command letter after it are single bytes that need no parsing.
 
 /// The default escape key, Ctrl-] (as telnet and ssh-like tools use).
 pub const DEFAULT_ESCAPE: u8 = 0x1d;

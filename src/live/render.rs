@@ -3,13 +3,15 @@
 //! session, the status row at the bottom; and, from what was drawn last time, the bytes
 //! that redraw only the rows that changed. Only text and colours are drawn (see
 //! [`crate::replay::view`]): the recording's own escape sequences never reach the
-//! watcher's terminal.
-
-use std::fmt::Write;
+//! watcher's terminal. Cursor moves and clears are crossterm's commands; the edge's and
+//! the status row's pens are one SGR sequence each, as replay's cells are.
 
 use avt::Terminal;
+use crossterm::cursor::{Hide, MoveToColumn, Show};
+use crossterm::style::{Attribute, SetAttribute};
+use crossterm::terminal::{Clear, ClearType};
 
-use crate::replay::view::{self, Viewport};
+use crate::replay::view::{self, Viewport, at, put};
 
 /// How the session's edge is drawn: dimmed, so it reads as a frame, not as output.
 const EDGE: &str = "\x1b[0;2m";
@@ -41,12 +43,20 @@ pub fn picture(term: &Terminal, vp: &Viewport, size: (usize, usize), status: &st
     for r in 0..area {
         // Cleared first: with auto-wrap off, a clear after a full row would take its last
         // column with it.
-        let mut s = String::from("\x1b[0m\x1b[K");
+        let mut s = String::new();
+        put(&mut s, SetAttribute(Attribute::Reset));
+        put(&mut s, Clear(ClearType::UntilNewLine));
         if let Some(line) = (r < vp.rows).then(|| lines.get(vp.top + r)).flatten() {
             view::row(&mut s, line.cells(), vp.left, vp.cols);
-            s.push_str("\x1b[0m");
+            put(&mut s, SetAttribute(Attribute::Reset));
             if right {
-                let _ = write!(s, "\x1b[{}G{EDGE}{EDGE_RIGHT}\x1b[0m", total_cols + 1);
+                put(
+                    &mut s,
+                    MoveToColumn(u16::try_from(total_cols).unwrap_or(u16::MAX)),
+                );
+                s.push_str(EDGE);
+                s.push(EDGE_RIGHT);
+                put(&mut s, SetAttribute(Attribute::Reset));
             }
         } else if bottom && r == total_rows {
             s.push_str(EDGE);
@@ -54,13 +64,15 @@ pub fn picture(term: &Terminal, vp: &Viewport, size: (usize, usize), status: &st
             if right {
                 s.push(EDGE_CORNER);
             }
-            s.push_str("\x1b[0m");
+            put(&mut s, SetAttribute(Attribute::Reset));
         }
         out.push(s);
     }
     if rows > 0 {
         let pad = cols.saturating_sub(unicode_width::UnicodeWidthStr::width(status));
-        out.push(format!("{STATUS}{status}{}\x1b[0m", " ".repeat(pad)));
+        let mut s = format!("{STATUS}{status}{}", " ".repeat(pad));
+        put(&mut s, SetAttribute(Attribute::Reset));
+        out.push(s);
     }
     let c = term.cursor();
     let inside = c.row >= vp.top
@@ -79,16 +91,19 @@ pub fn diff(prev: &Picture, next: &Picture) -> Option<String> {
     let mut out = String::new();
     for (i, row) in next.rows.iter().enumerate() {
         if prev.rows.get(i) != Some(row) {
-            let _ = write!(out, "\x1b[{};1H{row}", i + 1);
+            put(&mut out, at(0, i));
+            out.push_str(row);
         }
     }
     if out.is_empty() && prev.cursor == next.cursor {
         return None;
     }
-    let mut bytes = String::from("\x1b[?25l");
+    let mut bytes = String::new();
+    put(&mut bytes, Hide);
     bytes.push_str(&out);
     if let Some((r, c)) = next.cursor {
-        let _ = write!(bytes, "\x1b[{};{}H\x1b[?25h", r + 1, c + 1);
+        put(&mut bytes, at(c, r));
+        put(&mut bytes, Show);
     }
     Some(bytes)
 }

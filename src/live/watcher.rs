@@ -1,12 +1,17 @@
 //! The watcher's side of `breakglass watch`: the session's output played into an emulator
 //! of the session's size and drawn on the watcher's terminal (alternate screen) through a
 //! viewport, with breakglass's status row at the bottom; redraws coalesced to at most
-//! [`FRAME`] apart and only changed rows sent; the watcher's keys turned into what it
-//! asked for. The pure parts are `render.rs`, `status.rs`, `keys.rs` and `words.rs`.
+//! [`FRAME`] apart and only changed rows sent; the watcher's keys (raw bytes, see
+//! `keys.rs`) turned into what it asked for. The terminal is driven through crossterm's
+//! commands and `term.rs`. The pure parts are `render.rs`, `status.rs`, `keys.rs` and
+//! `words.rs`.
 
 use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
+
+use crossterm::style::{Attribute, SetAttribute};
+use crossterm::terminal::{Clear, ClearType, EnterAlternateScreen};
 
 use super::keys::{Action, Keys};
 use super::protocol::{self, Frame, State, kind};
@@ -15,7 +20,7 @@ use super::status::{Facts, Overlay, Status};
 use super::words;
 use crate::log::record::Data;
 use crate::log::utf8::Utf8Carry;
-use crate::replay::view::Viewport;
+use crate::replay::view::{Viewport, put};
 use crate::review::who;
 use crate::safe;
 use crate::term;
@@ -27,8 +32,25 @@ pub const FRAME: Duration = Duration::from_millis(16);
 /// The longest the loop sleeps with nothing to do.
 pub const IDLE: Duration = Duration::from_secs(1);
 
-/// Enter the alternate screen, auto-wrap off (a row never scrolls the terminal), cleared.
-const ENTER: &str = "\x1b[?1049h\x1b[?7l\x1b[0m\x1b[2J";
+/// Auto-wrap (DECAWM) off, so a row never scrolls the terminal: crossterm has no command
+/// for it (the terminal's restore turns it back on).
+const WRAP_OFF: &str = "\x1b[?7l";
+
+/// Attributes off and the screen cleared (crossterm's commands).
+fn cleared() -> String {
+    let mut s = String::new();
+    put(&mut s, SetAttribute(Attribute::Reset));
+    put(&mut s, Clear(ClearType::All));
+    s
+}
+
+/// Enter the alternate screen, auto-wrap off, cleared.
+fn enter_bytes() -> String {
+    let mut s = String::new();
+    put(&mut s, EnterAlternateScreen);
+    s.push_str(WRAP_OFF);
+    s + &cleared()
+}
 
 /// Who the watcher is and what the session is, from the welcome.
 pub struct Who {
@@ -94,8 +116,9 @@ impl Ui {
     /// Switch the watcher's terminal to the alternate screen (left by the terminal's
     /// restore, however the watch ends) and say what is cut, if anything.
     pub fn enter(&mut self) {
-        term::shown(ENTER.as_bytes());
-        self.write(ENTER.as_bytes());
+        let enter = enter_bytes();
+        term::shown(enter.as_bytes());
+        self.write(enter.as_bytes());
         if let Some(n) = words::size_note(self.mine, self.session, false) {
             self.say(&n);
         }
@@ -132,7 +155,7 @@ impl Ui {
     pub fn resized(&mut self) {
         let was = std::mem::replace(&mut self.mine, term::user_size());
         self.drawn = Picture::default();
-        self.write(b"\x1b[0m\x1b[2J");
+        self.write(cleared().as_bytes());
         self.dirty = true;
         if was != self.mine
             && let Some(n) = words::size_note(self.mine, self.session, false)

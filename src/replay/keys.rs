@@ -1,5 +1,8 @@
-//! Replay key bindings, pure: bytes typed by the reviewer in, commands out, with the two
-//! prompts (`g` go to a time, `/` search) handled here too.
+//! Replay key bindings, pure: key events from crossterm's reader in, commands out, with
+//! the two prompts (`g` go to a time, `/` search) handled here too. The terminal's key
+//! sequences (arrows, Esc, a key typed with Alt) are crossterm's to parse; this only maps.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 /// What the reviewer asked for.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,186 +36,131 @@ pub enum Command {
 pub const SHORT_SEEK: i64 = 5;
 pub const LONG_SEEK: i64 = 30;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 enum Mode {
+    #[default]
     Keys,
     Typing {
         label: &'static str,
-        /// What was typed, as bytes: a character may arrive a byte at a time.
-        text: Vec<u8>,
+        text: String,
         search: bool,
     },
 }
 
 /// The key state machine.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Keys {
     mode: Mode,
-    pending: Vec<u8>,
 }
 
-impl Default for Keys {
-    fn default() -> Self {
-        Keys {
-            mode: Mode::Keys,
-            pending: Vec::new(),
-        }
-    }
-}
-
-/// Escape sequences of the keys replay knows.
-const SEQUENCES: &[(&[u8], Command)] = &[
-    (b"\x1b[1;2D", Command::Seek(-LONG_SEEK)),
-    (b"\x1b[1;2C", Command::Seek(LONG_SEEK)),
-    (b"\x1b[D", Command::Seek(-SHORT_SEEK)),
-    (b"\x1b[C", Command::Seek(SHORT_SEEK)),
-    (b"\x1bOD", Command::Seek(-SHORT_SEEK)),
-    (b"\x1bOC", Command::Seek(SHORT_SEEK)),
-];
+/// The prompt `g` opens.
+const GO_TO: &str = "go to (12:30): ";
+/// The prompt `/` opens.
+const SEARCH: &str = "search: ";
 
 impl Keys {
-    /// Turn typed bytes into commands.
-    pub fn feed(&mut self, bytes: &[u8]) -> Vec<Command> {
-        let mut out = Vec::new();
-        self.pending.extend_from_slice(bytes);
-        let mut i = 0;
-        while i < self.pending.len() {
-            let rest = &self.pending[i..];
-            if let Mode::Typing {
-                label,
-                text,
-                search,
-            } = &mut self.mode
-            {
-                match rest[0] {
-                    b'\r' | b'\n' => {
-                        let t = String::from_utf8_lossy(&std::mem::take(text)).into_owned();
-                        out.push(Command::Prompt(String::new()));
-                        out.push(if *search {
-                            Command::Search(t)
-                        } else {
-                            Command::GoTo(t)
-                        });
-                        self.mode = Mode::Keys;
-                    }
-                    0x1b | 0x03 => {
-                        out.push(Command::Prompt(String::new()));
-                        self.mode = Mode::Keys;
-                    }
-                    0x7f | 0x08 => {
-                        pop_char(text);
-                        out.push(Command::Prompt(format!(
-                            "{label}{}",
-                            String::from_utf8_lossy(text)
-                        )));
-                    }
-                    c if c >= 0x20 => {
-                        text.push(c);
-                        out.push(Command::Prompt(format!(
-                            "{label}{}",
-                            String::from_utf8_lossy(text)
-                        )));
-                    }
-                    _ => {}
-                }
-                i += 1;
-                continue;
-            }
-            if rest[0] == 0x1b {
-                if let Some((seq, cmd)) = SEQUENCES.iter().find(|(s, _)| rest.starts_with(s)) {
-                    out.push(cmd.clone());
-                    i += seq.len();
-                    continue;
-                }
-                if SEQUENCES.iter().any(|(s, _)| s.starts_with(rest)) {
-                    break; // an incomplete sequence: wait for the rest
-                }
-                // Some other sequence: skip it whole (CSI up to its final byte, SS3 and
-                // its letter). Esc before anything else is the Esc key alone: the key
-                // after it is a key of its own.
-                i += match rest.get(1) {
-                    Some(b'[') => rest
-                        .iter()
-                        .skip(2)
-                        .position(|b| (0x40..=0x7e).contains(b))
-                        .map_or(rest.len(), |p| p + 3),
-                    Some(b'O') => 3.min(rest.len()),
-                    _ => {
-                        out.push(Command::Dismiss);
-                        1
-                    }
-                };
-                continue;
-            }
-            let cmd = match rest[0] {
-                b' ' => Some(Command::TogglePause),
-                b'.' => Some(Command::StepForward),
-                b',' => Some(Command::StepBack),
-                b'<' => Some(Command::Seek(-LONG_SEEK)),
-                b'>' => Some(Command::Seek(LONG_SEEK)),
-                b'[' => Some(Command::PrevMark),
-                b']' => Some(Command::NextMark),
-                b'n' => Some(Command::NextHit),
-                b'N' => Some(Command::PrevHit),
-                b'+' | b'=' => Some(Command::Faster),
-                b'-' | b'_' => Some(Command::Slower),
-                b'i' => Some(Command::ToggleWho),
-                b's' => Some(Command::ToggleStatus),
-                b'?' | b'h' => Some(Command::Help),
-                b'q' | 0x03 => Some(Command::Quit),
-                b'g' => {
-                    self.mode = Mode::Typing {
-                        label: "go to (12:30): ",
-                        text: Vec::new(),
-                        search: false,
-                    };
-                    Some(Command::Prompt("go to (12:30): ".into()))
-                }
-                b'/' => {
-                    self.mode = Mode::Typing {
-                        label: "search: ",
-                        text: Vec::new(),
-                        search: true,
-                    };
-                    Some(Command::Prompt("search: ".into()))
-                }
-                _ => None,
-            };
-            out.extend(cmd);
-            i += 1;
+    /// Turn one key event into commands.
+    pub fn key(&mut self, k: KeyEvent) -> Vec<Command> {
+        if k.kind == KeyEventKind::Release {
+            return Vec::new();
         }
-        self.pending.drain(..i);
-        out
+        // A key typed right after Esc arrives as that key with Alt: the Esc key, then the
+        // key (Esc never swallows the key after it).
+        if k.modifiers.contains(KeyModifiers::ALT)
+            && let KeyCode::Char(_) = k.code
+        {
+            let mut out = self.key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+            out.extend(self.key(KeyEvent::new(k.code, k.modifiers - KeyModifiers::ALT)));
+            return out;
+        }
+        if let Mode::Typing { .. } = self.mode {
+            return self.typing(k);
+        }
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        let plain = !k
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        let cmd = match k.code {
+            KeyCode::Esc => Command::Dismiss,
+            KeyCode::Char('c') if ctrl => Command::Quit,
+            KeyCode::Left if k.modifiers == KeyModifiers::SHIFT => Command::Seek(-LONG_SEEK),
+            KeyCode::Right if k.modifiers == KeyModifiers::SHIFT => Command::Seek(LONG_SEEK),
+            KeyCode::Left if k.modifiers.is_empty() => Command::Seek(-SHORT_SEEK),
+            KeyCode::Right if k.modifiers.is_empty() => Command::Seek(SHORT_SEEK),
+            KeyCode::Char(c) if plain => match c {
+                ' ' => Command::TogglePause,
+                '.' => Command::StepForward,
+                ',' => Command::StepBack,
+                '<' => Command::Seek(-LONG_SEEK),
+                '>' => Command::Seek(LONG_SEEK),
+                '[' => Command::PrevMark,
+                ']' => Command::NextMark,
+                'n' => Command::NextHit,
+                'N' => Command::PrevHit,
+                '+' | '=' => Command::Faster,
+                '-' | '_' => Command::Slower,
+                'i' => Command::ToggleWho,
+                's' => Command::ToggleStatus,
+                '?' | 'h' => Command::Help,
+                'q' => Command::Quit,
+                'g' => self.open(GO_TO, false),
+                '/' => self.open(SEARCH, true),
+                _ => return Vec::new(),
+            },
+            _ => return Vec::new(),
+        };
+        vec![cmd]
     }
-}
 
-impl Keys {
-    /// Whether typed bytes wait for the rest of a sequence: a lone Esc may be the Esc key,
-    /// or the start of an arrow whose other bytes are on their way.
-    pub fn waiting(&self) -> bool {
-        !self.pending.is_empty()
+    fn open(&mut self, label: &'static str, search: bool) -> Command {
+        self.mode = Mode::Typing {
+            label,
+            text: String::new(),
+            search,
+        };
+        Command::Prompt(label.into())
     }
 
-    /// Nothing more came after [`ESC_WAIT`]: what waits was typed by a person, the Esc
-    /// key then the keys after it (Esc then `[` is Esc and the previous marker).
-    pub fn flush(&mut self) -> Vec<Command> {
-        let waiting = std::mem::take(&mut self.pending);
-        let Some((&0x1b, rest)) = waiting.split_first() else {
+    /// A key while a prompt is open: text, Backspace, Enter, or Esc (or Ctrl-C) to close.
+    fn typing(&mut self, k: KeyEvent) -> Vec<Command> {
+        let Mode::Typing {
+            label,
+            text,
+            search,
+        } = &mut self.mode
+        else {
             return Vec::new();
         };
-        let mut out = vec![Command::Dismiss];
-        if let Some((&first, tail)) = rest.split_first() {
-            out.extend(self.feed(&[first]));
-            out.extend(self.feed(tail));
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        match k.code {
+            // In raw mode Enter is CR; LF arrives as Ctrl-J, and Ctrl-M is CR as well.
+            KeyCode::Enter | KeyCode::Char('j' | 'm') if ctrl || k.code == KeyCode::Enter => {
+                let t = std::mem::take(text);
+                let done = if *search {
+                    Command::Search(t)
+                } else {
+                    Command::GoTo(t)
+                };
+                self.mode = Mode::Keys;
+                vec![Command::Prompt(String::new()), done]
+            }
+            KeyCode::Esc | KeyCode::Char('c') if ctrl || k.code == KeyCode::Esc => {
+                self.mode = Mode::Keys;
+                vec![Command::Prompt(String::new())]
+            }
+            // Backspace is DEL; BS (0x08) arrives as Ctrl-H.
+            KeyCode::Backspace | KeyCode::Char('h') if ctrl || k.code == KeyCode::Backspace => {
+                text.pop();
+                vec![Command::Prompt(format!("{label}{text}"))]
+            }
+            KeyCode::Char(c) if !ctrl => {
+                text.push(c);
+                vec![Command::Prompt(format!("{label}{text}"))]
+            }
+            _ => Vec::new(),
         }
-        out
     }
 }
-
-/// How long a lone Esc waits for the rest of a sequence before it counts as the Esc key:
-/// a terminal writes a key's sequence at once, so its bytes arrive well within this; a
-/// person pressing Esc then another key takes longer.
-pub const ESC_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Remove the last character (all its UTF-8 bytes) from typed text.
 pub fn pop_char(text: &mut Vec<u8>) {
@@ -227,11 +175,28 @@ pub fn pop_char(text: &mut Vec<u8>) {
 mod tests {
     use super::*;
 
+    fn ch(c: char) -> KeyEvent {
+        let m = if c.is_uppercase() {
+            KeyModifiers::SHIFT
+        } else {
+            KeyModifiers::NONE
+        };
+        KeyEvent::new(KeyCode::Char(c), m)
+    }
+
+    fn code(c: KeyCode, m: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(c, m)
+    }
+
+    fn typed(k: &mut Keys, text: &str) -> Vec<Command> {
+        text.chars().flat_map(|c| k.key(ch(c))).collect()
+    }
+
     #[test]
     fn single_keys() {
         let mut k = Keys::default();
         assert_eq!(
-            k.feed(b" .,<>[]nN+-iq"),
+            typed(&mut k, " .,<>[]nN+-=_ishq?"),
             vec![
                 Command::TogglePause,
                 Command::StepForward,
@@ -244,77 +209,122 @@ mod tests {
                 Command::PrevHit,
                 Command::Faster,
                 Command::Slower,
+                Command::Faster,
+                Command::Slower,
                 Command::ToggleWho,
-                Command::Quit
+                Command::ToggleStatus,
+                Command::Help,
+                Command::Quit,
+                Command::Help,
             ]
+        );
+        assert_eq!(typed(&mut k, "xZ"), vec![], "unbound keys do nothing");
+        assert_eq!(
+            k.key(code(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            vec![Command::Quit]
+        );
+        assert_eq!(
+            k.key(code(KeyCode::Char('q'), KeyModifiers::CONTROL)),
+            vec![],
+            "Ctrl with a letter is not the letter"
         );
     }
 
     #[test]
-    fn arrows_even_split_across_reads() {
+    fn arrows_and_their_modifiers() {
         let mut k = Keys::default();
-        assert_eq!(
-            k.feed(b"\x1b[D\x1b[1;2C"),
-            vec![Command::Seek(-5), Command::Seek(30)]
-        );
-        assert_eq!(k.feed(b"\x1b["), vec![]);
-        assert_eq!(k.feed(b"C"), vec![Command::Seek(5)]);
-        assert_eq!(
-            k.feed(b"\x1b[A q"),
-            vec![Command::TogglePause, Command::Quit],
-            "unknown sequences are skipped"
-        );
+        let none = KeyModifiers::NONE;
+        assert_eq!(k.key(code(KeyCode::Left, none)), vec![Command::Seek(-5)]);
+        assert_eq!(k.key(code(KeyCode::Right, none)), vec![Command::Seek(5)]);
+        let shift = KeyModifiers::SHIFT;
+        assert_eq!(k.key(code(KeyCode::Left, shift)), vec![Command::Seek(-30)]);
+        assert_eq!(k.key(code(KeyCode::Right, shift)), vec![Command::Seek(30)]);
+        for m in [KeyModifiers::CONTROL, KeyModifiers::ALT] {
+            assert_eq!(k.key(code(KeyCode::Right, m)), vec![], "{m:?}: unbound");
+        }
+        assert_eq!(k.key(code(KeyCode::Up, none)), vec![], "unbound");
+        let mut release = code(KeyCode::Left, none);
+        release.kind = KeyEventKind::Release;
+        assert_eq!(k.key(release), vec![], "a release is not a press");
     }
 
     #[test]
     fn esc_alone_does_not_swallow_the_next_key() {
         let mut k = Keys::default();
-        assert_eq!(k.feed(b"\x1bq"), vec![Command::Dismiss, Command::Quit]);
-        assert_eq!(k.feed(b"\x1b"), vec![], "maybe the start of an arrow");
-        assert!(k.waiting());
+        let esc = code(KeyCode::Esc, KeyModifiers::NONE);
+        assert_eq!(k.key(esc), vec![Command::Dismiss]);
+        assert_eq!(k.key(ch('q')), vec![Command::Quit], "Esc then q quits");
         assert_eq!(
-            k.flush(),
-            vec![Command::Dismiss],
-            "nothing followed: the Esc key"
-        );
-        assert!(!k.waiting());
-        assert_eq!(k.feed(b"\x1b["), vec![]);
-        assert_eq!(
-            k.flush(),
-            vec![Command::Dismiss, Command::PrevMark],
-            "Esc then [ typed by a person"
-        );
-        assert_eq!(k.feed(b"\x1b"), vec![]);
-        assert_eq!(k.feed(b"q"), vec![Command::Dismiss, Command::Quit]);
-        assert_eq!(
-            k.feed(b"\x1b\x1b[C"),
-            vec![Command::Dismiss, Command::Seek(5)]
+            k.key(code(KeyCode::Char('q'), KeyModifiers::ALT)),
+            vec![Command::Dismiss, Command::Quit],
+            "Esc and q read at once (Alt-q): both"
         );
         assert_eq!(
-            k.feed(b"\x1bOAs"),
-            vec![Command::ToggleStatus],
-            "SS3 skipped whole"
+            k.key(code(KeyCode::Char('['), KeyModifiers::ALT)),
+            vec![Command::Dismiss, Command::PrevMark]
         );
     }
 
     #[test]
     fn prompts() {
         let mut k = Keys::default();
-        let c = k.feed(b"g12:3x\x7f0\r");
-        assert_eq!(c.last(), Some(&Command::GoTo("12:30".into())));
-        let c = k.feed(b"/rm -rf\r");
-        assert_eq!(c.last(), Some(&Command::Search("rm -rf".into())));
-        let c = k.feed("/caf\u{e9}\u{e9}\x7f\r".as_bytes());
+        let none = KeyModifiers::NONE;
+        let enter = code(KeyCode::Enter, none);
+        let bs = code(KeyCode::Backspace, none);
+        assert_eq!(k.key(ch('g')), vec![Command::Prompt(GO_TO.into())]);
+        typed(&mut k, "12:3x");
+        assert_eq!(
+            k.key(bs),
+            vec![Command::Prompt(format!("{GO_TO}12:3"))],
+            "the prompt shows what is typed"
+        );
+        typed(&mut k, "0");
+        assert_eq!(
+            k.key(enter),
+            vec![
+                Command::Prompt(String::new()),
+                Command::GoTo("12:30".into())
+            ]
+        );
+        typed(&mut k, "/rm -rf q");
+        let c = k.key(code(KeyCode::Char('j'), KeyModifiers::CONTROL));
         assert_eq!(
             c.last(),
+            Some(&Command::Search("rm -rf q".into())),
+            "q is text in a prompt; LF (Ctrl-J) ends it as Enter does"
+        );
+        typed(&mut k, "/caf\u{e9}\u{e9}");
+        k.key(code(KeyCode::Char('h'), KeyModifiers::CONTROL));
+        assert_eq!(
+            k.key(enter).last(),
             Some(&Command::Search("caf\u{e9}".into())),
-            "typed UTF-8, backspace removes a character"
+            "Ctrl-H is backspace too, a character at a time"
         );
-        let c = k.feed(b"/abc\x1bq");
+        typed(&mut k, "/abc");
         assert_eq!(
-            c.last(),
-            Some(&Command::Quit),
-            "escape cancels the prompt; keys work again"
+            k.key(code(KeyCode::Esc, none)),
+            vec![Command::Prompt(String::new())],
+            "Esc cancels the prompt"
         );
+        assert_eq!(k.key(ch('q')), vec![Command::Quit], "keys work again");
+        typed(&mut k, "/abc");
+        assert_eq!(
+            k.key(code(KeyCode::Char('q'), KeyModifiers::ALT)),
+            vec![Command::Prompt(String::new()), Command::Quit],
+            "Esc and q at once: cancel, then quit"
+        );
+        typed(&mut k, "g1");
+        assert_eq!(
+            k.key(code(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            vec![Command::Prompt(String::new())],
+            "Ctrl-C closes a prompt"
+        );
+    }
+
+    #[test]
+    fn pop_char_removes_a_whole_character() {
+        let mut t = "a\u{e9}".as_bytes().to_vec();
+        pop_char(&mut t);
+        assert_eq!(t, b"a");
     }
 }

@@ -12,7 +12,7 @@ use regex::Regex;
 
 use super::describe;
 use super::index::Index;
-use super::keys::{Command, ESC_WAIT, Keys};
+use super::keys::{Command, Keys};
 use super::nav;
 use super::search::search;
 use super::status;
@@ -48,8 +48,6 @@ pub struct ViewState {
     /// Records were played since the last draw.
     pub dirty: bool,
     pub last_draw: Option<Instant>,
-    /// When the last keys came (a lone Esc waits [`ESC_WAIT`] after it).
-    pub key_at: Option<Instant>,
 }
 
 pub struct Replay {
@@ -153,12 +151,7 @@ impl Replay {
             ),
         };
         let text = status::line(&pos, &text, cols.into());
-        let colour = if self.tampered {
-            "\x1b[1;97;41m"
-        } else {
-            "\x1b[7m"
-        };
-        let line = format!("\x1b7\x1b[{rows};1H\x1b[0m{colour}\x1b[2K{text}\x1b[0m\x1b8");
+        let line = status::paint(rows.into(), self.tampered, &text);
         self.write(line.as_bytes());
         let _ = self.out.flush();
     }
@@ -171,10 +164,7 @@ impl Replay {
         let pages: Vec<&[String]> = lines.chunks(per).collect();
         let page = pages[k % pages.len()];
         let first = usize::from(rows).saturating_sub(page.len()).max(1);
-        let mut out = String::new();
-        for (r, l) in page.iter().enumerate() {
-            out.push_str(&format!("\x1b[{};1H\x1b[0;7m\x1b[2K{l}\x1b[0m", first + r));
-        }
+        let out = status::paint_help(first, page);
         self.write(out.as_bytes());
         status::help_title(k % pages.len(), pages.len())
     }
@@ -219,6 +209,9 @@ impl Replay {
     }
 
     pub fn run(&mut self, rx: mpsc::Receiver<Msg>) -> Result<()> {
+        // A hung-up terminal ends the replay even where no SIGHUP comes (no controlling
+        // terminal) and the key reader cannot tell.
+        let stdin_tty = term::is_tty(0);
         loop {
             let at_end = self.upto >= self.idx.entries.len();
             let wait = if self.paused || at_end {
@@ -231,20 +224,12 @@ impl Replay {
             if self.ui.dirty && (wait >= FRAME || since >= FRAME) {
                 self.draw();
             }
-            let esc = self
-                .keys
-                .waiting()
-                .then(|| ESC_WAIT.saturating_sub(self.ui.key_at.map_or(ESC_WAIT, |k| k.elapsed())));
-            match rx.recv_timeout(esc.map_or(wait, |e| e.min(wait))) {
-                Ok(Msg::Keys(b)) => {
-                    self.ui.key_at = Some(Instant::now());
-                    let cmds = self.keys.feed(&b);
-                    if !self.commands(cmds)? {
-                        return Ok(());
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) if esc.is_some_and(|e| e <= wait) => {
-                    let cmds = self.keys.flush();
+            if stdin_tty && term::hung_up(0) {
+                return Ok(()); // the reviewer's terminal went away
+            }
+            match rx.recv_timeout(wait) {
+                Ok(Msg::Key(k)) => {
+                    let cmds = self.keys.key(k);
                     if !self.commands(cmds)? {
                         return Ok(());
                     }

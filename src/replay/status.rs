@@ -1,7 +1,13 @@
 //! Replay's status line, pure: the position and speed always first, then whatever is
 //! being said (a prompt, a message, who typed) or the session's state, cut to the
-//! terminal's width; and the key help as lines that fit that width.
+//! terminal's width; the key help as lines that fit that width; and the bytes that paint
+//! both (crossterm's commands).
 
+use crossterm::cursor::{RestorePosition, SavePosition};
+use crossterm::style::{Attribute, Color, Colors, SetAttribute, SetColors};
+use crossterm::terminal::{Clear, ClearType};
+
+use super::view::{at, put};
 use crate::time;
 
 /// The keys, each a help item; pages are packed from these whole.
@@ -40,6 +46,43 @@ pub fn line(position: &str, text: &str, cols: usize) -> String {
     };
     // Every part is made safe where it is made; this is the last line of defence.
     crate::safe::text(&full).chars().take(cols).collect()
+}
+
+/// The bytes that paint the status line `text` on row `rows` (1-based, the last), the
+/// cursor kept where it is: reverse video, or bold white on red when the log is tampered.
+pub fn paint(rows: usize, tampered: bool, text: &str) -> String {
+    let mut out = String::new();
+    put(&mut out, SavePosition);
+    put(&mut out, at(0, rows.saturating_sub(1)));
+    put(&mut out, SetAttribute(Attribute::Reset));
+    if tampered {
+        put(&mut out, SetAttribute(Attribute::Bold));
+        put(
+            &mut out,
+            SetColors(Colors::new(Color::White, Color::DarkRed)),
+        );
+    } else {
+        put(&mut out, SetAttribute(Attribute::Reverse));
+    }
+    put(&mut out, Clear(ClearType::CurrentLine));
+    out.push_str(text);
+    put(&mut out, SetAttribute(Attribute::Reset));
+    put(&mut out, RestorePosition);
+    out
+}
+
+/// The bytes that paint help `lines` in reverse video from row `first` (1-based).
+pub fn paint_help(first: usize, lines: &[String]) -> String {
+    let mut out = String::new();
+    for (r, l) in lines.iter().enumerate() {
+        put(&mut out, at(0, (first + r).saturating_sub(1)));
+        put(&mut out, SetAttribute(Attribute::Reset));
+        put(&mut out, SetAttribute(Attribute::Reverse));
+        put(&mut out, Clear(ClearType::CurrentLine));
+        out.push_str(l);
+        put(&mut out, SetAttribute(Attribute::Reset));
+    }
+    out
 }
 
 /// Between two help items.
@@ -100,5 +143,18 @@ mod tests {
         assert_eq!(help_lines(400).len(), 1, "one line when it fits");
         assert_eq!(help_title(0, 1), "keys: Esc closes");
         assert!(help_title(1, 3).starts_with("keys, page 2/3"));
+    }
+
+    #[test]
+    fn painting_keeps_the_cursor_and_the_row() {
+        assert_eq!(
+            paint(24, false, "playing"),
+            "\x1b7\x1b[24;1H\x1b[0m\x1b[7m\x1b[2Kplaying\x1b[0m\x1b8"
+        );
+        assert!(paint(24, true, "x").contains("\x1b[1m"));
+        assert_eq!(
+            paint_help(22, &["a".into(), "b".into()]),
+            "\x1b[22;1H\x1b[0m\x1b[7m\x1b[2Ka\x1b[0m\x1b[23;1H\x1b[0m\x1b[7m\x1b[2Kb\x1b[0m"
+        );
     }
 }

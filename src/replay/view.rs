@@ -2,11 +2,28 @@
 //! follows the cursor when the terminal is smaller than the session, and the bytes that
 //! draw it from the emulator's cells. The recording's own escape sequences never reach
 //! the reviewer's terminal: titles, clipboard writes and mode switches stay in the
-//! emulator, and only text with its colours is drawn.
+//! emulator, and only text with its colours is drawn. Cursor moves, clears and resets
+//! are crossterm's commands; a pen's colours and attributes are one SGR sequence of our
+//! own (crossterm writes one sequence per attribute and colour).
 
 use std::fmt::Write;
 
 use avt::{Color, Pen, Terminal};
+use crossterm::Command;
+use crossterm::cursor::{Hide, MoveTo, Show};
+use crossterm::style::{Attribute, SetAttribute};
+use crossterm::terminal::{Clear, ClearType};
+
+/// Append a crossterm command's bytes to `out`.
+pub fn put(out: &mut String, c: impl Command) {
+    let _ = c.write_ansi(out);
+}
+
+/// The cursor move to 0-based (`col`, `row`).
+pub fn at(col: usize, row: usize) -> MoveTo {
+    let c = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
+    MoveTo(c(col), c(row))
+}
 
 /// The part of the session's screen on view: `rows` x `cols` from (`top`, `left`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -78,25 +95,24 @@ impl Viewport {
 /// Bytes that draw the viewport of `term` on the terminal's first `screen_rows` rows
 /// (rows below the session are blanked), then place the cursor where the session's is.
 pub fn draw(term: &Terminal, vp: &Viewport, screen_rows: usize) -> String {
-    let mut out = String::from("\x1b[?25l");
+    let mut out = String::new();
+    put(&mut out, Hide);
     let lines: Vec<_> = term.screen().visible_lines().collect();
     for r in 0..screen_rows {
-        let _ = write!(out, "\x1b[{};1H\x1b[0m", r + 1);
+        put(&mut out, at(0, r));
+        put(&mut out, SetAttribute(Attribute::Reset));
         if let Some(line) = (r < vp.rows).then(|| lines.get(vp.top + r)).flatten() {
             row(&mut out, line.cells(), vp.left, vp.cols);
         }
-        out.push_str("\x1b[0m\x1b[K");
+        put(&mut out, SetAttribute(Attribute::Reset));
+        put(&mut out, Clear(ClearType::UntilNewLine));
     }
     let c = term.cursor();
     let (col, row) = (c.col.min(vp.left + vp.cols), c.row);
     let inside = row >= vp.top && row < vp.top + vp.rows && col >= vp.left;
     if c.visible && inside && col - vp.left < vp.cols.max(1) {
-        let _ = write!(
-            out,
-            "\x1b[{};{}H\x1b[?25h",
-            row - vp.top + 1,
-            col - vp.left + 1
-        );
+        put(&mut out, at(col - vp.left, row - vp.top));
+        put(&mut out, Show);
     }
     out
 }
