@@ -207,8 +207,9 @@ impl Scanner {
                     self.not_plain(pos + 1, seen);
                 }
                 0x18 | 0x1a => self.not_plain(pos + 1, seen),
-                // Other controls are carried out in the middle of the sequence.
-                0x00..=0x1f => self.sgr = false,
+                0x00..=0x1f => self.control_inside(pos, seen),
+                // DEL is ignored in a sequence, as a terminal does (it does not end it).
+                0x7f => self.sgr = false,
                 _ => self.not_plain(pos + 1, seen),
             },
             St::EscInter => match b {
@@ -216,7 +217,8 @@ impl Scanner {
                     self.not_plain(pos, seen);
                     self.open(pos);
                 }
-                0x00..=0x2f => {}
+                0x00..=0x1f => self.control_inside(pos, seen),
+                0x20..=0x2f | 0x7f => {}
                 _ => self.not_plain(pos + 1, seen),
             },
             St::Csi => self.csi(b, pos, seen),
@@ -314,8 +316,17 @@ impl Scanner {
                 self.open(pos);
             }
             0x18 | 0x1a => self.not_plain(pos + 1, seen),
+            0x00..=0x1f => self.control_inside(pos, seen),
             _ => self.sgr = false,
         }
+    }
+
+    /// A control in the middle of an escape sequence: the terminal carries it out there
+    /// and the sequence goes on. Whatever it did (a line feed, a shift to G1 with SO) the
+    /// output up to it is not plain, even when the sequence is later cut off by an ESC.
+    fn control_inside(&mut self, pos: u64, seen: &mut impl FnMut(Seen)) {
+        self.sgr = false;
+        seen(Seen::NotPlain(pos + 1));
     }
 }
 

@@ -49,7 +49,9 @@ fn everything_else_ends_plain_output_where_it_ends() {
         ("\u{9f}x\x07y\u{9c}".as_bytes(), 7),
         ("\u{9d}0;t\x07".as_bytes(), 6),
         (b"\x1b[?1049h", 8),
-        (b"\x1b[3\n1m", 6),
+        // DEL is ignored inside a sequence: ESC DEL 7 is ESC 7.
+        (b"\x1b\x7f7x", 3),
+        (b"\x1b(\x7f0x", 4),
     ] {
         assert_eq!(
             seen(&[input], Skim::Controls),
@@ -57,6 +59,20 @@ fn everything_else_ends_plain_output_where_it_ends() {
             "{input:?}"
         );
     }
+}
+
+#[test]
+fn a_control_inside_a_sequence_ends_plain_output_where_it_is_carried_out() {
+    // A line feed inside a CSI moves the cursor; SO after an ESC that is then cut off by
+    // another ESC still shifts to G1: neither stretch is plain, whatever follows.
+    assert_eq!(
+        seen(&[b"\x1b[3\n1m"], Skim::Controls),
+        vec![Seen::NotPlain(4), Seen::NotPlain(6)]
+    );
+    assert_eq!(
+        seen(&[b"ab\x1b", b"\x0e\x1b[5m"], Skim::Sequences),
+        vec![Seen::NotPlain(4), Seen::Colour { start: 4, len: 4 }]
+    );
 }
 
 #[test]
@@ -82,7 +98,15 @@ fn margins_and_resets_are_followed_when_skimming_for_sequences_only() {
 fn margins_are_followed_through_controls_inside_and_overlong_parameters() {
     // A terminal carries out a control inside a CSI and goes on with the sequence.
     let nul = seen(&[b"\x1b[2\x00\x00;4rx"], Skim::Controls);
-    assert_eq!(nul, vec![Seen::Margins { full: false }, Seen::NotPlain(8)]);
+    assert_eq!(
+        nul,
+        vec![
+            Seen::NotPlain(4),
+            Seen::NotPlain(5),
+            Seen::Margins { full: false },
+            Seen::NotPlain(8)
+        ]
+    );
     // Parameters too long to keep: margins assumed not full, DECLRMM assumed on.
     let long = format!("\x1b[{}r", "0".repeat(MAX_PARAMS + 5));
     assert_eq!(

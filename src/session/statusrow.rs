@@ -190,6 +190,9 @@ impl RowFilter {
                             seq = out.len() - 1;
                             St::Esc
                         }
+                        // A terminal carries out other controls inside the sequence and
+                        // ignores DEL there: `ESC DEL 7` saves the cursor as `ESC 7` does.
+                        0x00..=0x17 | 0x19 | 0x1c..=0x1f | 0x7f => St::Esc,
                         _ => {
                             self.on_esc(b, &mut out);
                             St::Ground
@@ -198,7 +201,7 @@ impl RowFilter {
                 }
                 St::EscInter => {
                     out.push(b);
-                    if b >= 0x30 || b == 0x18 || b == 0x1a {
+                    if (b >= 0x30 && b != 0x7f) || b == 0x18 || b == 0x1a {
                         self.st = St::Ground;
                     }
                 }

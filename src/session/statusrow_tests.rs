@@ -119,6 +119,17 @@ fn the_repaint_waits_while_the_child_has_a_saved_cursor() {
 }
 
 #[test]
+fn a_saved_cursor_is_seen_through_controls_and_del_inside_its_escape() {
+    // The terminal reads `ESC DEL 7` and `ESC NUL 7` as `ESC 7`: the row must not be
+    // painted over the child's saved cursor.
+    for save in ["\x1b\x7f7", "\x1b\x007"] {
+        let mut f = filter();
+        let out = feed(&mut f, &format!("{save}\x1b[2J"));
+        assert!(!painted(&out), "DECSC outstanding after {save:?}: {out:?}");
+    }
+}
+
+#[test]
 fn the_repaint_waits_for_the_end_of_a_string_and_of_a_character() {
     let mut f = filter();
     assert!(!painted(&feed(&mut f, "\x1b[2J\x1b]0;ti")));
